@@ -1,0 +1,128 @@
+# mailout - outbound SMTP gateway. See README.md.
+#
+#   make            build build/mailoutd and build/mailoutctl
+#   make run        build and run the demo (etc/demo.conf, var/)
+#   make check      unit tests, e2e tests, the same under ASan+UBSan, fuzz smoke
+#   make SAN=1      sanitizer build in build/asan/
+#   make fuzz       build the libFuzzer targets in build/fuzz/
+#   make fuzz T=smtp_cmd S=600   run one target for S seconds
+
+CC	?= cc
+PYTHON	:= /usr/bin/python3
+SAN	?=
+BUILD	:= build
+ifeq ($(SAN),1)
+BUILD	:= build/asan
+endif
+
+-include build/config.mk
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wcast-qual -Wsign-compare -Wformat=2
+ifeq ($(SAN),1)
+OPT	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+else
+OPT	:= -O2 -g -D_FORTIFY_SOURCE=2
+endif
+CFLAGS	:= -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -fstack-protector-strong -Isrc $(PKG_CFLAGS)
+LDFLAGS	:= $(OPT)
+LIBS	:= $(PKG_LIBS)
+
+LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
+	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/session.c \
+	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
+
+.PHONY: all run check unit e2e asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
+
+build/config.mk: scripts/deps.sh
+	@mkdir -p build
+	@scripts/deps.sh > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c build/config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libmailout.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/libmailout.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailout.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# ---- the demo ----
+
+demo-certs:
+	@scripts/demo-certs.sh var
+
+run: all demo-certs
+	@mkdir -p var
+	@echo "mailout demo: STARTTLS on 127.0.0.1:2587, implicit TLS on 127.0.0.1:2465,"
+	@echo "plain (internal recipients only) on 127.0.0.1:2525; mail lands in var/outbox/"
+	$(BUILD)/mailoutd -c etc/demo.conf -f
+
+# ---- tests ----
+
+test-deps:
+	@scripts/test-deps.sh
+
+unit: test-deps $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: test-deps all
+	MAILOUTD=$(abspath $(BUILD)/mailoutd) MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/e2e
+
+asan-check: test-deps
+	$(MAKE) SAN=1 unit e2e
+
+check: unit e2e asan-check fuzz-smoke
+
+# ---- fuzzing (clang + libFuzzer) ----
+
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
+FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c \
+		 src/util/cidr.c src/util/fsx.c src/log.c src/address.c src/smtp_cmd.c \
+		 src/smtp_data.c src/spool.c src/config.c
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) $(PKG_LIBS)
+
+fuzz: test-deps $(FUZZ_BINS)
+ifdef T
+	@mkdir -p build/fuzz/corpus-$(T)
+	build/fuzz/fuzz_$(T) -max_total_time=$(or $(S),60) -print_final_stats=1 \
+		build/fuzz/corpus-$(T) fuzz/corpus/$(T)
+endif
+
+FUZZ_SMOKE_SECONDS ?= 20
+fuzz-smoke: test-deps $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+		echo "== fuzz $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=0 \
+			build/fuzz/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+	done
+
+format:
+	clang-format -i src/*.c src/*.h src/util/*.c src/util/*.h tests/unit/*.c fuzz/*.c bench/*.c 2>/dev/null || true
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d

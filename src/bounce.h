@@ -1,0 +1,28 @@
+/*
+ * bounce: build a delivery status notification (RFC 3464,
+ * multipart/report) for the recipients of a message that failed for good,
+ * and queue it through the gateway's own spool, to the original sender.
+ * Never to the null sender: a bounce that bounces is dropped (the caller
+ * logs it). Blocking file I/O; runs on a delivery thread.
+ */
+#ifndef MAILOUT_BOUNCE_H
+#define MAILOUT_BOUNCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "spool.h"
+
+struct bounce_rcpt {
+	const char *rcpt;
+	const char *reply; /* the next hop's reply, or our reason */
+};
+
+/* Queue a DSN for env about failed[0..n). fd: the original message,
+ * positioned at its body (only its headers are quoted). On success the new
+ * queue id is in id_out. 0 or an errno. */
+int bounce_queue(const struct config *, const struct envelope *, int fd,
+                 const struct bounce_rcpt *failed, size_t n, char *id_out, size_t id_size);
+
+#endif

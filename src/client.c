@@ -1,0 +1,490 @@
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tls.h"
+#include "util/fsx.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define READ_CHUNK  (64 * 1024)
+#define LINE_MAX_IN 4096 /* longest reply line we accept from the next hop */
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	char rbuf[8192];
+	size_t rlen, rpos;
+	/* EHLO extensions */
+	bool has_starttls, has_8bitmime, has_smtputf8, has_size;
+};
+
+struct smtp_reply {
+	int code;
+	char text[CLIENT_REPLY_MAX]; /* the last line, for logs and DSNs */
+	char ext[2048];              /* every line of a multi-line reply, '\n' separated */
+};
+
+void
+client_result_init(struct client_result *r, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->rcpt = xcalloc(n ? n : 1, sizeof(*r->rcpt));
+	r->rcpt_reply = xcalloc(n ? n : 1, sizeof(*r->rcpt_reply));
+	str_copy(r->tls, sizeof(r->tls), "none");
+}
+
+void
+client_result_free(struct client_result *r)
+{
+	free(r->rcpt);
+	free(r->rcpt_reply);
+}
+
+/* ---- connection ---- */
+
+static int
+connect_host(const char *host, unsigned port, unsigned timeout, char *err, size_t errlen)
+{
+	struct addrinfo hints = {0}, *res, *ai;
+	char portstr[8];
+	int fd = -1, rc;
+
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		str_fmt(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int soerr = 0;
+		socklen_t slen = sizeof(soerr);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+			soerr = errno;
+		} else {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, (int)timeout * 1000) != 1)
+				soerr = ETIMEDOUT;
+			else
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
+		}
+		if (soerr == 0)
+			break;
+		str_fmt(err, errlen, "connect to %s:%u: %s", host, port, strerror(soerr));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0) {
+		struct timeval tv = {(time_t)timeout, 0};
+		int one = 1;
+
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	return fd;
+}
+
+static bool
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n > 0) {
+		ssize_t w;
+
+		if (c->ssl) {
+			int r = SSL_write(c->ssl, b, n > INT32_MAX ? INT32_MAX : (int)n);
+			w = r > 0 ? r : -1;
+		} else {
+			w = send(c->fd, b, n, MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				continue;
+		}
+		if (w <= 0)
+			return false;
+		b += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static bool
+conn_fill(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->rpos > 0) {
+		memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+		c->rlen -= c->rpos;
+		c->rpos = 0;
+	}
+	if (c->rlen == sizeof(c->rbuf))
+		return false;
+	if (c->ssl) {
+		int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(sizeof(c->rbuf) - c->rlen));
+		n = r > 0 ? r : -1;
+	} else {
+		do
+			n = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, 0);
+		while (n < 0 && errno == EINTR);
+	}
+	if (n <= 0)
+		return false;
+	c->rlen += (size_t)n;
+	return true;
+}
+
+/* One reply line into line (without CRLF); false on EOF/timeout/garbage. */
+static bool
+conn_read_line(struct conn *c, char *line, size_t size)
+{
+	for (;;) {
+		char *nl = memchr(c->rbuf + c->rpos, '\n', c->rlen - c->rpos);
+
+		if (nl) {
+			size_t len = (size_t)(nl - (c->rbuf + c->rpos));
+			if (len > 0 && c->rbuf[c->rpos + len - 1] == '\r')
+				len--;
+			str_copyn(line, size, c->rbuf + c->rpos, len);
+			c->rpos = (size_t)(nl - c->rbuf) + 1;
+			return true;
+		}
+		if (!conn_fill(c))
+			return false;
+	}
+}
+
+static bool
+read_reply(struct conn *c, struct smtp_reply *r)
+{
+	char line[LINE_MAX_IN];
+	size_t elen = 0;
+
+	r->ext[0] = '\0';
+	for (int lines = 0; lines < 100; lines++) {
+		if (!conn_read_line(c, line, sizeof(line)) || strlen(line) < 3 || line[0] < '2' ||
+		    line[0] > '5' || line[1] < '0' || line[1] > '9' || line[2] < '0' ||
+		    line[2] > '9' || (line[3] != ' ' && line[3] != '-' && line[3] != '\0'))
+			return false;
+		r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+		str_copy(r->text, sizeof(r->text), line);
+		if (elen + strlen(line) + 2 < sizeof(r->ext)) {
+			elen += (size_t)snprintf(r->ext + elen, sizeof(r->ext) - elen, "%s\n",
+			                         line + (line[3] ? 4 : 3));
+		}
+		if (line[3] != '-')
+			return true;
+	}
+	return false;
+}
+
+static bool command(struct conn *c, struct smtp_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool
+command(struct conn *c, struct smtp_reply *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		return false;
+	memcpy(line + n, "\r\n", 2);
+	return conn_write(c, line, (size_t)n + 2) && read_reply(c, r);
+}
+
+static void
+parse_ehlo(struct conn *c, const char *ext)
+{
+	c->has_starttls = strstr(ext, "\nSTARTTLS") || strncmp(ext, "STARTTLS", 8) == 0;
+	c->has_8bitmime = strstr(ext, "\n8BITMIME") != NULL;
+	c->has_smtputf8 = strstr(ext, "\nSMTPUTF8") != NULL;
+	c->has_size = strstr(ext, "\nSIZE") != NULL;
+}
+
+static bool
+verify_host(SSL *ssl, const char *host)
+{
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+	bool ok = cert && SSL_get_verify_result(ssl) == X509_V_OK &&
+	          X509_check_host(cert, host, 0, 0, NULL) == 1;
+
+	X509_free(cert);
+	return ok;
+}
+
+/* STARTTLS and the second EHLO. */
+static enum outcome
+start_tls(struct conn *c, const struct config *cfg, SSL_CTX *ctx, struct smtp_reply *r,
+          struct client_result *res)
+{
+	if (!command(c, r, "STARTTLS") || r->code != 220) {
+		str_fmt(res->error, sizeof(res->error), "STARTTLS refused: %s", r->text);
+		return OUT_TEMPFAIL;
+	}
+	c->ssl = SSL_new(ctx);
+	SSL_set_fd(c->ssl, c->fd);
+	SSL_set_tlsext_host_name(c->ssl, cfg->relay_host);
+	if (SSL_connect(c->ssl) != 1) {
+		char why[200];
+		tls_last_error(why, sizeof(why));
+		str_fmt(res->error, sizeof(res->error), "TLS handshake failed: %s", why);
+		return OUT_TEMPFAIL;
+	}
+	if (cfg->relay_tls == RTLS_VERIFY && !verify_host(c->ssl, cfg->relay_host)) {
+		str_fmt(res->error, sizeof(res->error),
+		        "certificate of %s does not verify against %s", cfg->relay_host,
+		        cfg->relay_ca_file);
+		return OUT_TEMPFAIL;
+	}
+	tls_describe(c->ssl, res->tls, sizeof(res->tls));
+	if (!command(c, r, "EHLO %s", cfg->hostname) || r->code != 250) {
+		str_fmt(res->error, sizeof(res->error), "EHLO after STARTTLS: %s", r->text);
+		return OUT_TEMPFAIL;
+	}
+	parse_ehlo(c, r->ext);
+	return OUT_OK;
+}
+
+static enum outcome
+outcome_of(int code)
+{
+	return code < 400 ? OUT_OK : code < 500 ? OUT_TEMPFAIL : OUT_PERMFAIL;
+}
+
+/* Send the message with dot-stuffing; the spool holds CRLF lines. */
+static bool
+send_body(struct conn *c, int fd)
+{
+	char in[READ_CHUNK], out[READ_CHUNK * 2 + 8];
+	bool at_line_start = true;
+	char last[2] = {'\r', '\n'};
+	ssize_t n;
+
+	while ((n = read(fd, in, sizeof(in))) > 0) {
+		size_t o = 0;
+		for (ssize_t i = 0; i < n; i++) {
+			if (at_line_start && in[i] == '.')
+				out[o++] = '.';
+			out[o++] = in[i];
+			at_line_start = in[i] == '\n';
+			last[0] = last[1];
+			last[1] = in[i];
+		}
+		if (!conn_write(c, out, o))
+			return false;
+	}
+	if (n < 0)
+		return false;
+	if (last[0] != '\r' || last[1] != '\n')
+		return conn_write(c, "\r\n.\r\n", 5);
+	return conn_write(c, ".\r\n", 3);
+}
+
+static void
+fail_all(const struct envelope *env, struct client_result *res, enum outcome o, const char *text)
+{
+	/* Nothing was delivered: every pending recipient gets o, except that
+	 * a recipient the next hop already refused for good keeps its reply. */
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i] || (res->rcpt[i] == OUT_PERMFAIL && res->rcpt_reply[i][0]))
+			continue;
+		res->rcpt[i] = o;
+		str_copy(res->rcpt_reply[i], CLIENT_REPLY_MAX, text);
+	}
+	if (res->error[0] == '\0')
+		str_copy(res->error, sizeof(res->error), text);
+}
+
+/* The recipients the next hop accepted at RCPT share the DATA outcome. */
+static void
+set_accepted(const struct envelope *env, struct client_result *res, enum outcome o,
+             const char *text)
+{
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i] || res->rcpt[i] != OUT_OK)
+			continue;
+		res->rcpt[i] = o;
+		str_copy(res->rcpt_reply[i], CLIENT_REPLY_MAX, text);
+	}
+}
+
+/* The transaction after EHLO (and TLS): MAIL, RCPT each, DATA. */
+static enum outcome
+transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_reply *r,
+            struct client_result *res)
+{
+	char params[64] = "";
+
+	if (env->smtputf8 && !c->has_smtputf8) {
+		fail_all(env, res, OUT_PERMFAIL, "554 5.6.7 next hop does not support SMTPUTF8");
+		return OUT_PERMFAIL;
+	}
+	str_fmt(params, sizeof(params), "%s%s",
+	        env->body == SMTP_BODY_8BITMIME && c->has_8bitmime ? " BODY=8BITMIME" : "",
+	        env->smtputf8 ? " SMTPUTF8" : "");
+	if (!command(c, r, "MAIL FROM:<%s>%s", env->sender, params)) {
+		fail_all(env, res, OUT_TEMPFAIL, "connection lost after MAIL FROM");
+		return OUT_TEMPFAIL;
+	}
+	if (r->code != 250) {
+		fail_all(env, res, outcome_of(r->code), r->text);
+		return outcome_of(r->code);
+	}
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i])
+			continue;
+		if (!command(c, r, "RCPT TO:<%s>", env->rcpt[i])) {
+			fail_all(env, res, OUT_TEMPFAIL, "connection lost after RCPT TO");
+			return OUT_TEMPFAIL;
+		}
+		res->rcpt[i] = outcome_of(r->code);
+		str_copy(res->rcpt_reply[i], CLIENT_REPLY_MAX, r->text);
+		if (r->code < 300)
+			res->n_accepted++;
+	}
+	if (res->n_accepted == 0) {
+		command(c, r, "RSET");
+		return OUT_PERMFAIL; /* per-recipient outcomes say more */
+	}
+	if (!command(c, r, "DATA") || r->code != 354) {
+		enum outcome o = r->code >= 500 ? OUT_PERMFAIL : OUT_TEMPFAIL;
+		set_accepted(env, res, o, r->code ? r->text : "connection lost after DATA");
+		return o;
+	}
+	if (!send_body(c, fd) || !read_reply(c, r)) {
+		set_accepted(env, res, OUT_TEMPFAIL, "connection lost during DATA");
+		return OUT_TEMPFAIL;
+	}
+	set_accepted(env, res, outcome_of(r->code), r->text);
+	return outcome_of(r->code);
+}
+
+static enum outcome
+deliver_smtp(const struct config *cfg, SSL_CTX *ctx, const struct envelope *env, int fd,
+             struct client_result *res)
+{
+	struct conn c = {.fd = -1};
+	struct smtp_reply r = {0};
+	enum outcome o = OUT_TEMPFAIL;
+
+	for (size_t i = 0; i < env->n_rcpt; i++)
+		res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
+	c.fd = connect_host(cfg->relay_host, cfg->relay_port, (unsigned)cfg->relay_timeout,
+	                    res->error, sizeof(res->error));
+	if (c.fd < 0) {
+		fail_all(env, res, OUT_TEMPFAIL, res->error);
+		return OUT_TEMPFAIL;
+	}
+	if (!read_reply(&c, &r) || r.code != 220) {
+		fail_all(env, res, OUT_TEMPFAIL, r.code ? r.text : "no greeting from next hop");
+		goto out;
+	}
+	if (!command(&c, &r, "EHLO %s", cfg->hostname) || r.code != 250) {
+		fail_all(env, res, OUT_TEMPFAIL, r.code ? r.text : "EHLO failed");
+		goto out;
+	}
+	parse_ehlo(&c, r.ext);
+	if (cfg->relay_tls != RTLS_NONE && c.has_starttls) {
+		if ((o = start_tls(&c, cfg, ctx, &r, res)) != OUT_OK) {
+			fail_all(env, res, OUT_TEMPFAIL, res->error);
+			o = OUT_TEMPFAIL;
+			goto out;
+		}
+	} else if (cfg->relay_tls == RTLS_REQUIRED || cfg->relay_tls == RTLS_VERIFY) {
+		fail_all(env, res, OUT_TEMPFAIL,
+		         "next hop does not offer STARTTLS and [relay] tls requires it");
+		o = OUT_TEMPFAIL;
+		goto out;
+	}
+	o = transaction(&c, env, fd, &r, res);
+	command(&c, &r, "QUIT");
+out:
+	if (c.ssl) {
+		SSL_shutdown(c.ssl);
+		SSL_free(c.ssl);
+	}
+	close(c.fd);
+	return o;
+}
+
+/* dir:PATH - write PATH/ID.eml via a temporary file, fsync, rename. */
+static enum outcome
+deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct client_result *res)
+{
+	char tmp[PATH_MAX], final[PATH_MAX], buf[READ_CHUNK];
+	struct buf hdr;
+	ssize_t n = 0;
+	int out;
+	bool ok = true;
+
+	if (!str_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", cfg->relay_dir, env->id) ||
+	    !str_fmt(final, sizeof(final), "%s/%s.eml", cfg->relay_dir, env->id)) {
+		fail_all(env, res, OUT_TEMPFAIL, "outbox path too long");
+		return OUT_TEMPFAIL;
+	}
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+		str_fmt(res->error, sizeof(res->error), "open %s: %s", tmp, strerror(errno));
+		fail_all(env, res, OUT_TEMPFAIL, res->error);
+		return OUT_TEMPFAIL;
+	}
+	buf_init(&hdr, SPOOL_HEADER_MAX);
+	buf_printf(&hdr, "Return-Path: <%s>\r\n", env->sender);
+	for (size_t i = 0; i < env->n_rcpt; i++)
+		if (!env->rcpt_done[i])
+			buf_printf(&hdr, "X-Envelope-To: <%s>\r\n", env->rcpt[i]);
+	ok = fsx_write_all(out, hdr.data, hdr.len) == 0;
+	buf_free(&hdr);
+	while (ok && (n = read(fd, buf, sizeof(buf))) > 0)
+		ok = fsx_write_all(out, buf, (size_t)n) == 0;
+	ok = ok && n == 0 && fsx_fsync(out) == 0;
+	close(out);
+	ok = ok && fsx_rename(tmp, final) == 0 && fsx_fsync_dir(cfg->relay_dir) == 0;
+	if (!ok) {
+		str_fmt(res->error, sizeof(res->error), "writing %s: %s", final, strerror(errno));
+		unlink(tmp);
+		fail_all(env, res, OUT_TEMPFAIL, res->error);
+		return OUT_TEMPFAIL;
+	}
+	for (size_t i = 0; i < env->n_rcpt; i++)
+		if (!env->rcpt_done[i]) {
+			res->rcpt[i] = OUT_OK;
+			str_fmt(res->rcpt_reply[i], CLIENT_REPLY_MAX, "written to %s", final);
+		}
+	return OUT_OK;
+}
+
+enum outcome
+client_deliver(const struct config *cfg, SSL_CTX *ctx, const struct envelope *env, int fd,
+               struct client_result *res)
+{
+	if (cfg->next_hop == NEXT_HOP_DIR)
+		return deliver_dir(cfg, env, fd, res);
+	return deliver_smtp(cfg, ctx, env, fd, res);
+}

@@ -1,0 +1,805 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "log.h"
+#include "util/num.h"
+#include "util/str.h"
+
+#define CONF_LINE_MAX 198 /* libinih reads at most 200 bytes a line */
+#define CONF_LIST_MAX 32  /* words in one list value */
+
+enum conf_type { CONF_STR, CONF_PATH, CONF_UINT, CONF_SIZE, CONF_DURATION, CONF_ENUM, CONF_CUSTOM };
+enum conf_scope { SCOPE_GLOBAL, SCOPE_LISTENER };
+
+struct load_ctx;
+typedef bool conf_parse_fn(struct load_ctx *, void *base, const char *value, char *err,
+                           size_t errlen);
+
+struct conf_key {
+	const char *section; /* "listener" matches [listener NAME] */
+	const char *name;
+	enum conf_type type;
+	uint64_t min, max;
+	const char *dflt;
+	size_t offset; /* into struct config or struct listener_conf */
+	size_t size;   /* of a CONF_STR / CONF_PATH field */
+	const char *const *names;
+	conf_parse_fn *parse;
+	bool is_list; /* continuation lines append */
+};
+
+struct load_ctx {
+	struct config *cfg;
+	struct buf *errs;
+	unsigned n_errs;
+	const char *path;
+	char dir[PATH_MAX]; /* of the config file, for relative paths */
+	FILE *fp;
+	unsigned line;
+	bool is_continuation;
+	char section[CONF_NAME_MAX + 16];
+	bool section_ok;
+	struct listener_conf *listener;
+	unsigned seen_global[64];
+	unsigned seen_listener[CONF_LISTENERS_MAX][64];
+};
+
+static conf_parse_fn parse_domains, parse_certs, parse_keys, parse_next_hop, parse_addresses,
+    parse_clients, parse_tls_version;
+
+static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
+static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
+static const char *const rcpts_names[] = {"any", "internal", NULL};
+static const char *const auth_names[] = {"none", "optional", "required", NULL};
+static const char *const relay_tls_names[] = {"none", "opportunistic", "required", "verify", NULL};
+
+#define G(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define L(f) offsetof(struct listener_conf, f), sizeof(((struct listener_conf *)0)->f)
+#define DAY  86400
+#define GIGA (1024ULL * 1024 * 1024)
+
+static const struct conf_key keys[] = {
+    {"gateway", "hostname", CONF_STR, 1, 0, NULL, G(hostname), NULL, NULL, false},
+    {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, false},
+    {"gateway", "user", CONF_STR, 1, 0, "nobody", G(user), NULL, NULL, false},
+    {"gateway", "internal_domains", CONF_CUSTOM, 0, 0, NULL, G(internal_domains), NULL,
+     parse_domains, true},
+    {"gateway", "max_message_size", CONF_SIZE, 1024, 4 * GIGA, "50M", G(max_message_size), NULL,
+     NULL, false},
+    {"gateway", "max_recipients", CONF_UINT, 1, 100000, "100", G(max_recipients), NULL, NULL,
+     false},
+    {"gateway", "max_command_line", CONF_UINT, 512, 65536, "2048", G(max_command_line), NULL, NULL,
+     false},
+    {"gateway", "max_text_line", CONF_UINT, 1000, 1000000, "1000", G(max_text_line), NULL, NULL,
+     false},
+    {"gateway", "max_errors", CONF_UINT, 1, 1000, "10", G(max_errors), NULL, NULL, false},
+    {"gateway", "max_connections", CONF_UINT, 1, 1000000, "10000", G(max_connections), NULL, NULL,
+     false},
+    {"gateway", "max_client_connections", CONF_UINT, 1, 1000000, "50", G(max_client_connections),
+     NULL, NULL, false},
+    {"gateway", "idle_timeout", CONF_DURATION, 1, DAY, "5m", G(idle_timeout), NULL, NULL, false},
+    {"gateway", "data_timeout", CONF_DURATION, 1, DAY, "10m", G(data_timeout), NULL, NULL, false},
+    {"gateway", "tls_timeout", CONF_DURATION, 1, 3600, "30s", G(tls_timeout), NULL, NULL, false},
+    {"gateway", "workers", CONF_UINT, 1, 64, "1", G(workers), NULL, NULL, false},
+    {"tls", "certificate", CONF_CUSTOM, 0, 0, NULL, G(certificate), NULL, parse_certs, true},
+    {"tls", "key", CONF_CUSTOM, 0, 0, NULL, G(key), NULL, parse_keys, true},
+    {"relay", "next_hop", CONF_CUSTOM, 0, 0, NULL, G(relay_host), NULL, parse_next_hop, false},
+    {"relay", "tls", CONF_ENUM, 0, 0, "opportunistic", G(relay_tls), relay_tls_names, NULL, false},
+    {"relay", "ca_file", CONF_PATH, 1, 0, NULL, G(relay_ca_file), NULL, NULL, false},
+    {"relay", "connections", CONF_UINT, 1, 256, "4", G(relay_connections), NULL, NULL, false},
+    {"relay", "timeout", CONF_DURATION, 1, 3600, "60s", G(relay_timeout), NULL, NULL, false},
+    {"relay", "retry_interval", CONF_DURATION, 1, DAY, "60s", G(retry_interval), NULL, NULL, false},
+    {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
+     NULL, false},
+    {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true},
+    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false},
+    {"listener", "min_tls_version", CONF_CUSTOM, 0, 0, "1.2", L(min_tls_version), NULL,
+     parse_tls_version, false},
+    {"listener", "clients", CONF_CUSTOM, 0, 0, "any", L(clients), NULL, parse_clients, true},
+    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, false},
+    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, false},
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static void conf_error(struct load_ctx *, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_error(struct load_ctx *c, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		buf_printf(c->errs, "%s:%u: %s\n", c->path, line, msg);
+	else
+		buf_printf(c->errs, "%s: %s\n", c->path, msg);
+	c->n_errs++;
+}
+
+static const char *
+enum_name(const char *const *names, unsigned v)
+{
+	for (unsigned i = 0; names[i]; i++)
+		if (i == v)
+			return names[i];
+	return "?";
+}
+
+const char *
+listener_tls_name(enum listener_tls v)
+{
+	return enum_name(tls_names, v);
+}
+
+const char *
+listener_clients_name(enum listener_clients v)
+{
+	return enum_name(clients_names, v);
+}
+
+const char *
+listener_rcpts_name(enum listener_rcpts v)
+{
+	return enum_name(rcpts_names, v);
+}
+
+const char *
+listener_auth_name(enum listener_auth v)
+{
+	return enum_name(auth_names, v);
+}
+
+const char *
+relay_tls_name(enum relay_tls v)
+{
+	return enum_name(relay_tls_names, v);
+}
+
+const char *
+tls_version_name(unsigned v)
+{
+	switch (v) {
+	case TLS1_VERSION:
+		return "1.0";
+	case TLS1_1_VERSION:
+		return "1.1";
+	case TLS1_2_VERSION:
+		return "1.2";
+	case TLS1_3_VERSION:
+		return "1.3";
+	}
+	return "?";
+}
+
+/* ---- value parsers ---- */
+
+/* Resolve a relative path against the config file's folder. */
+static bool
+resolve_path(struct load_ctx *c, char *dst, size_t size, const char *value)
+{
+	if (value[0] == '/' || c->dir[0] == '\0')
+		return str_copy(dst, size, value);
+	return str_fmt(dst, size, "%s/%s", c->dir, value);
+}
+
+/* Split a list value into words; false (with err) if there are too many. */
+static size_t
+split_list(char *copy, char **words, char *err, size_t errlen)
+{
+	size_t n = str_split(copy, words, CONF_LIST_MAX);
+
+	if (n > CONF_LIST_MAX) {
+		str_fmt(err, errlen, "more than %d values in one line", CONF_LIST_MAX);
+		return 0;
+	}
+	return n;
+}
+
+static bool
+parse_domains(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
+	size_t n;
+
+	(void)c;
+	str_copy(copy, sizeof(copy), value);
+	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char norm[CONF_DOMAIN_MAX];
+		bool is_suffix = w[i][0] == '.';
+
+		if (cfg->n_internal_domains == CONF_DOMAINS_MAX) {
+			str_fmt(err, errlen, "more than %d internal domains", CONF_DOMAINS_MAX);
+			return false;
+		}
+		if (!address_normalize_domain(w[i] + is_suffix, strlen(w[i] + is_suffix), norm,
+		                              sizeof(norm))) {
+			str_fmt(err, errlen, "'%s' is not a valid domain", w[i]);
+			return false;
+		}
+		str_fmt(cfg->internal_domains[cfg->n_internal_domains++], CONF_DOMAIN_MAX, "%s%s",
+		        is_suffix ? "." : "", norm);
+	}
+	return true;
+}
+
+static bool
+parse_path_list(struct load_ctx *c, char (*dst)[PATH_MAX], size_t *n_dst, const char *value,
+                char *err, size_t errlen)
+{
+	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
+	size_t n;
+
+	str_copy(copy, sizeof(copy), value);
+	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (*n_dst == CONF_CERTS_MAX) {
+			str_fmt(err, errlen, "more than %d files", CONF_CERTS_MAX);
+			return false;
+		}
+		if (!resolve_path(c, dst[(*n_dst)++], PATH_MAX, w[i])) {
+			str_fmt(err, errlen, "path too long: %s", w[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+parse_certs(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	return parse_path_list(c, cfg->certificate, &cfg->n_certificate, value, err, errlen);
+}
+
+static bool
+parse_keys(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	return parse_path_list(c, cfg->key, &cfg->n_key, value, err, errlen);
+}
+
+static bool
+parse_next_hop(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	const char *colon;
+	uint64_t port;
+
+	if (strcmp(value, "mx") == 0) {
+		str_fmt(err, errlen,
+		        "next_hop = mx needs MX routing, which this version does not "
+		        "have yet; give host:port or dir:PATH");
+		return false;
+	}
+	if (strncmp(value, "dir:", 4) == 0) {
+		cfg->next_hop = NEXT_HOP_DIR;
+		if (value[4] == '\0' || !resolve_path(c, cfg->relay_dir, PATH_MAX, value + 4)) {
+			str_fmt(err, errlen, "dir: needs a folder path");
+			return false;
+		}
+		return true;
+	}
+	colon = strrchr(value, ':');
+	if (colon == NULL || colon == value || !num_parse_u64(colon + 1, 1, 65535, &port)) {
+		str_fmt(err, errlen, "'%s' is not host:port, mx or dir:PATH", value);
+		return false;
+	}
+	cfg->next_hop = NEXT_HOP_HOST;
+	cfg->relay_port = (unsigned)port;
+	if (value[0] == '[' && colon[-1] == ']')
+		return str_copyn(cfg->relay_host, CONF_DOMAIN_MAX, value + 1,
+		                 (size_t)(colon - value) - 2);
+	return str_copyn(cfg->relay_host, CONF_DOMAIN_MAX, value, (size_t)(colon - value));
+}
+
+static bool
+parse_addresses(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct listener_conf *l = base;
+	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
+	size_t n;
+
+	(void)c;
+	str_copy(copy, sizeof(copy), value);
+	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (l->n_addr == CONF_ADDRS_MAX) {
+			str_fmt(err, errlen, "more than %d addresses", CONF_ADDRS_MAX);
+			return false;
+		}
+		if (!sockaddr_parse_hostport(w[i], &l->addr[l->n_addr], &l->addr_len[l->n_addr])) {
+			str_fmt(
+			    err, errlen,
+			    "'%s' is not an address:port (IPv4 as 0.0.0.0:587, IPv6 as [::]:587)",
+			    w[i]);
+			return false;
+		}
+		l->n_addr++;
+	}
+	return true;
+}
+
+static bool
+parse_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct listener_conf *l = base;
+	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
+	size_t n;
+
+	(void)c;
+	str_copy(copy, sizeof(copy), value);
+	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
+		return false;
+	if (n == 1 && (strcmp(w[0], "any") == 0 || strcmp(w[0], "registered") == 0)) {
+		if (l->n_nets > 0) {
+			str_fmt(err, errlen, "'%s' cannot be mixed with CIDR prefixes", w[0]);
+			return false;
+		}
+		l->clients = w[0][0] == 'a' ? LCLIENTS_ANY : LCLIENTS_REGISTERED;
+		return true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (l->n_nets == CONF_NETS_MAX) {
+			str_fmt(err, errlen, "more than %d client prefixes", CONF_NETS_MAX);
+			return false;
+		}
+		if (!cidr_parse(w[i], &l->nets[l->n_nets])) {
+			str_fmt(err, errlen,
+			        "'%s' is not any, registered, or an address or CIDR prefix "
+			        "(like 10.0.0.0/8 or 2001:db8::/32, host bits zero)",
+			        w[i]);
+			return false;
+		}
+		l->n_nets++;
+	}
+	l->clients = LCLIENTS_NETS;
+	return true;
+}
+
+static bool
+parse_tls_version(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	static const unsigned versions[] = {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
+	                                    TLS1_3_VERSION};
+	struct listener_conf *l = base;
+
+	(void)c;
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(value, tls_version_name(versions[i])) == 0) {
+			l->min_tls_version = versions[i];
+			return true;
+		}
+	}
+	str_fmt(err, errlen, "'%s' is not a TLS version: use 1.0, 1.1, 1.2 or 1.3", value);
+	return false;
+}
+
+/* Apply one value to one key; false (with err) when the value is bad. */
+static bool
+key_apply(struct load_ctx *c, const struct conf_key *k, void *base, const char *value, char *err,
+          size_t errlen)
+{
+	char *field = (char *)base + k->offset;
+	uint64_t v;
+
+	switch (k->type) {
+	case CONF_STR:
+		if (value[0] == '\0' || !str_copy(field, k->size, value)) {
+			str_fmt(err, errlen, "%s must be 1 to %zu characters", k->name,
+			        k->size - 1);
+			return false;
+		}
+		return true;
+	case CONF_PATH:
+		if (value[0] == '\0' || !resolve_path(c, field, k->size, value)) {
+			str_fmt(err, errlen, "%s must be a path", k->name);
+			return false;
+		}
+		return true;
+	case CONF_UINT:
+	case CONF_SIZE:
+	case CONF_DURATION: {
+		bool ok = k->type == CONF_UINT   ? num_parse_u64(value, k->min, k->max, &v)
+		          : k->type == CONF_SIZE ? num_parse_size(value, k->min, k->max, &v)
+		                                 : num_parse_duration(value, k->min, k->max, &v);
+		if (!ok) {
+			const char *unit = k->type == CONF_SIZE ? " bytes (K, M, G allowed)"
+			                   : k->type == CONF_DURATION
+			                       ? " seconds (s, m, h, d allowed)"
+			                       : "";
+			str_fmt(err, errlen, "%s = '%s': must be a number from %llu to %llu%s",
+			        k->name, value, (unsigned long long)k->min,
+			        (unsigned long long)k->max, unit);
+			return false;
+		}
+		memcpy(field, &v, sizeof(v));
+		return true;
+	}
+	case CONF_ENUM:
+		for (int i = 0; k->names[i]; i++) {
+			if (strcmp(value, k->names[i]) == 0) {
+				memcpy(field, &i, sizeof(i));
+				return true;
+			}
+		}
+		{
+			char choices[128] = "";
+			for (int i = 0; k->names[i]; i++) {
+				size_t len = strlen(choices);
+
+				str_fmt(choices + len, sizeof(choices) - len, "%s%s",
+				        i ? " | " : "", k->names[i]);
+			}
+			str_fmt(err, errlen, "%s = '%s': must be one of %s", k->name, value,
+			        choices);
+		}
+		return false;
+	case CONF_CUSTOM:
+		return k->parse(c, base, value, err, errlen);
+	}
+	return false;
+}
+
+/* A list key given again (not as a continuation line) replaces its value. */
+static void
+list_reset(const struct conf_key *k, void *base)
+{
+	if (k->parse == parse_domains)
+		((struct config *)base)->n_internal_domains = 0;
+	else if (k->parse == parse_certs)
+		((struct config *)base)->n_certificate = 0;
+	else if (k->parse == parse_keys)
+		((struct config *)base)->n_key = 0;
+	else if (k->parse == parse_addresses)
+		((struct listener_conf *)base)->n_addr = 0;
+	else if (k->parse == parse_clients)
+		((struct listener_conf *)base)->n_nets = 0;
+}
+
+static void
+apply_defaults(struct load_ctx *c, const char *section, void *base)
+{
+	char err[256];
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(keys[i].section, section) != 0 || keys[i].dflt == NULL)
+			continue;
+		err[0] = '\0';
+		if (!key_apply(c, &keys[i], base, keys[i].dflt, err, sizeof(err)))
+			fatal_bug("config default for %s.%s is invalid: %s", section, keys[i].name,
+			          err);
+	}
+}
+
+/* ---- sections ---- */
+
+static void
+section_begin(struct load_ctx *c, const char *name)
+{
+	c->listener = NULL;
+	c->section_ok = true;
+	str_copy(c->section, sizeof(c->section), name);
+	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 || strcmp(name, "relay") == 0)
+		return;
+	if (strcmp(name, "registry") == 0 || strcmp(name, "web") == 0 ||
+	    strcmp(name, "routes") == 0) {
+		conf_error(c, c->line, "section [%s] is not supported by this version of mailout",
+		           name);
+		c->section_ok = false;
+		return;
+	}
+	if (strncmp(name, "listener ", 9) != 0 || !address_is_atom_name(name + 9)) {
+		conf_error(c, c->line,
+		           "unknown section [%s]: expected gateway, tls, relay or listener NAME "
+		           "(NAME made of letters, digits, '-' and '_')",
+		           name);
+		c->section_ok = false;
+		return;
+	}
+	for (size_t i = 0; i < c->cfg->n_listener; i++) {
+		if (strcmp(c->cfg->listener[i].name, name + 9) == 0) {
+			conf_error(c, c->line, "listener '%s' is already defined on line %u",
+			           name + 9, c->cfg->listener[i].line);
+			c->section_ok = false;
+			return;
+		}
+	}
+	if (c->cfg->n_listener == CONF_LISTENERS_MAX) {
+		conf_error(c, c->line, "more than %d listeners", CONF_LISTENERS_MAX);
+		c->section_ok = false;
+		return;
+	}
+	c->listener = &c->cfg->listener[c->cfg->n_listener++];
+	if (!str_copy(c->listener->name, sizeof(c->listener->name), name + 9)) {
+		conf_error(c, c->line, "listener name is longer than %d characters",
+		           CONF_NAME_MAX - 1);
+	}
+	c->listener->line = c->line;
+	apply_defaults(c, "listener", c->listener);
+}
+
+/* The libinih reader: one physical line per call, so c->line is the line
+ * number of the pair the handler sees next. Sections are handled here so
+ * that an empty section is still checked. */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+	struct load_ctx *c = stream;
+	char line[1024];
+	size_t len;
+
+	if (fgets(line, sizeof(line), c->fp) == NULL)
+		return NULL;
+	c->line++;
+	len = strlen(line);
+	if ((len > 0 && line[len - 1] != '\n' && !feof(c->fp)) || len > CONF_LINE_MAX ||
+	    len >= (size_t)num) {
+		conf_error(c, c->line,
+		           "line is longer than %d characters; continue a list on the "
+		           "next line, indented",
+		           CONF_LINE_MAX);
+		if (line[len - 1] != '\n') {
+			int ch;
+			while ((ch = fgetc(c->fp)) != EOF && ch != '\n')
+				;
+		}
+		str_copy(str, (size_t)num, "\n");
+		return str;
+	}
+	c->is_continuation = line[0] == ' ' || line[0] == '\t';
+	char *p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '[') {
+		char *end = strchr(p, ']');
+		if (end == NULL) {
+			conf_error(c, c->line, "section header without ']'");
+		} else {
+			*end = '\0';
+			section_begin(c, p + 1);
+		}
+		str_copy(str, (size_t)num, "\n");
+		return str;
+	}
+	if (*p != '\0' && *p != '\n' && *p != '\r' && *p != ';' && *p != '#' &&
+	    !c->is_continuation && strchr(p, '=') == NULL)
+		conf_error(c, c->line, "expected 'key = value'");
+	str_copy(str, (size_t)num, line);
+	return str;
+}
+
+static const struct conf_key *
+key_find(const char *section, const char *name)
+{
+	const char *s = strncmp(section, "listener ", 9) == 0 ? "listener" : section;
+
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].section, s) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *c = user;
+	const struct conf_key *k;
+	/* Sections are parsed by conf_reader(), so libinih's is always "". */
+	(void)section;
+	section = c->section;
+	char err[512] = "";
+	void *base;
+	unsigned *seen;
+
+	if (!c->section_ok)
+		return 1;
+	if (c->section[0] == '\0') {
+		conf_error(c, c->line, "'%s' is outside any section", name);
+		return 1;
+	}
+	if ((k = key_find(section, name)) == NULL) {
+		conf_error(c, c->line, "unknown key '%s' in [%s]", name, section);
+		return 1;
+	}
+	base = c->listener ? (void *)c->listener : (void *)c->cfg;
+	seen = c->listener ? &c->seen_listener[c->listener - c->cfg->listener][k - keys]
+	                   : &c->seen_global[k - keys];
+	if (*seen && !(c->is_continuation && k->is_list)) {
+		if (!c->is_continuation) {
+			conf_error(c, c->line, "'%s' is already set on line %u", name, *seen);
+			return 1;
+		}
+		conf_error(c, c->line, "'%s' takes one value; it cannot continue on a new line",
+		           name);
+		return 1;
+	}
+	if (*seen == 0 && k->is_list)
+		list_reset(k, base);
+	if (*seen == 0)
+		*seen = c->line;
+	if (!key_apply(c, k, base, value, err, sizeof(err)))
+		conf_error(c, c->line, "%s", err);
+	return 1;
+}
+
+/* ---- cross-checks after the last line ---- */
+
+static bool
+sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	char sa[80], sb[80];
+
+	sockaddr_format((const struct sockaddr *)a, sa, sizeof(sa));
+	sockaddr_format((const struct sockaddr *)b, sb, sizeof(sb));
+	return strcmp(sa, sb) == 0;
+}
+
+static void
+check_listener(struct load_ctx *c, const struct listener_conf *l)
+{
+	const struct config *cfg = c->cfg;
+
+	if (l->n_addr == 0)
+		conf_error(c, l->line, "listener '%s' has no address", l->name);
+	if (l->tls != LTLS_OFF && cfg->n_certificate == 0)
+		conf_error(c, l->line,
+		           "listener '%s' has tls = %s but [tls] names no certificate and key",
+		           l->name, listener_tls_name(l->tls));
+	if (l->tls == LTLS_OFF && l->auth != LAUTH_NONE)
+		conf_error(c, l->line,
+		           "listener '%s' has tls = off with auth = %s: passwords are never "
+		           "accepted unencrypted",
+		           l->name, listener_auth_name(l->auth));
+	else if (l->auth != LAUTH_NONE)
+		conf_error(c, l->line,
+		           "listener '%s': auth = %s is not supported by this version; use auth = "
+		           "none",
+		           l->name, listener_auth_name(l->auth));
+	if (l->clients == LCLIENTS_REGISTERED)
+		conf_error(c, l->line,
+		           "listener '%s': clients = registered needs the device registry, which "
+		           "this version does not have",
+		           l->name);
+	if (l->recipients == LRCPTS_INTERNAL && cfg->n_internal_domains == 0)
+		conf_error(c, l->line,
+		           "listener '%s' has recipients = internal but [gateway] "
+		           "internal_domains is empty",
+		           l->name);
+	for (size_t i = 0; i < l->n_addr; i++)
+		for (const struct listener_conf *o = cfg->listener; o <= l; o++)
+			for (size_t j = 0; j < (o == l ? i : o->n_addr); j++)
+				if (sockaddr_equal(&l->addr[i], &o->addr[j]))
+					conf_error(c, l->line,
+					           "listener '%s' address %zu is also used by "
+					           "listener '%s'",
+					           l->name, i + 1, o->name);
+}
+
+static void
+check_config(struct load_ctx *c)
+{
+	struct config *cfg = c->cfg;
+
+	if (cfg->n_listener == 0)
+		conf_error(c, 0, "no [listener NAME] section: mailout would not accept any mail");
+	if (cfg->n_certificate != cfg->n_key)
+		conf_error(
+		    c, c->seen_global[key_find("tls", "key") - keys],
+		    "[tls] has %zu certificate(s) but %zu key(s); give them in pairs, in the "
+		    "same order",
+		    cfg->n_certificate, cfg->n_key);
+	if (cfg->relay_host[0] == '\0' && cfg->next_hop == NEXT_HOP_HOST)
+		conf_error(c, 0, "[relay] next_hop is missing: where should accepted mail go?");
+	if (cfg->relay_tls == RTLS_VERIFY && cfg->relay_ca_file[0] == '\0')
+		conf_error(c, 0, "[relay] tls = verify needs ca_file");
+	for (size_t i = 0; i < cfg->n_listener; i++)
+		check_listener(c, &cfg->listener[i]);
+}
+
+unsigned
+config_load(const char *path, struct config *cfg, struct buf *errs)
+{
+	struct load_ctx c;
+	const char *slash;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&c, 0, sizeof(c));
+	c.cfg = cfg;
+	c.errs = errs;
+	c.path = path;
+	str_copy(cfg->path, sizeof(cfg->path), path);
+	if ((slash = strrchr(path, '/')) != NULL)
+		str_copyn(c.dir, sizeof(c.dir), path, (size_t)(slash - path));
+	if (slash == path)
+		str_copy(c.dir, sizeof(c.dir), "/");
+	apply_defaults(&c, "gateway", cfg);
+	apply_defaults(&c, "tls", cfg);
+	apply_defaults(&c, "relay", cfg);
+	if (gethostname(cfg->hostname, sizeof(cfg->hostname)) != 0)
+		str_copy(cfg->hostname, sizeof(cfg->hostname), "localhost");
+	if ((c.fp = fopen(path, "r")) == NULL) {
+		conf_error(&c, 0, "cannot open: %s", strerror(errno));
+		return c.n_errs;
+	}
+	if (ini_parse_stream(conf_reader, &c, conf_handler, &c) < 0)
+		conf_error(&c, 0, "cannot read the file");
+	fclose(c.fp);
+	check_config(&c);
+	return c.n_errs;
+}
+
+/* ---- the policy table ---- */
+
+static void
+format_clients(const struct listener_conf *l, char *dst, size_t size)
+{
+	dst[0] = '\0';
+	if (l->clients != LCLIENTS_NETS) {
+		str_copy(dst, size, listener_clients_name(l->clients));
+		return;
+	}
+	for (size_t i = 0; i < l->n_nets; i++) {
+		char net[CIDR_STR_MAX];
+
+		cidr_format(&l->nets[i], net, sizeof(net));
+		size_t len = strlen(dst);
+
+		if (!str_fmt(dst + len, size - len, "%s%s", i ? " " : "", net)) {
+			dst[len] = '\0';
+			return;
+		}
+	}
+}
+
+void
+config_print_policy(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "%-20s %-22s %-9s %-7s %-20s %-10s %s\n", "LISTENER", "ADDRESS", "TLS",
+	        "MIN_TLS", "CLIENTS", "RECIPIENTS", "AUTH");
+	for (size_t i = 0; i < cfg->n_listener; i++) {
+		const struct listener_conf *l = &cfg->listener[i];
+		char clients[256];
+
+		format_clients(l, clients, sizeof(clients));
+		for (size_t a = 0; a < l->n_addr; a++) {
+			char addr[80];
+
+			sockaddr_format((const struct sockaddr *)&l->addr[a], addr, sizeof(addr));
+			fprintf(out, "%-20s %-22s %-9s %-7s %-20s %-10s %s\n", a ? "" : l->name,
+			        addr, listener_tls_name(l->tls),
+			        l->tls == LTLS_OFF ? "-" : tls_version_name(l->min_tls_version),
+			        clients, listener_rcpts_name(l->recipients),
+			        listener_auth_name(l->auth));
+		}
+	}
+	fprintf(out, "\ninternal domains:");
+	for (size_t i = 0; i < cfg->n_internal_domains; i++)
+		fprintf(out, " %s", cfg->internal_domains[i]);
+	if (cfg->next_hop == NEXT_HOP_DIR)
+		fprintf(out, "\nnext hop: dir:%s\n", cfg->relay_dir);
+	else
+		fprintf(out, "\nnext hop: %s:%u (tls %s)\n", cfg->relay_host, cfg->relay_port,
+		        relay_tls_name(cfg->relay_tls));
+}

@@ -1,0 +1,106 @@
+/*
+ * config: reads mailout.conf (INI, via libinih) into struct config.
+ * One table (config.c: keys[]) describes every key: section, type, bounds,
+ * default and where it lands; parsing, defaults and `mailoutctl check`
+ * derive from it. Errors are collected, never printed here: each is one
+ * line "file:line: what is wrong" in the caller's buffer. No sockets.
+ */
+#ifndef MAILOUT_CONFIG_H
+#define MAILOUT_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "util/buf.h"
+#include "util/cidr.h"
+
+#define CONF_LISTENERS_MAX 16
+#define CONF_ADDRS_MAX     8
+#define CONF_NETS_MAX      64
+#define CONF_DOMAINS_MAX   64
+#define CONF_CERTS_MAX     4
+#define CONF_NAME_MAX      64
+#define CONF_DOMAIN_MAX    256
+
+enum listener_tls { LTLS_OFF, LTLS_OPTIONAL, LTLS_REQUIRED, LTLS_IMPLICIT };
+enum listener_clients { LCLIENTS_ANY, LCLIENTS_NETS, LCLIENTS_REGISTERED };
+enum listener_rcpts { LRCPTS_ANY, LRCPTS_INTERNAL };
+enum listener_auth { LAUTH_NONE, LAUTH_OPTIONAL, LAUTH_REQUIRED };
+enum relay_tls { RTLS_NONE, RTLS_OPPORTUNISTIC, RTLS_REQUIRED, RTLS_VERIFY };
+enum next_hop_kind { NEXT_HOP_HOST, NEXT_HOP_DIR, NEXT_HOP_MX };
+
+struct listener_conf {
+	char name[CONF_NAME_MAX];
+	unsigned line; /* of the [listener NAME] header */
+	struct sockaddr_storage addr[CONF_ADDRS_MAX];
+	socklen_t addr_len[CONF_ADDRS_MAX];
+	size_t n_addr;
+	enum listener_tls tls;
+	unsigned min_tls_version; /* TLS1_VERSION .. TLS1_3_VERSION */
+	enum listener_clients clients;
+	struct cidr nets[CONF_NETS_MAX];
+	size_t n_nets;
+	enum listener_rcpts recipients;
+	enum listener_auth auth;
+};
+
+struct config {
+	char path[PATH_MAX];
+	/* [gateway] */
+	char hostname[CONF_DOMAIN_MAX];
+	char spool[PATH_MAX];
+	char user[CONF_NAME_MAX];
+	char internal_domains[CONF_DOMAINS_MAX][CONF_DOMAIN_MAX];
+	size_t n_internal_domains;
+	uint64_t max_message_size;
+	uint64_t max_recipients;
+	uint64_t max_command_line;
+	uint64_t max_text_line;
+	uint64_t max_errors;
+	uint64_t max_connections;
+	uint64_t max_client_connections;
+	uint64_t idle_timeout;
+	uint64_t data_timeout;
+	uint64_t tls_timeout;
+	uint64_t workers;
+	/* [tls] */
+	char certificate[CONF_CERTS_MAX][PATH_MAX];
+	size_t n_certificate;
+	char key[CONF_CERTS_MAX][PATH_MAX];
+	size_t n_key;
+	/* [relay] */
+	enum next_hop_kind next_hop;
+	char relay_host[CONF_DOMAIN_MAX];
+	unsigned relay_port;
+	char relay_dir[PATH_MAX];
+	enum relay_tls relay_tls;
+	char relay_ca_file[PATH_MAX];
+	uint64_t relay_connections;
+	uint64_t relay_timeout;
+	uint64_t retry_interval;
+	uint64_t max_queue_lifetime;
+	/* [listener NAME] ... */
+	struct listener_conf listener[CONF_LISTENERS_MAX];
+	size_t n_listener;
+};
+
+/* Read and validate path into *cfg (which this initialises). Every error
+ * is appended to errs as "path:line: sentence\n". Returns the number of
+ * errors (0: cfg is usable). */
+unsigned config_load(const char *path, struct config *cfg, struct buf *errs);
+
+/* Print every listener's effective policy as a table. */
+void config_print_policy(const struct config *, FILE *);
+
+const char *listener_tls_name(enum listener_tls);
+const char *listener_clients_name(enum listener_clients);
+const char *listener_rcpts_name(enum listener_rcpts);
+const char *listener_auth_name(enum listener_auth);
+const char *relay_tls_name(enum relay_tls);
+/* "1.0" .. "1.3" for a TLS1_*_VERSION. */
+const char *tls_version_name(unsigned);
+
+#endif

@@ -1,0 +1,505 @@
+#include "master.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "queue.h"
+#include "spool.h"
+#include "tls.h"
+#include "util/fsx.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+#include "worker.h"
+
+#define LISTEN_BACKLOG 1024
+#define BOUND_MAX      (CONF_LISTENERS_MAX * CONF_ADDRS_MAX)
+#define CHILDREN_MAX   80
+#define RESTART_DELAY  1  /* seconds before a crashed child is started again */
+#define STOP_TIMEOUT   40 /* seconds for children to stop before SIGKILL */
+
+enum child_role { CHILD_WORKER, CHILD_QUEUE };
+
+struct child {
+	pid_t pid;
+	enum child_role role;
+	unsigned generation; /* children of an older config are retiring */
+	time_t restart_at;
+	bool is_wanted;
+};
+
+struct bound {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int fd;
+	bool is_used;
+};
+
+/* Everything built from one config. */
+struct generation {
+	struct config *cfg;
+	struct listener *listeners;
+	SSL_CTX *client_ctx;
+	uid_t uid;
+	gid_t gid;
+	bool is_dropping;
+};
+
+struct master {
+	const char *config_path;
+	struct generation gen;
+	unsigned generation;
+	struct bound bound[BOUND_MAX];
+	size_t n_bound;
+	struct child child[CHILDREN_MAX];
+	int wake[2];
+	bool is_stopping;
+};
+
+static void generation_free(struct generation *);
+
+/* ---- sockets ---- */
+
+static int
+bind_one(const struct sockaddr_storage *ss, socklen_t len, char *err, size_t errlen)
+{
+	int one = 1, fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	char addr[80];
+
+	sockaddr_format((const struct sockaddr *)ss, addr, sizeof(addr));
+	if (fd < 0) {
+		str_fmt(err, errlen, "socket for %s: %s", addr, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+		str_fmt(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The socket for an address: one bound earlier (reload), or a new one. */
+static int
+socket_for(struct master *m, const struct sockaddr_storage *ss, socklen_t len, char *err,
+           size_t errlen)
+{
+	for (size_t i = 0; i < m->n_bound; i++) {
+		if (m->bound[i].len == len && memcmp(&m->bound[i].addr, ss, len) == 0) {
+			m->bound[i].is_used = true;
+			return m->bound[i].fd;
+		}
+	}
+	if (m->n_bound == BOUND_MAX) {
+		str_copy(err, errlen, "too many addresses");
+		return -1;
+	}
+	int fd = bind_one(ss, len, err, errlen);
+	if (fd < 0)
+		return -1;
+	m->bound[m->n_bound++] = (struct bound){*ss, len, fd, true};
+	return fd;
+}
+
+/* Close sockets no listener of the current config uses. */
+static void
+sockets_prune(struct master *m)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < m->n_bound; i++) {
+		if (m->bound[i].is_used)
+			m->bound[j++] = m->bound[i];
+		else
+			close(m->bound[i].fd);
+	}
+	m->n_bound = j;
+}
+
+/* ---- building a generation ---- */
+
+static bool
+prepare_dirs(const struct generation *g, char *err, size_t errlen)
+{
+	const struct config *cfg = g->cfg;
+	static const char *const sub[] = {"", "/incoming", "/queue", "/state"};
+	unsigned swept = 0;
+	int rc;
+
+	if ((rc = spool_prepare(cfg->spool, &swept)) != 0) {
+		str_fmt(err, errlen, "spool %s: %s", cfg->spool, strerror(rc));
+		return false;
+	}
+	if (swept)
+		log_info("event=spool-swept dir=%s/incoming files=%u", cfg->spool, swept);
+	if (cfg->next_hop == NEXT_HOP_DIR && fsx_mkdir(cfg->relay_dir, 0755) != 0) {
+		str_fmt(err, errlen, "next_hop dir %s: %s", cfg->relay_dir, strerror(errno));
+		return false;
+	}
+	if (!g->is_dropping)
+		return true;
+	for (size_t i = 0; i < 4; i++) {
+		char p[PATH_MAX];
+		str_fmt(p, sizeof(p), "%s%s", cfg->spool, sub[i]);
+		if (chown(p, g->uid, g->gid) != 0) {
+			str_fmt(err, errlen, "chown %s: %s", p, strerror(errno));
+			return false;
+		}
+	}
+	if (cfg->next_hop == NEXT_HOP_DIR && chown(cfg->relay_dir, g->uid, g->gid) != 0) {
+		str_fmt(err, errlen, "chown %s: %s", cfg->relay_dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static bool
+resolve_user(struct generation *g, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	g->is_dropping = geteuid() == 0;
+	if (!g->is_dropping)
+		return true;
+	if ((pw = getpwnam(g->cfg->user)) == NULL) {
+		str_fmt(err, errlen, "[gateway] user '%s' does not exist", g->cfg->user);
+		return false;
+	}
+	if (pw->pw_uid == 0) {
+		str_fmt(err, errlen, "[gateway] user must not be root");
+		return false;
+	}
+	g->uid = pw->pw_uid;
+	g->gid = pw->pw_gid;
+	return true;
+}
+
+static bool
+build_listeners(struct master *m, struct generation *g, char *err, size_t errlen)
+{
+	const struct config *cfg = g->cfg;
+
+	g->listeners = xcalloc(cfg->n_listener, sizeof(*g->listeners));
+	for (size_t i = 0; i < cfg->n_listener; i++) {
+		struct listener *l = &g->listeners[i];
+
+		l->conf = &cfg->listener[i];
+		if (l->conf->tls != LTLS_OFF &&
+		    (l->ctx = tls_server_ctx_new(cfg, l->conf, err, errlen)) == NULL)
+			return false;
+		for (size_t a = 0; a < l->conf->n_addr; a++) {
+			int fd =
+			    socket_for(m, &l->conf->addr[a], l->conf->addr_len[a], err, errlen);
+			if (fd < 0)
+				return false;
+			l->fd[l->n_fd++] = fd;
+		}
+	}
+	return true;
+}
+
+/* Load path and build everything the children need; false with err. */
+static bool
+generation_build(struct master *m, struct generation *g, char *err, size_t errlen)
+{
+	struct buf errs;
+	unsigned n;
+
+	memset(g, 0, sizeof(*g));
+	g->cfg = xcalloc(1, sizeof(*g->cfg));
+	buf_init(&errs, 64 * 1024);
+	n = config_load(m->config_path, g->cfg, &errs);
+	if (n > 0) {
+		/* One log line per config error. */
+		for (char *line = errs.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			if ((nl = strchr(line, '\n')) != NULL)
+				*nl = '\0';
+			log_error("event=config-error error=\"%s\"", line);
+		}
+		str_fmt(err, errlen, "%u error(s) in %s", n, m->config_path);
+		buf_free(&errs);
+		return false;
+	}
+	buf_free(&errs);
+	for (size_t i = 0; i < m->n_bound; i++)
+		m->bound[i].is_used = false;
+	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
+	    !build_listeners(m, g, err, errlen))
+		return false;
+	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
+		return false;
+	return true;
+}
+
+static void
+generation_free(struct generation *g)
+{
+	if (g->listeners) {
+		for (size_t i = 0; i < g->cfg->n_listener; i++)
+			SSL_CTX_free(g->listeners[i].ctx);
+		free(g->listeners);
+	}
+	SSL_CTX_free(g->client_ctx);
+	free(g->cfg);
+	memset(g, 0, sizeof(*g));
+}
+
+/* ---- children ---- */
+
+static void
+drop_privileges(const struct generation *g)
+{
+	if (!g->is_dropping)
+		return;
+	if (setgroups(1, &g->gid) != 0 || setgid(g->gid) != 0 || setuid(g->uid) != 0)
+		log_fatal("event=child-error error=\"cannot drop privileges to %s: %s\"",
+		          g->cfg->user, strerror(errno));
+	if (setuid(0) == 0)
+		log_fatal("event=child-error error=\"privileges were not dropped\"");
+}
+
+static int
+child_main(struct master *m, enum child_role role)
+{
+	sigset_t none;
+	pid_t parent = getppid();
+
+	/* If the master dies, so do we: no orphan keeps the ports. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGHUP, SIG_IGN);
+	drop_privileges(&m->gen);
+	if (role == CHILD_QUEUE) {
+		log_init("mailoutd/queue", log_to_stderr_enabled());
+		return queue_run(m->gen.cfg, m->gen.client_ctx, m->wake[0]);
+	}
+	log_init("mailoutd/smtp", log_to_stderr_enabled());
+	return worker_run(m->gen.cfg, m->gen.listeners, m->gen.cfg->n_listener, m->wake[1]);
+}
+
+static void
+child_start(struct master *m, struct child *c)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("event=fork-error error=\"%s\"", strerror(errno));
+		c->restart_at = time(NULL) + RESTART_DELAY;
+		return;
+	}
+	if (pid == 0)
+		_exit(child_main(m, c->role));
+	c->pid = pid;
+	c->generation = m->generation;
+	log_info("event=child-started pid=%d role=%s", (int)pid,
+	         c->role == CHILD_QUEUE ? "queue" : "smtp");
+}
+
+/* Plan the slots the current generation wants: its workers and one queue
+ * runner. Slots of older generations are let go as their children exit. */
+static void
+children_plan(struct master *m)
+{
+	size_t want = m->gen.cfg->workers + 1, k = 0;
+
+	for (size_t i = 0; i < CHILDREN_MAX; i++)
+		if (m->child[i].generation != m->generation)
+			m->child[i].is_wanted = false;
+	for (size_t i = 0; i < CHILDREN_MAX && k < want; i++) {
+		struct child *c = &m->child[i];
+
+		if (c->pid != 0 || c->is_wanted)
+			continue;
+		*c = (struct child){.role = k == 0 ? CHILD_QUEUE : CHILD_WORKER,
+		                    .generation = m->generation,
+		                    .is_wanted = true};
+		k++;
+	}
+}
+
+static void
+children_start(struct master *m)
+{
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < CHILDREN_MAX; i++) {
+		struct child *c = &m->child[i];
+		if (c->is_wanted && c->pid == 0 && c->restart_at <= now && !m->is_stopping)
+			child_start(m, c);
+	}
+}
+
+static void
+children_signal(struct master *m, int sig, bool only_old)
+{
+	for (size_t i = 0; i < CHILDREN_MAX; i++) {
+		struct child *c = &m->child[i];
+		if (c->pid > 0 && (!only_old || c->generation != m->generation))
+			kill(c->pid, sig);
+	}
+}
+
+static size_t
+children_reap(struct master *m)
+{
+	size_t alive = 0;
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < CHILDREN_MAX; i++) {
+			struct child *c = &m->child[i];
+			if (c->pid != pid)
+				continue;
+			c->pid = 0;
+			bool is_crash = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+			if (is_crash && !m->is_stopping && c->generation == m->generation)
+				log_error("event=child-crashed pid=%d role=%s status=%d signal=%d",
+				          (int)pid, c->role == CHILD_QUEUE ? "queue" : "smtp",
+				          WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+				          WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			else
+				log_info("event=child-exited pid=%d", (int)pid);
+			c->restart_at = time(NULL) + (is_crash ? RESTART_DELAY : 0);
+			if (c->generation != m->generation)
+				c->is_wanted = false;
+		}
+	}
+	for (size_t i = 0; i < CHILDREN_MAX; i++)
+		alive += m->child[i].pid > 0;
+	return alive;
+}
+
+/* ---- signals ---- */
+
+static void
+reload(struct master *m)
+{
+	struct generation next;
+	struct generation old = m->gen;
+	char err[512];
+
+	log_info("event=reload config=%s", m->config_path);
+	if (!generation_build(m, &next, err, sizeof(err))) {
+		log_error("event=reload-failed error=\"%s\" note=\"the old config stays in force\"",
+		          err);
+		for (size_t i = 0; i < m->n_bound; i++)
+			m->bound[i].is_used = true;
+		generation_free(&next);
+		return;
+	}
+	m->gen = next;
+	m->generation++;
+	children_signal(m, SIGTERM, true); /* old children finish their sessions */
+	sockets_prune(m);
+	generation_free(&old);
+	children_plan(m);
+	children_start(m);
+	log_info("event=reloaded");
+}
+
+static int
+stop(struct master *m)
+{
+	time_t deadline = time(NULL) + STOP_TIMEOUT;
+
+	m->is_stopping = true;
+	log_info("event=stopping");
+	children_signal(m, SIGTERM, false);
+	while (children_reap(m) > 0) {
+		if (time(NULL) > deadline) {
+			log_warn("event=stop-timeout note=\"killing children\"");
+			children_signal(m, SIGKILL, false);
+			deadline = time(NULL) + 5;
+		}
+		usleep(50 * 1000);
+	}
+	log_info("event=stopped");
+	return 0;
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		log_fatal("event=start-error error=\"fork: %s\"", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+int
+master_run(const char *config_path, bool foreground)
+{
+	struct master m = {0};
+	char err[512], abspath[PATH_MAX];
+	sigset_t set;
+
+	if (realpath(config_path, abspath) == NULL)
+		log_fatal("event=start-error error=\"%s: %s\"", config_path, strerror(errno));
+	m.config_path = abspath;
+	signal(SIGPIPE, SIG_IGN);
+	if (!generation_build(&m, &m.gen, err, sizeof(err)))
+		log_fatal("event=start-error error=\"%s\"", err);
+	if (pipe2(m.wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		log_fatal("event=start-error error=\"pipe: %s\"", strerror(errno));
+	if (!foreground) {
+		daemonize();
+		log_init("mailoutd", false);
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	log_info("event=started config=%s listeners=%zu workers=%llu user=%s", abspath,
+	         m.gen.cfg->n_listener, (unsigned long long)m.gen.cfg->workers,
+	         m.gen.is_dropping ? m.gen.cfg->user : "(unchanged)");
+	children_plan(&m);
+	children_start(&m);
+	for (;;) {
+		struct timespec tick = {1, 0};
+		int sig = sigtimedwait(&set, NULL, &tick);
+
+		children_reap(&m);
+		if (sig == SIGTERM || sig == SIGINT) {
+			int rc = stop(&m);
+			generation_free(&m.gen);
+			return rc;
+		}
+		if (sig == SIGHUP)
+			reload(&m);
+		children_start(&m);
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * policy: the gateway's verdicts, each at the earliest point that has the
+ * facts: client address at connect, TLS state at MAIL, recipient at RCPT.
+ * Pure decisions: no I/O, no logging; the session replies and logs.
+ */
+#ifndef MAILOUT_POLICY_H
+#define MAILOUT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "address.h"
+#include "config.h"
+#include "outcome.h"
+
+enum policy_rcpt {
+	POLICY_RCPT_OK,
+	POLICY_RCPT_NOT_INTERNAL, /* external domain on an internal-only interface */
+	POLICY_RCPT_ROUTING,      /* '%', '!' or quoted '@' on an internal-only interface */
+};
+
+/* OUT_PERMFAIL: why holds a sentence for the 554 greeting. */
+enum outcome policy_check_connect(const struct listener_conf *, const struct sockaddr *, char *why,
+                                  size_t why_size);
+/* False when the listener needs TLS for mail and the session has none. */
+bool policy_allows_mail(const struct listener_conf *, bool is_tls);
+/* Whether the recipient may be accepted on this listener. */
+enum policy_rcpt policy_check_rcpt(const struct config *, const struct listener_conf *,
+                                   const struct address *);
+bool policy_is_internal(const struct config *, const char *domain);
+const char *policy_rcpt_name(enum policy_rcpt);
+
+#endif

@@ -1,0 +1,481 @@
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "util/fsx.h"
+#include "util/num.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+#define WBUF_FLUSH (64 * 1024) /* write() in chunks of this size */
+#define WBUF_MAX   (WBUF_FLUSH + 4096)
+
+struct spool_msg {
+	char id[SPOOL_ID_MAX];
+	char dir[PATH_MAX];
+	char incoming[PATH_MAX];
+	int fd;
+	struct buf wbuf;
+	uint64_t body_size;
+	int err;
+	bool is_committed;
+};
+
+void
+envelope_init(struct envelope *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void
+envelope_free(struct envelope *e)
+{
+	free(e->rcpt);
+	free(e->rcpt_done);
+	envelope_init(e);
+}
+
+void
+envelope_reset(struct envelope *e)
+{
+	e->sender[0] = '\0';
+	e->n_rcpt = 0;
+	e->body = SMTP_BODY_UNSPEC;
+	e->smtputf8 = false;
+}
+
+void
+envelope_add_rcpt(struct envelope *e, const char *addr)
+{
+	if (e->n_rcpt == e->cap_rcpt) {
+		e->cap_rcpt = e->cap_rcpt ? e->cap_rcpt * 2 : 8;
+		e->rcpt = xrealloc(e->rcpt, e->cap_rcpt * sizeof(*e->rcpt));
+		e->rcpt_done = xrealloc(e->rcpt_done, e->cap_rcpt * sizeof(*e->rcpt_done));
+	}
+	str_copy(e->rcpt[e->n_rcpt], ADDRESS_MAX, addr);
+	e->rcpt_done[e->n_rcpt] = false;
+	e->n_rcpt++;
+}
+
+void
+spool_new_id(char *dst, size_t size)
+{
+	static unsigned counter;
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	str_fmt(dst, size, "%08llX%05lX%04X%03X", (unsigned long long)tv.tv_sec,
+	        (unsigned long)tv.tv_usec, (unsigned)getpid() & 0xffff, counter++ & 0xfff);
+}
+
+void
+spool_sanitize(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[n++] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[n] = '\0';
+}
+
+static const char *
+body_name(enum smtp_body b)
+{
+	return b == SMTP_BODY_8BITMIME ? "8BITMIME" : b == SMTP_BODY_7BIT ? "7BIT" : "-";
+}
+
+static bool
+write_header(struct spool_msg *m, const struct envelope *e)
+{
+	struct buf *b = &m->wbuf;
+	bool ok = buf_printf(b,
+	                     SPOOL_VERSION "\nid %s\narrival %lld\nlistener %s\nclient %s\n"
+	                                   "helo %s\ntls %s\nbody %s\nsmtputf8 %d\nsender %s\n",
+	                     e->id, (long long)e->arrival, e->listener, e->client, e->helo, e->tls,
+	                     body_name(e->body), e->smtputf8 ? 1 : 0, e->sender);
+
+	for (size_t i = 0; ok && i < e->n_rcpt; i++) {
+		ok = buf_printf(b, "rcpt %s\n", e->rcpt[i]);
+		if (ok && b->len >= WBUF_FLUSH) {
+			ok = fsx_write_all(m->fd, b->data, b->len) == 0;
+			buf_reset(b);
+		}
+	}
+	return ok && buf_puts(b, "\n");
+}
+
+struct spool_msg *
+spool_create(const char *spool_dir, struct envelope *e, int *err)
+{
+	struct spool_msg *m = xcalloc(1, sizeof(*m));
+
+	m->fd = -1;
+	buf_init(&m->wbuf, WBUF_MAX);
+	str_copy(m->dir, sizeof(m->dir), spool_dir);
+	for (int tries = 0; tries < 5; tries++) {
+		spool_new_id(e->id, sizeof(e->id));
+		str_copy(m->id, sizeof(m->id), e->id);
+		if (!str_fmt(m->incoming, sizeof(m->incoming), "%s/incoming/%s", spool_dir,
+		             e->id)) {
+			*err = ENAMETOOLONG;
+			goto fail;
+		}
+		m->fd = open(m->incoming, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (m->fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (m->fd < 0) {
+		*err = errno;
+		goto fail;
+	}
+	if (!write_header(m, e)) {
+		*err = errno ? errno : EIO;
+		spool_msg_free(m);
+		return NULL;
+	}
+	return m;
+fail:
+	buf_free(&m->wbuf);
+	free(m);
+	return NULL;
+}
+
+static bool
+wbuf_flush(struct spool_msg *m)
+{
+	if (m->err)
+		return false;
+	if (m->wbuf.len > 0 && fsx_write_all(m->fd, m->wbuf.data, m->wbuf.len) != 0) {
+		m->err = errno ? errno : EIO;
+		return false;
+	}
+	buf_reset(&m->wbuf);
+	return true;
+}
+
+bool
+spool_write(struct spool_msg *m, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0 && m->err == 0) {
+		size_t room = WBUF_FLUSH - (m->wbuf.len < WBUF_FLUSH ? m->wbuf.len : WBUF_FLUSH);
+		size_t take = n < room ? n : room;
+
+		if (take == 0 || !buf_append(&m->wbuf, c, take)) {
+			if (!wbuf_flush(m))
+				return false;
+			continue;
+		}
+		c += take;
+		n -= take;
+		m->body_size += take;
+		if (m->wbuf.len >= WBUF_FLUSH && !wbuf_flush(m))
+			return false;
+	}
+	return m->err == 0;
+}
+
+uint64_t
+spool_body_size(const struct spool_msg *m)
+{
+	return m->body_size;
+}
+
+int
+spool_error(const struct spool_msg *m)
+{
+	return m->err;
+}
+
+const char *
+spool_id(const struct spool_msg *m)
+{
+	return m->id;
+}
+
+int
+spool_commit(struct spool_msg *m)
+{
+	char queued[PATH_MAX], qdir[PATH_MAX];
+
+	if (!wbuf_flush(m))
+		return m->err;
+	if (!str_fmt(queued, sizeof(queued), "%s/queue/%s", m->dir, m->id) ||
+	    !str_fmt(qdir, sizeof(qdir), "%s/queue", m->dir))
+		return ENAMETOOLONG;
+	/* File data first: after the rename the message must be complete. */
+	if (fsx_fsync(m->fd) != 0)
+		return errno;
+	if (fsx_rename(m->incoming, queued) != 0)
+		return errno;
+	m->is_committed = true;
+	/* Then the directory entry, or a power loss could undo the rename. If
+	 * that fails the client gets 4xx and sends again: take the file back. */
+	if (fsx_fsync_dir(qdir) != 0) {
+		int rc = errno;
+		unlink(queued);
+		return rc;
+	}
+	return 0;
+}
+
+void
+spool_msg_free(struct spool_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd >= 0)
+		close(m->fd);
+	if (!m->is_committed)
+		unlink(m->incoming);
+	buf_free(&m->wbuf);
+	free(m);
+}
+
+int
+spool_prepare(const char *spool_dir, unsigned *n_swept)
+{
+	static const char *const subdirs[] = {"incoming", "queue", "state"};
+	char path[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+
+	*n_swept = 0;
+	if (fsx_mkdir(spool_dir, 0750) != 0)
+		return errno;
+	for (size_t i = 0; i < 3; i++) {
+		if (!str_fmt(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]))
+			return ENAMETOOLONG;
+		if (fsx_mkdir(path, 0750) != 0)
+			return errno;
+	}
+	/* Incoming files belong to sessions that died before their 250. */
+	str_fmt(path, sizeof(path), "%s/incoming", spool_dir);
+	if ((d = opendir(path)) == NULL)
+		return errno;
+	while ((de = readdir(d)) != NULL) {
+		char f[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (str_fmt(f, sizeof(f), "%s/%s", path, de->d_name) && unlink(f) == 0)
+			(*n_swept)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+static bool
+parse_body(const char *v, enum smtp_body *out)
+{
+	if (strcmp(v, "8BITMIME") == 0)
+		*out = SMTP_BODY_8BITMIME;
+	else if (strcmp(v, "7BIT") == 0)
+		*out = SMTP_BODY_7BIT;
+	else if (strcmp(v, "-") == 0)
+		*out = SMTP_BODY_UNSPEC;
+	else
+		return false;
+	return true;
+}
+
+/* One "key value" header line; false if unknown or malformed. */
+static bool
+parse_header_line(struct envelope *e, const char *key, const char *v)
+{
+	uint64_t n;
+
+	if (strcmp(key, "id") == 0)
+		return v[0] && str_copy(e->id, sizeof(e->id), v);
+	if (strcmp(key, "arrival") == 0) {
+		if (!num_parse_u64(v, 0, INT64_MAX, &n))
+			return false;
+		e->arrival = (int64_t)n;
+		return true;
+	}
+	if (strcmp(key, "listener") == 0)
+		return str_copy(e->listener, sizeof(e->listener), v);
+	if (strcmp(key, "client") == 0)
+		return str_copy(e->client, sizeof(e->client), v);
+	if (strcmp(key, "helo") == 0)
+		return str_copy(e->helo, sizeof(e->helo), v);
+	if (strcmp(key, "tls") == 0)
+		return str_copy(e->tls, sizeof(e->tls), v);
+	if (strcmp(key, "body") == 0)
+		return parse_body(v, &e->body);
+	if (strcmp(key, "smtputf8") == 0) {
+		if (!num_parse_u64(v, 0, 1, &n))
+			return false;
+		e->smtputf8 = n == 1;
+		return true;
+	}
+	if (strcmp(key, "sender") == 0)
+		return str_copy(e->sender, sizeof(e->sender), v);
+	if (strcmp(key, "rcpt") == 0) {
+		if (v[0] == '\0' || strlen(v) >= ADDRESS_MAX)
+			return false;
+		envelope_add_rcpt(e, v);
+		return true;
+	}
+	return false;
+}
+
+bool
+spool_parse_header(const char *p, size_t len, struct envelope *e, size_t *header_len)
+{
+	const char *cur = p, *end = p + len;
+	size_t vlen = strlen(SPOOL_VERSION);
+	char line[ADDRESS_MAX + 16];
+
+	envelope_free(e);
+	if (len < vlen + 1 || memcmp(p, SPOOL_VERSION "\n", vlen + 1) != 0)
+		return false;
+	cur += vlen + 1;
+	while (cur < end) {
+		const char *nl = memchr(cur, '\n', (size_t)(end - cur));
+		char *sp;
+
+		if (nl == NULL)
+			return false;
+		if (nl == cur) { /* blank line: end of the header */
+			*header_len = (size_t)(nl + 1 - p);
+			return e->id[0] != '\0' && e->n_rcpt > 0;
+		}
+		if (!str_copyn(line, sizeof(line), cur, (size_t)(nl - cur)) ||
+		    memchr(cur, '\0', (size_t)(nl - cur)) || (sp = strchr(line, ' ')) == NULL)
+			return false;
+		*sp = '\0';
+		if (!parse_header_line(e, line, sp + 1))
+			return false;
+		cur = nl + 1;
+	}
+	return false;
+}
+
+/* Read the header part of fd into b (up to the blank line). */
+static int
+read_header(int fd, struct buf *b)
+{
+	char chunk[8192];
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return EINVAL;
+		if (!buf_append(b, chunk, (size_t)n))
+			return EFBIG;
+		if (memmem(b->data, b->len, "\n\n", 2) != NULL)
+			return 0;
+	}
+}
+
+int
+spool_load(const char *spool_dir, const char *id, struct envelope *e, int *fd_out,
+           off_t *body_offset)
+{
+	char path[PATH_MAX];
+	struct buf b;
+	size_t hlen;
+	int fd, rc;
+
+	if (!str_fmt(path, sizeof(path), "%s/queue/%s", spool_dir, id))
+		return ENAMETOOLONG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno;
+	buf_init(&b, SPOOL_HEADER_MAX);
+	rc = read_header(fd, &b);
+	if (rc == 0 && !spool_parse_header(b.data, b.len, e, &hlen))
+		rc = EINVAL;
+	buf_free(&b);
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	*body_offset = (off_t)hlen;
+	if (lseek(fd, *body_offset, SEEK_SET) < 0) {
+		rc = errno;
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int
+spool_load_state(const char *spool_dir, struct envelope *e)
+{
+	char path[PATH_MAX], line[ADDRESS_MAX + 1024];
+	FILE *fp;
+
+	if (!str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, e->id))
+		return ENAMETOOLONG;
+	if ((fp = fopen(path, "r")) == NULL)
+		return errno == ENOENT ? 0 : errno;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *rcpt, *end;
+
+		if (strncmp(line, "done ", 5) == 0)
+			rcpt = line + 5;
+		else if (strncmp(line, "failed ", 7) == 0)
+			rcpt = line + 7;
+		else
+			continue;
+		end = strpbrk(rcpt, " \n");
+		if (end)
+			*end = '\0';
+		for (size_t i = 0; i < e->n_rcpt; i++)
+			if (strcmp(e->rcpt[i], rcpt) == 0)
+				e->rcpt_done[i] = true;
+	}
+	fclose(fp);
+	return 0;
+}
+
+int
+spool_mark(const char *spool_dir, const char *id, const char *rcpt, bool is_done, const char *text)
+{
+	char path[PATH_MAX], line[ADDRESS_MAX + 600], clean[512];
+	int fd, rc = 0;
+
+	spool_sanitize(clean, sizeof(clean), text ? text : "", text ? strlen(text) : 0);
+	if (!str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, id))
+		return ENAMETOOLONG;
+	str_fmt(line, sizeof(line), "%s %s %s\n", is_done ? "done" : "failed", rcpt, clean);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		return errno;
+	if (fsx_write_all(fd, line, strlen(line)) != 0 || fsx_fsync(fd) != 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+int
+spool_remove(const char *spool_dir, const char *id)
+{
+	char path[PATH_MAX];
+	int rc = 0;
+
+	if (str_fmt(path, sizeof(path), "%s/queue/%s", spool_dir, id) && unlink(path) != 0)
+		rc = errno;
+	if (str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, id))
+		unlink(path);
+	return rc;
+}

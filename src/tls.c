@@ -1,0 +1,116 @@
+#include "tls.h"
+
+#include <openssl/err.h>
+#include <string.h>
+
+#include "util/str.h"
+
+/* TLS 1.2 suites for everyone (TLS 1.3 suites are OpenSSL's defaults):
+ * forward secrecy and AEAD first, CBC with SHA-2 for older TLS 1.2 clients. */
+#define CIPHERS_MODERN "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:ECDHE+AES:!aNULL:!SHA1:!3DES:!RC4"
+/* A listener that admits TLS 1.0 must really work with old devices: RSA key
+ * exchange and SHA-1 suites, at security level 0 (OpenSSL 3 refuses TLS 1.0
+ * at its default level). Never SSLv3, RC4, 3DES or export suites. */
+#define CIPHERS_LEGACY                                                                             \
+	"ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:AES256-SHA:AES128-SHA:AES128-SHA256:"               \
+	"AES256-SHA256:!aNULL:!eNULL:!3DES:!RC4:!EXPORT:!MD5:@SECLEVEL=0"
+
+void
+tls_last_error(char *dst, size_t size)
+{
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		str_copy(dst, size, "unknown error");
+	else
+		ERR_error_string_n(e, dst, size);
+	ERR_clear_error();
+}
+
+static bool
+load_pairs(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
+{
+	char why[256];
+
+	for (size_t i = 0; i < cfg->n_certificate; i++) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, cfg->certificate[i]) != 1) {
+			tls_last_error(why, sizeof(why));
+			str_fmt(err, errlen, "certificate %s: %s", cfg->certificate[i], why);
+			return false;
+		}
+		if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key[i], SSL_FILETYPE_PEM) != 1) {
+			tls_last_error(why, sizeof(why));
+			str_fmt(err, errlen, "key %s: %s", cfg->key[i], why);
+			return false;
+		}
+		if (SSL_CTX_check_private_key(ctx) != 1) {
+			str_fmt(err, errlen, "key %s does not match certificate %s", cfg->key[i],
+			        cfg->certificate[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+SSL_CTX *
+tls_server_ctx_new(const struct config *cfg, const struct listener_conf *l, char *err,
+                   size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	bool is_legacy = l->min_tls_version < TLS1_2_VERSION;
+	static const unsigned char sid_ctx[] = "mailout";
+
+	if (ctx == NULL) {
+		str_copy(err, errlen, "SSL_CTX_new failed");
+		return NULL;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                             SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (is_legacy)
+		SSL_CTX_set_security_level(ctx, 0);
+	if (SSL_CTX_set_min_proto_version(ctx, (int)l->min_tls_version) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, is_legacy ? CIPHERS_LEGACY : CIPHERS_MODERN) != 1) {
+		str_fmt(err, errlen, "listener %s: cannot set TLS version or ciphers", l->name);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* Resumption across worker processes: the ticket keys are made here,
+	 * before the fork, so every worker shares them. */
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	if (!load_pairs(ctx, cfg, err, errlen)) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+SSL_CTX *
+tls_client_ctx_new(const struct config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		str_copy(err, errlen, "SSL_CTX_new failed");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	if (cfg->relay_tls == RTLS_VERIFY) {
+		if (SSL_CTX_load_verify_locations(ctx, cfg->relay_ca_file, NULL) != 1) {
+			char why[256];
+			tls_last_error(why, sizeof(why));
+			str_fmt(err, errlen, "ca_file %s: %s", cfg->relay_ca_file, why);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	return ctx;
+}
+
+void
+tls_describe(const SSL *ssl, char *dst, size_t size)
+{
+	str_fmt(dst, size, "%s/%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+}

@@ -1,0 +1,17 @@
+/*
+ * xmalloc: allocation wrappers that abort on exhaustion.
+ * For small, bounded allocations only; anything a client can make grow
+ * goes through struct buf with a maximum (buf.h).
+ */
+#ifndef MAILOUT_XMALLOC_H
+#define MAILOUT_XMALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * worker: one SMTP worker process. Owns the event loop, the listening
+ * sockets it was handed, the commit thread pool and the live sessions.
+ * Runs until SIGTERM: then it stops accepting, lets sessions finish for
+ * a grace period, and exits.
+ */
+#ifndef MAILOUT_WORKER_H
+#define MAILOUT_WORKER_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct worker;
+
+struct listener {
+	const struct listener_conf *conf;
+	struct worker *w;
+	SSL_CTX *ctx; /* NULL when tls = off */
+	int fd[CONF_ADDRS_MAX];
+	size_t n_fd;
+	struct evconnlistener *evl[CONF_ADDRS_MAX];
+};
+
+struct session;
+
+struct worker {
+	struct event_base *base;
+	const struct config *cfg;
+	struct listener *listeners;
+	size_t n_listeners;
+	struct workq *commits;
+	struct countmap *per_client;
+	struct session *sessions; /* doubly linked */
+	size_t n_sessions;
+	int wake_fd; /* write end: tells the queue runner that mail is queued */
+	bool is_stopping;
+	struct event *ev_term, *ev_int, *ev_grace;
+};
+
+/* Run a worker on the given listeners until told to stop; returns the exit code. */
+int worker_run(const struct config *, struct listener *, size_t n_listeners, int wake_fd);
+/* Tell the queue runner there is new mail (never blocks). */
+void worker_wake_queue(struct worker *);
+/* Called by the session when it is gone. */
+void worker_session_gone(struct worker *, struct session *);
+
+#endif
