@@ -281,14 +281,15 @@ child_main(struct master *m, enum child_role role)
 	sigset_t none;
 	pid_t parent = getppid();
 
-	/* If the master dies, so do we: no orphan keeps the ports. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGHUP, SIG_IGN);
 	drop_privileges(&m->gen);
+	/* If the master dies, so do we: no orphan keeps the ports. Set after
+	 * setuid(), which clears it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
 	if (role == CHILD_QUEUE) {
 		log_init("mailoutd/queue", log_to_stderr_enabled());
 		return queue_run(m->gen.cfg, m->gen.client_ctx, m->wake[0]);

@@ -687,7 +687,7 @@ reply_parse_error(struct session *s, const struct smtp_cmd *c, enum smtp_verb ve
 {
 	const char *usage = verb == SMTP_MAIL ? "MAIL FROM:<address>" : "RCPT TO:<address>";
 
-	if (c->param[0] && c->addr_err == ADDRESS_OK) {
+	if (c->err == SMTP_CMD_ERR_PARAM || c->err == SMTP_CMD_ERR_PARAM_VALUE) {
 		char esc[SMTP_PARAM_MAX * 4];
 		log_escape(esc, sizeof(esc), c->param, strlen(c->param));
 		session_reply(

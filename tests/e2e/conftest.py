@@ -1,0 +1,258 @@
+"""End-to-end harness: a real mailoutd, real clients, a real SMTP sink.
+
+The gateway runs from $MAILOUTD (set by `make e2e`) on ports picked per
+test; the sink is aiosmtpd on loopback and can be told to fail.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import shutil
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MAILOUTD = os.environ.get("MAILOUTD", os.path.join(ROOT, "build", "mailoutd"))
+MAILOUTCTL = os.environ.get("MAILOUTCTL", os.path.join(ROOT, "build", "mailoutctl"))
+
+
+def free_port(host="127.0.0.1"):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class SinkHandler:
+    """Collects messages; `mode` makes it fail on demand."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.mode = "ok"  # ok | 451 | 451-once | 550-rcpt:<addr>
+        self.data_count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.mode.startswith("550-rcpt:") and address == self.mode.split(":", 1)[1]:
+            return "550 5.1.1 <%s>: no such user here" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.data_count += 1
+        if self.mode == "451" or (self.mode == "451-once" and self.data_count == 1):
+            return "451 4.3.0 try again later"
+        with self.lock:
+            self.messages.append(
+                {
+                    "from": envelope.mail_from,
+                    "to": list(envelope.rcpt_tos),
+                    "data": envelope.original_content or envelope.content,
+                }
+            )
+        return "250 2.0.0 OK sink"
+
+
+class Sink:
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.handler = SinkHandler()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def wait_messages(self, n, timeout=15):
+        return wait_for(lambda: len(self.messages) >= n and self.messages, timeout,
+                        what=f"{n} message(s) at the sink")
+
+
+@pytest.fixture
+def sink():
+    s = Sink()
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def certs():
+    d = tempfile.mkdtemp(prefix="mailout-certs-")
+    os.chmod(d, 0o755)
+    subprocess.run([os.path.join(ROOT, "scripts", "demo-certs.sh"), d], check=True)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+DEFAULT_LISTENERS = {
+    "mailout": {"tls": "required"},
+    "mailout-smtps": {"tls": "implicit"},
+    "mailout-unsecure": {"tls": "off", "clients": "127.0.0.0/8", "recipients": "internal"},
+}
+
+
+class Gateway:
+    """One mailoutd with its own folder, config and ports."""
+
+    def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None):
+        self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
+        os.chmod(self.dir, 0o755)  # the workers run as nobody
+        self.certs = certs
+        self.ports = {}
+        self.listeners = listeners or DEFAULT_LISTENERS
+        self.gateway = {"hostname": "mailout.test", "spool": os.path.join(self.dir, "spool"),
+                        "internal_domains": "example.edu .example.edu"}
+        self.gateway.update(gateway or {})
+        self.relay = {"next_hop": f"127.0.0.1:{sink_port}", "tls": "opportunistic",
+                      "retry_interval": "1s"}
+        self.relay.update(relay or {})
+        self.conf = os.path.join(self.dir, "mailout.conf")
+        self.logpath = os.path.join(self.dir, "mailoutd.log")
+        self.proc = None
+        self.write_config()
+
+    def write_config(self):
+        lines = ["[gateway]"] + [f"{k} = {v}" for k, v in self.gateway.items()]
+        lines += ["", "[tls]",
+                  f"certificate = {self.certs}/ecdsa.pem {self.certs}/rsa.pem",
+                  f"key = {self.certs}/ecdsa.key {self.certs}/rsa.key", "", "[relay]"]
+        lines += [f"{k} = {v}" for k, v in self.relay.items()]
+        for name, opts in self.listeners.items():
+            opts = dict(opts)
+            if name not in self.ports:
+                self.ports[name] = free_port()
+            addr = opts.pop("address", f"127.0.0.1:{self.ports[name]}")
+            lines += ["", f"[listener {name}]", f"address = {addr}"]
+            lines += [f"{k} = {v}" for k, v in opts.items()]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        self.logfile = open(self.logpath, "ab")
+        self.proc = subprocess.Popen([MAILOUTD, "-c", self.conf, "-f"], stdout=self.logfile,
+                                     stderr=subprocess.STDOUT)
+        for name in self.listeners:
+            wait_for(lambda: self._accepting(self.ports[name]), 10, what=f"listener {name}")
+        wait_for(lambda: "event=queue-started" in self.log(), 10, what="queue runner")
+        return self
+
+    def _accepting(self, port):
+        if self.proc.poll() is not None:
+            raise AssertionError("mailoutd exited:\n" + self.log())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def port(self, name):
+        return self.ports[name]
+
+    def log(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, timeout=10, count=1):
+        rx = re.compile(pattern)
+        return wait_for(lambda: len(rx.findall(self.log())) >= count, timeout,
+                        what=f"log line /{pattern}/ x{count}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if getattr(self, "logfile", None):
+            self.logfile.close()
+            self.logfile = None
+
+    def kill9(self):
+        """Crash the whole gateway: the master, and with it every child."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        # children die through PR_SET_PDEATHSIG; wait until the ports are free
+        for name in self.listeners:
+            wait_for(lambda: not self._port_busy(self.ports[name]), 10, what="ports free")
+        self.proc = None
+        self.logfile.close()
+        self.logfile = None
+
+    def _port_busy(self, port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def spool_files(self, sub):
+        d = os.path.join(self.gateway["spool"], sub)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def make_gateway(certs, sink):
+    made = []
+
+    def make(**kw):
+        g = Gateway(certs, sink.port, **kw)
+        made.append(g)
+        return g
+
+    yield make
+    for g in made:
+        log = g.log()
+        g.cleanup()
+        # a sanitizer report anywhere in the daemon's output fails the test
+        assert "ERROR: AddressSanitizer" not in log and "runtime error:" not in log, log
+
+
+@pytest.fixture
+def gateway(make_gateway):
+    return make_gateway().start()
+
+
+def strip_received(data: bytes) -> bytes:
+    """The message minus the first Received: header (ours)."""
+    assert data.startswith(b"Received: "), data[:200]
+    lines = data.split(b"\r\n")
+    i = 1
+    while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+        i += 1
+    return b"\r\n".join(lines[i:])
