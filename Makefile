@@ -80,8 +80,16 @@ run: all demo-certs
 test-deps:
 	@scripts/test-deps.sh
 
-unit: test-deps $(UNIT_BINS)
+$(BUILD)/tests/policy_golden: tests/golden/policy_golden.c $(BUILD)/libmailout.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+unit: test-deps $(UNIT_BINS) $(BUILD)/tests/policy_golden
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@set -e; for g in tests/golden/*.in; do \
+		echo "== golden $$g"; \
+		$(BUILD)/tests/policy_golden $$g | diff -u $${g%.in}.out - ; \
+	done; echo "golden: policy verdicts match"
 
 e2e: test-deps all
 	MAILOUTD=$(abspath $(BUILD)/mailoutd) MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \

@@ -613,12 +613,12 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	void *base;
 	unsigned *seen;
 
-	if (!c->section_ok)
-		return 1;
 	if (c->section[0] == '\0') {
 		conf_error(c, c->line, "'%s' is outside any section", name);
 		return 1;
 	}
+	if (!c->section_ok)
+		return 1; /* the section header was reported already */
 	if ((k = key_find(section, name)) == NULL) {
 		conf_error(c, c->line, "unknown key '%s' in [%s]", name, section);
 		return 1;

@@ -1,0 +1,128 @@
+/* Unit tests: num, cidr, buf, log_escape. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "util/buf.h"
+#include "util/cidr.h"
+#include "util/num.h"
+
+static void
+test_num(void **state)
+{
+	static const struct {
+		const char *s;
+		int kind; /* 0 u64, 1 size, 2 duration */
+		bool ok;
+		uint64_t want;
+	} cases[] = {
+		{"0", 0, true, 0},	       {"18446744073709551615", 0, true, UINT64_MAX},
+		{"18446744073709551616", 0, false, 0}, {"-1", 0, false, 0},
+		{" 1", 0, false, 0},	       {"", 0, false, 0},
+		{"50M", 1, true, 50 << 20},    {"2K", 1, true, 2048},
+		{"1G", 1, true, 1 << 30},      {"1T", 1, false, 0},
+		{"5m", 2, true, 300},	       {"2d", 2, true, 172800},
+		{"30", 2, true, 30},	       {"s", 2, false, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 0;
+		bool ok = cases[i].kind == 0 ? num_parse_u64(cases[i].s, 0, UINT64_MAX, &v)
+			  : cases[i].kind == 1 ? num_parse_size(cases[i].s, 0, UINT64_MAX, &v)
+					       : num_parse_duration(cases[i].s, 0, UINT64_MAX, &v);
+		if (ok != cases[i].ok || (ok && v != cases[i].want))
+			fail_msg("'%s': got ok=%d v=%llu", cases[i].s, ok, (unsigned long long)v);
+	}
+}
+
+static struct sockaddr_storage
+sa(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1)
+		s4->sin_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1)
+		s6->sin6_family = AF_INET6;
+	return ss;
+}
+
+static void
+test_cidr(void **state)
+{
+	static const struct {
+		const char *net, *ip;
+		bool want;
+	} cases[] = {
+		{"127.0.1.0/24", "127.0.1.7", true},  {"127.0.1.0/24", "127.0.2.7", false},
+		{"10.0.0.0/8", "10.255.1.1", true},   {"0.0.0.0/0", "8.8.8.8", true},
+		{"192.0.2.1", "192.0.2.1", true},      {"192.0.2.1", "192.0.2.2", false},
+		{"::1", "::1", true},		       {"2001:db8::/32", "2001:db8:1::5", true},
+		{"2001:db8::/32", "2001:db9::5", false}, {"10.0.0.0/8", "::ffff:10.1.2.3", true},
+		{"10.0.0.0/8", "::1", false},
+	};
+	struct cidr c, d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage ss = sa(cases[i].ip);
+		assert_true(cidr_parse(cases[i].net, &c));
+		if (cidr_contains(&c, (struct sockaddr *)&ss) != cases[i].want)
+			fail_msg("%s in %s: got %d", cases[i].ip, cases[i].net, !cases[i].want);
+	}
+	assert_false(cidr_parse("10.0.0.1/8", &c));
+	assert_false(cidr_parse("10.0.0.0/33", &c));
+	assert_false(cidr_parse("example.edu", &c));
+	assert_true(cidr_parse("10.0.0.0/8", &c) && cidr_parse("10.1.0.0/16", &d));
+	assert_true(cidr_overlaps(&c, &d));
+	assert_true(cidr_parse("11.0.0.0/8", &d));
+	assert_false(cidr_overlaps(&c, &d));
+}
+
+static void
+test_buf_bounds(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_true(buf_append(&b, "12345678", 8));
+	assert_false(buf_append(&b, "9", 1));
+	assert_int_equal(b.len, 8);
+	buf_consume(&b, 3);
+	assert_string_equal(buf_cstr(&b), "45678");
+	assert_false(buf_printf(&b, "%s", "toolong"));
+	buf_free(&b);
+}
+
+static void
+test_log_escape(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_string_equal(log_escape(out, sizeof(out), "a\r\nb\"", 5), "a\\x0d\\x0ab\\x22");
+	log_escape(out, 12, "abcdefghijklmnop", 16);
+	assert_string_equal(out, "abcdefgh...");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_num),
+		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_buf_bounds),
+		cmocka_unit_test(test_log_escape),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
