@@ -123,8 +123,9 @@ fuzz-smoke: test-deps $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
 		n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
 		echo "== fuzz $$n ($(FUZZ_SMOKE_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) -print_final_stats=0 \
-			build/fuzz/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -n 2; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) build/fuzz/corpus-$$n fuzz/corpus/$$n \
+			> build/fuzz/$$n.log 2>&1 || { tail -n 40 build/fuzz/$$n.log; exit 1; }; \
+		tail -n 1 build/fuzz/$$n.log; \
 	done
 
 format:

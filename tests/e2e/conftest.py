@@ -240,7 +240,8 @@ def make_gateway(certs, sink):
         log = g.log()
         g.cleanup()
         # a sanitizer report anywhere in the daemon's output fails the test
-        assert "ERROR: AddressSanitizer" not in log and "runtime error:" not in log, log
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in log, log
 
 
 @pytest.fixture
