@@ -38,7 +38,10 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 
-.PHONY: all run check unit e2e asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+doc: all
+	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
+
+.PHONY: doc all run check unit e2e asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
@@ -84,12 +87,14 @@ $(BUILD)/tests/policy_golden: tests/golden/policy_golden.c $(BUILD)/libmailout.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-unit: test-deps $(UNIT_BINS) $(BUILD)/tests/policy_golden
+unit: test-deps all $(UNIT_BINS) $(BUILD)/tests/policy_golden
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	@set -e; for g in tests/golden/*.in; do \
 		echo "== golden $$g"; \
 		$(BUILD)/tests/policy_golden $$g | diff -u $${g%.in}.out - ; \
 	done; echo "golden: policy verdicts match"
+	@$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - | diff -u doc/CONFIG.md - \
+		&& echo "doc: CONFIG.md matches the key table"
 
 e2e: test-deps all
 	MAILOUTD=$(abspath $(BUILD)/mailoutd) MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \

@@ -36,6 +36,7 @@ struct conf_key {
 	const char *const *names;
 	conf_parse_fn *parse;
 	bool is_list; /* continuation lines append */
+	const char *help;
 };
 
 struct load_ctx {
@@ -69,45 +70,68 @@ static const char *const relay_tls_names[] = {"none", "opportunistic", "required
 #define GIGA (1024ULL * 1024 * 1024)
 
 static const struct conf_key keys[] = {
-    {"gateway", "hostname", CONF_STR, 1, 0, NULL, G(hostname), NULL, NULL, false},
-    {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, false},
-    {"gateway", "user", CONF_STR, 1, 0, "nobody", G(user), NULL, NULL, false},
+    {"gateway", "hostname", CONF_STR, 1, 0, NULL, G(hostname), NULL, NULL, false,
+     "name in the greeting, Received: headers and DSNs (default: the host name)"},
+    {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, false,
+     "spool folder; relative paths are relative to the config file"},
+    {"gateway", "user", CONF_STR, 1, 0, "nobody", G(user), NULL, NULL, false,
+     "user the workers and the queue runner run as when started as root"},
     {"gateway", "internal_domains", CONF_CUSTOM, 0, 0, NULL, G(internal_domains), NULL,
-     parse_domains, true},
+     parse_domains, true,
+     "the organisation's domains: `example.edu` exact, `.example.edu` every subdomain"},
     {"gateway", "max_message_size", CONF_SIZE, 1024, 4 * GIGA, "50M", G(max_message_size), NULL,
-     NULL, false},
-    {"gateway", "max_recipients", CONF_UINT, 1, 100000, "100", G(max_recipients), NULL, NULL,
-     false},
+     NULL, false, "largest message accepted (SIZE and actual), 552 5.3.4 above"},
+    {"gateway", "max_recipients", CONF_UINT, 1, 100000, "100", G(max_recipients), NULL, NULL, false,
+     "recipients per message, 452 4.5.3 above"},
     {"gateway", "max_command_line", CONF_UINT, 512, 65536, "2048", G(max_command_line), NULL, NULL,
-     false},
+     false, "longest command line in octets with CRLF, 500 5.5.2 above"},
     {"gateway", "max_text_line", CONF_UINT, 1000, 1000000, "1000", G(max_text_line), NULL, NULL,
-     false},
-    {"gateway", "max_errors", CONF_UINT, 1, 1000, "10", G(max_errors), NULL, NULL, false},
+     false, "longest message line in octets with CRLF (RFC 5321: 1000), 554 5.6.0 above"},
+    {"gateway", "max_errors", CONF_UINT, 1, 1000, "10", G(max_errors), NULL, NULL, false,
+     "error replies per session before 421 and disconnect"},
     {"gateway", "max_connections", CONF_UINT, 1, 1000000, "10000", G(max_connections), NULL, NULL,
-     false},
+     false, "concurrent sessions per worker, 421 4.7.0 above"},
     {"gateway", "max_client_connections", CONF_UINT, 1, 1000000, "50", G(max_client_connections),
-     NULL, NULL, false},
-    {"gateway", "idle_timeout", CONF_DURATION, 1, DAY, "5m", G(idle_timeout), NULL, NULL, false},
-    {"gateway", "data_timeout", CONF_DURATION, 1, DAY, "10m", G(data_timeout), NULL, NULL, false},
-    {"gateway", "tls_timeout", CONF_DURATION, 1, 3600, "30s", G(tls_timeout), NULL, NULL, false},
-    {"gateway", "workers", CONF_UINT, 1, 64, "1", G(workers), NULL, NULL, false},
-    {"tls", "certificate", CONF_CUSTOM, 0, 0, NULL, G(certificate), NULL, parse_certs, true},
-    {"tls", "key", CONF_CUSTOM, 0, 0, NULL, G(key), NULL, parse_keys, true},
-    {"relay", "next_hop", CONF_CUSTOM, 0, 0, NULL, G(relay_host), NULL, parse_next_hop, false},
-    {"relay", "tls", CONF_ENUM, 0, 0, "opportunistic", G(relay_tls), relay_tls_names, NULL, false},
-    {"relay", "ca_file", CONF_PATH, 1, 0, NULL, G(relay_ca_file), NULL, NULL, false},
-    {"relay", "connections", CONF_UINT, 1, 256, "4", G(relay_connections), NULL, NULL, false},
-    {"relay", "timeout", CONF_DURATION, 1, 3600, "60s", G(relay_timeout), NULL, NULL, false},
-    {"relay", "retry_interval", CONF_DURATION, 1, DAY, "60s", G(retry_interval), NULL, NULL, false},
+     NULL, NULL, false, "concurrent sessions per client address, 421 4.7.0 above"},
+    {"gateway", "idle_timeout", CONF_DURATION, 1, DAY, "5m", G(idle_timeout), NULL, NULL, false,
+     "time a client may stay silent between commands, then 421 4.4.2"},
+    {"gateway", "data_timeout", CONF_DURATION, 1, DAY, "10m", G(data_timeout), NULL, NULL, false,
+     "time a client may stay silent during DATA"},
+    {"gateway", "tls_timeout", CONF_DURATION, 1, 3600, "30s", G(tls_timeout), NULL, NULL, false,
+     "time for a TLS handshake"},
+    {"gateway", "workers", CONF_UINT, 1, 64, "1", G(workers), NULL, NULL, false,
+     "SMTP worker processes (one event loop each)"},
+    {"tls", "certificate", CONF_CUSTOM, 0, 0, NULL, G(certificate), NULL, parse_certs, true,
+     "certificate chain files (PEM), ECDSA first, RSA for old devices"},
+    {"tls", "key", CONF_CUSTOM, 0, 0, NULL, G(key), NULL, parse_keys, true,
+     "private keys (PEM), in the same order as the certificates"},
+    {"relay", "next_hop", CONF_CUSTOM, 0, 0, NULL, G(relay_host), NULL, parse_next_hop, false,
+     "`host:port` (SMTP) or `dir:PATH` (one .eml file per message)"},
+    {"relay", "tls", CONF_ENUM, 0, 0, "opportunistic", G(relay_tls), relay_tls_names, NULL, false,
+     "outbound TLS: none, opportunistic (STARTTLS if offered), required, verify"},
+    {"relay", "ca_file", CONF_PATH, 1, 0, NULL, G(relay_ca_file), NULL, NULL, false,
+     "CA certificates for `tls = verify`"},
+    {"relay", "connections", CONF_UINT, 1, 256, "4", G(relay_connections), NULL, NULL, false,
+     "concurrent deliveries"},
+    {"relay", "timeout", CONF_DURATION, 1, 3600, "60s", G(relay_timeout), NULL, NULL, false,
+     "connect and reply timeout towards the next hop"},
+    {"relay", "retry_interval", CONF_DURATION, 1, DAY, "60s", G(retry_interval), NULL, NULL, false,
+     "wait between delivery attempts of a deferred message"},
     {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
-     NULL, false},
-    {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true},
-    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false},
+     NULL, false, "after this a deferred recipient is bounced"},
+    {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true,
+     "one or more `IPv4:port` or `[IPv6]:port`"},
+    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false,
+     "required (STARTTLS before MAIL), implicit (TLS from the first byte), optional, off"},
     {"listener", "min_tls_version", CONF_CUSTOM, 0, 0, "1.2", L(min_tls_version), NULL,
-     parse_tls_version, false},
-    {"listener", "clients", CONF_CUSTOM, 0, 0, "any", L(clients), NULL, parse_clients, true},
-    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, false},
-    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, false},
+     parse_tls_version, false,
+     "1.0, 1.1, 1.2 or 1.3; below 1.2 the listener also allows old RSA ciphers"},
+    {"listener", "clients", CONF_CUSTOM, 0, 0, "any", L(clients), NULL, parse_clients, true,
+     "any, or a list of addresses and CIDR prefixes allowed to connect (554 5.7.1 otherwise)"},
+    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, false,
+     "any, or internal: only `internal_domains` (550 5.7.1 otherwise)"},
+    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, false,
+     "none (AUTH is not implemented yet)"},
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -802,4 +826,51 @@ config_print_policy(const struct config *cfg, FILE *out)
 	else
 		fprintf(out, "\nnext hop: %s:%u (tls %s)\n", cfg->relay_host, cfg->relay_port,
 		        relay_tls_name(cfg->relay_tls));
+}
+
+static const char *
+type_name(const struct conf_key *k)
+{
+	switch (k->type) {
+	case CONF_STR:
+		return "text";
+	case CONF_PATH:
+		return "path";
+	case CONF_UINT:
+		return "number";
+	case CONF_SIZE:
+		return "size";
+	case CONF_DURATION:
+		return "duration";
+	case CONF_ENUM:
+		return "choice";
+	case CONF_CUSTOM:
+		return k->is_list ? "list" : "value";
+	}
+	return "?";
+}
+
+void
+config_print_keys(FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct conf_key *k = &keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out,
+			        "%s### [%s%s]\n\n| key | type | default | meaning "
+			        "|\n|---|---|---|---|\n",
+			        i ? "\n" : "", section,
+			        strcmp(section, "listener") == 0 ? " NAME" : "");
+		}
+		fprintf(out, "| `%s` | %s | %s%s%s | %s", k->name, type_name(k), k->dflt ? "`" : "",
+		        k->dflt ? k->dflt : "-", k->dflt ? "`" : "", k->help);
+		if (k->type == CONF_UINT || k->type == CONF_SIZE || k->type == CONF_DURATION)
+			fprintf(out, " (%llu to %llu)", (unsigned long long)k->min,
+			        (unsigned long long)k->max);
+		fprintf(out, " |\n");
+	}
 }

@@ -92,6 +92,8 @@ struct config {
  * errors (0: cfg is usable). */
 unsigned config_load(const char *path, struct config *cfg, struct buf *errs);
 
+/* Print the key table as Markdown (doc/CONFIG.md is made from it). */
+void config_print_keys(FILE *);
 /* Print every listener's effective policy as a table. */
 void config_print_policy(const struct config *, FILE *);
 

@@ -3,6 +3,7 @@
  * through the daemon's network interfaces.
  *
  *   mailoutctl [-c FILE] check
+ *   mailoutctl keys
  *   mailoutctl [-c FILE] queue list [--json]
  *   mailoutctl [-c FILE] queue show ID
  */
@@ -182,6 +183,10 @@ main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (strcmp(argv[optind], "keys") == 0) { /* needs no config */
+		config_print_keys(stdout);
+		return 0;
 	}
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)

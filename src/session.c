@@ -510,7 +510,7 @@ session_process(struct session *s)
 			event_active(s->ev_resume, 0, 0);
 			return;
 		}
-		int r = next_line(s, line, max < sizeof(line) ? max : sizeof(line) - 1, &len);
+		int r = next_line(s, line, max - 1, &len); /* max counts the CRLF */
 		if (r == 0)
 			return;
 		if (r < 0)
