@@ -338,8 +338,7 @@ parse_mailbox(struct cursor *c, bool allow_utf8, struct address *out)
 	if ((e = parse_local(c, allow_utf8, out)) != ADDRESS_OK)
 		return e;
 	if (c->p >= c->end || *c->p != '@')
-		return (c->p >= c->end || *c->p == '>') ? ADDRESS_ERR_NO_DOMAIN
-		                                                        : ADDRESS_ERR_LOCAL;
+		return (c->p >= c->end || *c->p == '>') ? ADDRESS_ERR_NO_DOMAIN : ADDRESS_ERR_LOCAL;
 	c->p++;
 	if (c->p < c->end && *c->p == '[')
 		return parse_literal(c, out);

@@ -165,11 +165,7 @@ class Gateway:
     def _accepting(self, port):
         if self.proc.poll() is not None:
             raise AssertionError("mailoutd exited:\n" + self.log())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
+        return self._port_busy(port)
 
     def port(self, name):
         return self.ports[name]
@@ -210,9 +206,10 @@ class Gateway:
         self.logfile.close()
         self.logfile = None
 
-    def _port_busy(self, port):
+    @staticmethod
+    def _port_busy(port):
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return True
         except OSError:
             return False

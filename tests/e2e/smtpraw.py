@@ -76,3 +76,12 @@ class Raw:
             self.sock.close()
         except OSError:
             pass
+
+
+def tls_session(port, helo="client.test", **kw):
+    """Connected, STARTTLS done, EHLO sent again: ready for MAIL."""
+    c = Raw(port, **kw)
+    c.cmd("EHLO " + helo)
+    c.starttls()
+    c.cmd("EHLO " + helo)
+    return c

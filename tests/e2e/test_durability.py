@@ -2,14 +2,11 @@
 import time
 
 from conftest import Sink, free_port, wait_for
-from smtpraw import Raw
+from smtpraw import Raw, tls_session
 
 
 def send_one(g, rcpt="bob@example.edu", body=b"Subject: durable\r\n\r\nkeep me\r\n"):
-    c = Raw(g.port("mailout"))
-    c.cmd("EHLO client.test")
-    c.starttls()
-    c.cmd("EHLO client.test")
+    c = tls_session(g.port("mailout"))
     assert c.cmd("MAIL FROM:<alice@example.org>")[0] == 250
     assert c.cmd(f"RCPT TO:<{rcpt}>")[0] == 250
     assert c.cmd("DATA")[0] == 354
@@ -36,10 +33,7 @@ def test_kill9_after_250_then_delivered_after_restart(make_gateway, sink):
 
 def test_kill9_during_data_leaves_nothing(make_gateway, sink):
     g = make_gateway().start()
-    c = Raw(g.port("mailout"))
-    c.cmd("EHLO client.test")
-    c.starttls()
-    c.cmd("EHLO client.test")
+    c = tls_session(g.port("mailout"))
     c.cmd("MAIL FROM:<alice@example.org>")
     c.cmd("RCPT TO:<bob@example.edu>")
     assert c.cmd("DATA")[0] == 354
@@ -55,10 +49,7 @@ def test_kill9_during_data_leaves_nothing(make_gateway, sink):
 
 
 def test_client_vanishes_mid_data(gateway, sink):
-    c = Raw(gateway.port("mailout"))
-    c.cmd("EHLO client.test")
-    c.starttls()
-    c.cmd("EHLO client.test")
+    c = tls_session(gateway.port("mailout"))
     c.cmd("MAIL FROM:<alice@example.org>")
     c.cmd("RCPT TO:<bob@example.edu>")
     c.cmd("DATA")
@@ -96,10 +87,7 @@ def test_451_then_250_is_retried(make_gateway, sink):
 def test_550_for_one_recipient_bounces_it(make_gateway, sink):
     sink.handler.mode = "550-rcpt:nobody@example.edu"
     g = make_gateway().start()
-    c = Raw(g.port("mailout"))
-    c.cmd("EHLO client.test")
-    c.starttls()
-    c.cmd("EHLO client.test")
+    c = tls_session(g.port("mailout"))
     c.cmd("MAIL FROM:<alice@example.org>")
     c.cmd("RCPT TO:<bob@example.edu>")
     c.cmd("RCPT TO:<nobody@example.edu>")

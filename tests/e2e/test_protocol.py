@@ -4,15 +4,11 @@ import time
 
 import pytest
 
-from smtpraw import Raw
+from smtpraw import Raw, tls_session as _tls_session
 
 
 def tls_session(gateway, helo="client.test"):
-    c = Raw(gateway.port("mailout"))
-    c.cmd("EHLO " + helo)
-    c.starttls()
-    c.cmd("EHLO " + helo)
-    return c
+    return _tls_session(gateway.port("mailout"), helo)
 
 
 def begin(c, rcpts=("bob@example.edu",), sender="alice@example.org"):

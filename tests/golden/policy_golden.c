@@ -59,8 +59,8 @@ do_command(const char *line)
 		return;
 	}
 	if (e != SMTP_CMD_OK) {
-		printf("  -> 501 %s\n", e == SMTP_CMD_ERR_ADDRESS ? address_strerror(c.addr_err)
-								  : "syntax");
+		printf("  -> 501 %s\n",
+		       e == SMTP_CMD_ERR_ADDRESS ? address_strerror(c.addr_err) : "syntax");
 		return;
 	}
 	address_format(&c.addr, addr, sizeof(addr));
@@ -120,8 +120,8 @@ main(int argc, char **argv)
 			is_tls = strcmp(line + 4, "none") != 0;
 		} else if (strncmp(line, "mail ", 5) == 0 || strncmp(line, "rcpt ", 5) == 0) {
 			char cmd[1100];
-			str_fmt(cmd, sizeof(cmd), "%s%s", line[0] == 'm' ? "MAIL FROM:" : "RCPT TO:",
-				line + 5);
+			str_fmt(cmd, sizeof(cmd), "%s%s",
+			        line[0] == 'm' ? "MAIL FROM:" : "RCPT TO:", line + 5);
 			do_command(cmd);
 		}
 	}

@@ -14,48 +14,50 @@ struct path_case {
 	const char *input;
 	bool utf8;
 	enum address_err want_err;
-	const char *want;   /* normal form, when OK */
+	const char *want; /* normal form, when OK */
 	bool route, routing_chars, literal;
 };
 
 static const struct path_case path_cases[] = {
-	{"plain", "<bob@example.edu>", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
-	{"domain case folded", "<Bob@EXAMPLE.Edu>", false, ADDRESS_OK, "Bob@example.edu", 0, 0, 0},
-	{"trailing dot", "<bob@example.edu.>", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
-	{"no brackets", "bob@example.edu", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
-	{"null", "<>", false, ADDRESS_OK, "", 0, 0, 0},
-	{"source route dropped", "<@a.example,@b.example:u@ext.com>", false, ADDRESS_OK,
-	 "u@ext.com", 1, 0, 0},
-	{"percent hack", "<user%ext.com@example.edu>", false, ADDRESS_OK,
-	 "user%ext.com@example.edu", 0, 1, 0},
-	{"bang path", "<ext.com!user@example.edu>", false, ADDRESS_OK, "ext.com!user@example.edu",
-	 0, 1, 0},
-	{"quoted at", "<\"user@ext.com\"@example.edu>", false, ADDRESS_OK,
-	 "\"user@ext.com\"@example.edu", 0, 1, 0},
-	{"needless quotes removed", "<\"bob\"@example.edu>", false, ADDRESS_OK, "bob@example.edu",
-	 0, 0, 0},
-	{"quoted space kept", "<\"b o b\"@example.edu>", false, ADDRESS_OK,
-	 "\"b o b\"@example.edu", 0, 0, 0},
-	{"ipv4 literal", "<u@[127.0.0.1]>", false, ADDRESS_OK, "u@[127.0.0.1]", 0, 0, 1},
-	{"ipv6 literal", "<u@[IPv6:::1]>", false, ADDRESS_OK, "u@[ipv6:::1]", 0, 0, 1},
-	{"bad literal", "<u@[999.1.1.1]>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
-	{"no domain", "<bob>", false, ADDRESS_ERR_NO_DOMAIN, NULL, 0, 0, 0},
-	{"empty label", "<u@example..edu>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
-	{"leading hyphen", "<u@-example.edu>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
-	{"double dot local", "<a..b@example.edu>", false, ADDRESS_ERR_LOCAL, NULL, 0, 0, 0},
-	{"unclosed", "<bob@example.edu", false, ADDRESS_ERR_SYNTAX, NULL, 0, 0, 0},
-	{"space inside", "<bob @example.edu>", false, ADDRESS_ERR_LOCAL, NULL, 0, 0, 0},
-	{"utf8 without smtputf8", "<j\xc3\xbcrgen@example.org>", false, ADDRESS_ERR_UTF8, NULL, 0,
-	 0, 0},
-	{"utf8 local", "<j\xc3\xbcrgen@example.org>", true, ADDRESS_OK, "j\xc3\xbcrgen@example.org",
-	 0, 0, 0},
-	{"idn domain to a-label", "<a@b\xc3\xbc"
-				  "cher.example>",
-	 true, ADDRESS_OK, "a@xn--bcher-kva.example", 0, 0, 0},
-	{"bad utf8", "<a\xc3@example.org>", true, ADDRESS_ERR_UTF8, NULL, 0, 0, 0},
-	{"overlong local", "<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.example>",
-	 false, ADDRESS_ERR_TOO_LONG, NULL, 0, 0, 0},
-	{"nul byte", "<a\0b@example.edu>", false, ADDRESS_ERR_SYNTAX, NULL, 0, 0, 0},
+    {"plain", "<bob@example.edu>", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
+    {"domain case folded", "<Bob@EXAMPLE.Edu>", false, ADDRESS_OK, "Bob@example.edu", 0, 0, 0},
+    {"trailing dot", "<bob@example.edu.>", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
+    {"no brackets", "bob@example.edu", false, ADDRESS_OK, "bob@example.edu", 0, 0, 0},
+    {"null", "<>", false, ADDRESS_OK, "", 0, 0, 0},
+    {"source route dropped", "<@a.example,@b.example:u@ext.com>", false, ADDRESS_OK, "u@ext.com", 1,
+     0, 0},
+    {"percent hack", "<user%ext.com@example.edu>", false, ADDRESS_OK, "user%ext.com@example.edu", 0,
+     1, 0},
+    {"bang path", "<ext.com!user@example.edu>", false, ADDRESS_OK, "ext.com!user@example.edu", 0, 1,
+     0},
+    {"quoted at", "<\"user@ext.com\"@example.edu>", false, ADDRESS_OK,
+     "\"user@ext.com\"@example.edu", 0, 1, 0},
+    {"needless quotes removed", "<\"bob\"@example.edu>", false, ADDRESS_OK, "bob@example.edu", 0, 0,
+     0},
+    {"quoted space kept", "<\"b o b\"@example.edu>", false, ADDRESS_OK, "\"b o b\"@example.edu", 0,
+     0, 0},
+    {"ipv4 literal", "<u@[127.0.0.1]>", false, ADDRESS_OK, "u@[127.0.0.1]", 0, 0, 1},
+    {"ipv6 literal", "<u@[IPv6:::1]>", false, ADDRESS_OK, "u@[ipv6:::1]", 0, 0, 1},
+    {"bad literal", "<u@[999.1.1.1]>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
+    {"no domain", "<bob>", false, ADDRESS_ERR_NO_DOMAIN, NULL, 0, 0, 0},
+    {"empty label", "<u@example..edu>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
+    {"leading hyphen", "<u@-example.edu>", false, ADDRESS_ERR_DOMAIN, NULL, 0, 0, 0},
+    {"double dot local", "<a..b@example.edu>", false, ADDRESS_ERR_LOCAL, NULL, 0, 0, 0},
+    {"unclosed", "<bob@example.edu", false, ADDRESS_ERR_SYNTAX, NULL, 0, 0, 0},
+    {"space inside", "<bob @example.edu>", false, ADDRESS_ERR_LOCAL, NULL, 0, 0, 0},
+    {"utf8 without smtputf8", "<j\xc3\xbcrgen@example.org>", false, ADDRESS_ERR_UTF8, NULL, 0, 0,
+     0},
+    {"utf8 local", "<j\xc3\xbcrgen@example.org>", true, ADDRESS_OK, "j\xc3\xbcrgen@example.org", 0,
+     0, 0},
+    {"idn domain to a-label",
+     "<a@b\xc3\xbc"
+     "cher.example>",
+     true, ADDRESS_OK, "a@xn--bcher-kva.example", 0, 0, 0},
+    {"bad utf8", "<a\xc3@example.org>", true, ADDRESS_ERR_UTF8, NULL, 0, 0, 0},
+    {"overlong local",
+     "<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.example>", false,
+     ADDRESS_ERR_TOO_LONG, NULL, 0, 0, 0},
+    {"nul byte", "<a\0b@example.edu>", false, ADDRESS_ERR_SYNTAX, NULL, 0, 0, 0},
 };
 
 static void
@@ -72,7 +74,7 @@ test_paths(void **state)
 
 		if (e != c->want_err) {
 			fail_msg("%s: got error %d (%s), want %d", c->name, e, address_strerror(e),
-				 c->want_err);
+			         c->want_err);
 		}
 		if (e != ADDRESS_OK)
 			continue;
@@ -82,7 +84,7 @@ test_paths(void **state)
 		if (a.has_route != c->route || a.has_routing_chars != c->routing_chars ||
 		    a.is_literal != c->literal)
 			fail_msg("%s: flags route=%d routing=%d literal=%d", c->name, a.has_route,
-				 a.has_routing_chars, a.is_literal);
+			         a.has_routing_chars, a.is_literal);
 		if (used != len)
 			fail_msg("%s: consumed %zu of %zu", c->name, used, len);
 	}
@@ -95,19 +97,20 @@ test_domain_matches(void **state)
 		const char *domain, *pattern;
 		bool want;
 	} cases[] = {
-		{"example.edu", "example.edu", true},
-		{"sub.example.edu", "example.edu", false},
-		{"sub.example.edu", ".example.edu", true},
-		{"a.b.example.edu", ".example.edu", true},
-		{"example.edu", ".example.edu", false},
-		{"evilexample.edu", ".example.edu", false},
-		{"example.edu.evil.com", "example.edu", false},
-		{"example.edu.evil.com", ".example.edu", false},
+	    {"example.edu", "example.edu", true},
+	    {"sub.example.edu", "example.edu", false},
+	    {"sub.example.edu", ".example.edu", true},
+	    {"a.b.example.edu", ".example.edu", true},
+	    {"example.edu", ".example.edu", false},
+	    {"evilexample.edu", ".example.edu", false},
+	    {"example.edu.evil.com", "example.edu", false},
+	    {"example.edu.evil.com", ".example.edu", false},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (address_domain_matches(cases[i].domain, cases[i].pattern) != cases[i].want)
-			fail_msg("%s vs %s: got %d", cases[i].domain, cases[i].pattern, !cases[i].want);
+			fail_msg("%s vs %s: got %d", cases[i].domain, cases[i].pattern,
+			         !cases[i].want);
 }
 
 static void
@@ -127,9 +130,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_domain_matches),
-		cmocka_unit_test(test_normalize_domain),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_domain_matches),
+	    cmocka_unit_test(test_normalize_domain),
 	};
 	return cmocka_run_group_tests_name("address", tests, NULL, NULL);
 }

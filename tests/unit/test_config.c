@@ -41,10 +41,10 @@ test_defaults_and_values(void **state)
 
 	(void)state;
 	assert_int_equal(load(BASE "[listener a]\naddress = 127.0.0.1:587 [::1]:587\n"
-				   "min_tls_version = 1.0\nclients = 10.0.0.0/8\n"
-				   "  192.168.0.0/16\n",
-			      &errs),
-			 0);
+	                           "min_tls_version = 1.0\nclients = 10.0.0.0/8\n"
+	                           "  192.168.0.0/16\n",
+	                      &errs),
+	                 0);
 	assert_int_equal(cfg.n_listener, 1);
 	assert_int_equal(cfg.listener[0].n_addr, 2);
 	assert_int_equal(cfg.listener[0].tls, LTLS_REQUIRED);
@@ -67,37 +67,39 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"unknown key", BASE "[listener a]\naddress = 127.0.0.1:1\ncolour = blue\n",
-	 ":11: unknown key 'colour' in [listener a]"},
-	{"bad enum", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = maybe\n",
-	 ":11: tls = 'maybe': must be one of off | optional | required | implicit"},
-	{"number out of range", "[gateway]\nmax_recipients = 0\n[relay]\nnext_hop = h:1\n",
-	 ":2: max_recipients = '0': must be a number from 1 to 100000"},
-	{"off with auth", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = off\nauth = required\n",
-	 ":9: listener 'a' has tls = off with auth = required"},
-	{"no listener", BASE, "no [listener NAME] section"},
-	{"bad address", BASE "[listener a]\naddress = localhost:25\n",
-	 ":10: 'localhost:25' is not an address:port"},
-	{"host bits", BASE "[listener a]\naddress = 127.0.0.1:1\nclients = 10.0.0.1/8\n",
-	 ":11: '10.0.0.1/8' is not any, registered"},
-	{"internal without domains",
-	 "[gateway]\nspool=/x\n[relay]\nnext_hop=h:1\n[listener a]\naddress = 127.0.0.1:1\ntls = "
-	 "off\nrecipients = internal\n",
-	 ":5: listener 'a' has recipients = internal but [gateway] internal_domains is empty"},
-	{"tls without cert", "[gateway]\nspool=/x\n[relay]\nnext_hop=h:1\n[listener a]\naddress = "
-			     "127.0.0.1:1\n",
-	 ":5: listener 'a' has tls = required but [tls] names no certificate"},
-	{"duplicate key", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = off\ntls = off\n",
-	 ":12: 'tls' is already set on line 11"},
-	{"duplicate address", BASE "[listener a]\naddress = 127.0.0.1:1\n[listener b]\naddress = "
-			      "127.0.0.1:1\n",
-	 "listener 'b' address 1 is also used by listener 'a'"},
-	{"no equals", BASE "[listener a]\naddress = 127.0.0.1:1\njust words\n",
-	 ":11: expected 'key = value'"},
-	{"outside section", "max_recipients = 5\n" BASE "[listener a]\naddress = 127.0.0.1:1\n",
-	 ":1: 'max_recipients' is outside any section"},
-	{"bad next hop", "[relay]\nnext_hop = nowhere\n", ":2: 'nowhere' is not host:port"},
-	{"key without cert", "[tls]\nkey = /k.pem\n", "1 key(s)"},
+    {"unknown key", BASE "[listener a]\naddress = 127.0.0.1:1\ncolour = blue\n",
+     ":11: unknown key 'colour' in [listener a]"},
+    {"bad enum", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = maybe\n",
+     ":11: tls = 'maybe': must be one of off | optional | required | implicit"},
+    {"number out of range", "[gateway]\nmax_recipients = 0\n[relay]\nnext_hop = h:1\n",
+     ":2: max_recipients = '0': must be a number from 1 to 100000"},
+    {"off with auth", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = off\nauth = required\n",
+     ":9: listener 'a' has tls = off with auth = required"},
+    {"no listener", BASE, "no [listener NAME] section"},
+    {"bad address", BASE "[listener a]\naddress = localhost:25\n",
+     ":10: 'localhost:25' is not an address:port"},
+    {"host bits", BASE "[listener a]\naddress = 127.0.0.1:1\nclients = 10.0.0.1/8\n",
+     ":11: '10.0.0.1/8' is not any, registered"},
+    {"internal without domains",
+     "[gateway]\nspool=/x\n[relay]\nnext_hop=h:1\n[listener a]\naddress = 127.0.0.1:1\ntls = "
+     "off\nrecipients = internal\n",
+     ":5: listener 'a' has recipients = internal but [gateway] internal_domains is empty"},
+    {"tls without cert",
+     "[gateway]\nspool=/x\n[relay]\nnext_hop=h:1\n[listener a]\naddress = "
+     "127.0.0.1:1\n",
+     ":5: listener 'a' has tls = required but [tls] names no certificate"},
+    {"duplicate key", BASE "[listener a]\naddress = 127.0.0.1:1\ntls = off\ntls = off\n",
+     ":12: 'tls' is already set on line 11"},
+    {"duplicate address",
+     BASE "[listener a]\naddress = 127.0.0.1:1\n[listener b]\naddress = "
+          "127.0.0.1:1\n",
+     "listener 'b' address 1 is also used by listener 'a'"},
+    {"no equals", BASE "[listener a]\naddress = 127.0.0.1:1\njust words\n",
+     ":11: expected 'key = value'"},
+    {"outside section", "max_recipients = 5\n" BASE "[listener a]\naddress = 127.0.0.1:1\n",
+     ":1: 'max_recipients' is outside any section"},
+    {"bad next hop", "[relay]\nnext_hop = nowhere\n", ":2: 'nowhere' is not host:port"},
+    {"key without cert", "[tls]\nkey = /k.pem\n", "1 key(s)"},
 };
 
 static void
@@ -110,7 +112,7 @@ test_bad_configs(void **state)
 
 		if (n == 0 || strstr(buf_cstr(&errs), bad_cases[i].want) == NULL)
 			fail_msg("%s: want '%s', got %u error(s):\n%s", bad_cases[i].name,
-				 bad_cases[i].want, n, buf_cstr(&errs));
+			         bad_cases[i].want, n, buf_cstr(&errs));
 		buf_free(&errs);
 	}
 }
@@ -122,9 +124,9 @@ test_all_errors_reported(void **state)
 
 	(void)state;
 	assert_int_equal(load(BASE "[listener a]\naddress = 127.0.0.1:1\ntls = no\nauth = no\n"
-				   "bogus = 1\n",
-			      &errs),
-			 3);
+	                           "bogus = 1\n",
+	                      &errs),
+	                 3);
 	buf_free(&errs);
 }
 
@@ -132,9 +134,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_values),
-		cmocka_unit_test(test_bad_configs),
-		cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_defaults_and_values),
+	    cmocka_unit_test(test_bad_configs),
+	    cmocka_unit_test(test_all_errors_reported),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

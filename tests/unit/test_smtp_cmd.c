@@ -18,33 +18,33 @@ struct cmd_case {
 };
 
 static const struct cmd_case cases[] = {
-	{"ehlo", "EHLO client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
-	{"lower case verb", "ehlo client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
-	{"helo without name", "HELO", SMTP_CMD_ERR_SYNTAX, SMTP_HELO, NULL},
-	{"mail", "MAIL FROM:<a@example.org>", SMTP_CMD_OK, SMTP_MAIL, "a@example.org"},
-	{"mail space after colon", "MAIL FROM: <a@example.org>", SMTP_CMD_OK, SMTP_MAIL,
-	 "a@example.org"},
-	{"mail size", "MAIL FROM:<a@example.org> SIZE=1000 BODY=8BITMIME", SMTP_CMD_OK, SMTP_MAIL,
-	 "a@example.org"},
-	{"mail bad size", "MAIL FROM:<a@example.org> SIZE=lots", SMTP_CMD_ERR_PARAM_VALUE, SMTP_MAIL,
-	 NULL},
-	{"mail unknown param", "MAIL FROM:<a@example.org> RET=FULL", SMTP_CMD_ERR_PARAM, SMTP_MAIL,
-	 NULL},
-	{"mail null", "MAIL FROM:<>", SMTP_CMD_OK, SMTP_MAIL, ""},
-	{"mail no colon", "MAIL <a@example.org>", SMTP_CMD_ERR_SYNTAX, SMTP_MAIL, NULL},
-	{"rcpt", "RCPT TO:<b@Example.EDU>", SMTP_CMD_OK, SMTP_RCPT, "b@example.edu"},
-	{"rcpt param refused", "RCPT TO:<b@example.edu> NOTIFY=NEVER", SMTP_CMD_ERR_PARAM, SMTP_RCPT,
-	 NULL},
-	{"rcpt quoted gt", "RCPT TO:<\"a>b\"@example.edu>", SMTP_CMD_OK, SMTP_RCPT,
-	 "\"a>b\"@example.edu"},
-	{"rcpt bad address", "RCPT TO:<b@@example.edu>", SMTP_CMD_ERR_ADDRESS, SMTP_RCPT, NULL},
-	{"data", "DATA", SMTP_CMD_OK, SMTP_DATA, NULL},
-	{"data with arg", "DATA now", SMTP_CMD_ERR_SYNTAX, SMTP_DATA, NULL},
-	{"starttls", "STARTTLS", SMTP_CMD_OK, SMTP_STARTTLS, NULL},
-	{"unknown", "FROB x", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
-	{"bare lf", "NOOP\nRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
-	{"bare cr", "NOOP\rRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
-	{"empty", "", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
+    {"ehlo", "EHLO client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
+    {"lower case verb", "ehlo client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
+    {"helo without name", "HELO", SMTP_CMD_ERR_SYNTAX, SMTP_HELO, NULL},
+    {"mail", "MAIL FROM:<a@example.org>", SMTP_CMD_OK, SMTP_MAIL, "a@example.org"},
+    {"mail space after colon", "MAIL FROM: <a@example.org>", SMTP_CMD_OK, SMTP_MAIL,
+     "a@example.org"},
+    {"mail size", "MAIL FROM:<a@example.org> SIZE=1000 BODY=8BITMIME", SMTP_CMD_OK, SMTP_MAIL,
+     "a@example.org"},
+    {"mail bad size", "MAIL FROM:<a@example.org> SIZE=lots", SMTP_CMD_ERR_PARAM_VALUE, SMTP_MAIL,
+     NULL},
+    {"mail unknown param", "MAIL FROM:<a@example.org> RET=FULL", SMTP_CMD_ERR_PARAM, SMTP_MAIL,
+     NULL},
+    {"mail null", "MAIL FROM:<>", SMTP_CMD_OK, SMTP_MAIL, ""},
+    {"mail no colon", "MAIL <a@example.org>", SMTP_CMD_ERR_SYNTAX, SMTP_MAIL, NULL},
+    {"rcpt", "RCPT TO:<b@Example.EDU>", SMTP_CMD_OK, SMTP_RCPT, "b@example.edu"},
+    {"rcpt param refused", "RCPT TO:<b@example.edu> NOTIFY=NEVER", SMTP_CMD_ERR_PARAM, SMTP_RCPT,
+     NULL},
+    {"rcpt quoted gt", "RCPT TO:<\"a>b\"@example.edu>", SMTP_CMD_OK, SMTP_RCPT,
+     "\"a>b\"@example.edu"},
+    {"rcpt bad address", "RCPT TO:<b@@example.edu>", SMTP_CMD_ERR_ADDRESS, SMTP_RCPT, NULL},
+    {"data", "DATA", SMTP_CMD_OK, SMTP_DATA, NULL},
+    {"data with arg", "DATA now", SMTP_CMD_ERR_SYNTAX, SMTP_DATA, NULL},
+    {"starttls", "STARTTLS", SMTP_CMD_OK, SMTP_STARTTLS, NULL},
+    {"unknown", "FROB x", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
+    {"bare lf", "NOOP\nRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
+    {"bare cr", "NOOP\rRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
+    {"empty", "", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
 };
 
 static void
@@ -65,7 +65,7 @@ test_cases(void **state)
 			address_format(&cmd.addr, addr, sizeof(addr));
 			if (strcmp(addr, c->want_addr) != 0)
 				fail_msg("%s: got address '%s', want '%s'", c->name, addr,
-					 c->want_addr);
+				         c->want_addr);
 		}
 	}
 }
@@ -97,9 +97,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_mail_params),
-		cmocka_unit_test(test_nul_refused),
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_mail_params),
+	    cmocka_unit_test(test_nul_refused),
 	};
 	return cmocka_run_group_tests_name("smtp_cmd", tests, NULL, NULL);
 }

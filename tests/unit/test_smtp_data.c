@@ -19,17 +19,17 @@ struct data_case {
 };
 
 static const struct data_case cases[] = {
-	{"simple", "a\r\nb\r\n.\r\n", true, "a\r\nb\r\n", 0, false},
-	{"empty message", ".\r\n", true, "", 0, false},
-	{"dot stuffing", "..a\r\n...\r\n.\r\n", true, ".a\r\n..\r\n", 0, false},
-	{"stops at the end", "a\r\n.\r\nQUIT\r\n", true, "a\r\n", 6, false},
-	{"lf dot lf is content", "a\n.\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
-	{"cr dot cr is content", "a\r.\rb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
-	{"lf dot crlf is content", "a\n.\r\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
-	{"crlf dot lf is content", "a\r\n.\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
-	{"crlf dot cr x", "a\r\n.\rb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
-	{"not yet done", "a\r\n.", false, "a\r\n", 0, false},
-	{"dot inside line", "a.b\r\n.\r\n", true, "a.b\r\n", 0, false},
+    {"simple", "a\r\nb\r\n.\r\n", true, "a\r\nb\r\n", 0, false},
+    {"empty message", ".\r\n", true, "", 0, false},
+    {"dot stuffing", "..a\r\n...\r\n.\r\n", true, ".a\r\n..\r\n", 0, false},
+    {"stops at the end", "a\r\n.\r\nQUIT\r\n", true, "a\r\n", 6, false},
+    {"lf dot lf is content", "a\n.\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
+    {"cr dot cr is content", "a\r.\rb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
+    {"lf dot crlf is content", "a\n.\r\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
+    {"crlf dot lf is content", "a\r\n.\nb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
+    {"crlf dot cr x", "a\r\n.\rb\r\n.\r\n", true, "a\r\n.\r\nb\r\n", 0, true},
+    {"not yet done", "a\r\n.", false, "a\r\n", 0, false},
+    {"dot inside line", "a.b\r\n.\r\n", true, "a.b\r\n", 0, false},
 };
 
 static void
@@ -51,10 +51,10 @@ run_case(const struct data_case *c, bool bytewise)
 	}
 	if ((d.state == SMTP_DATA_DONE) != c->want_done)
 		fail_msg("%s (%s): done=%d", c->name, bytewise ? "bytewise" : "whole",
-			 d.state == SMTP_DATA_DONE);
+		         d.state == SMTP_DATA_DONE);
 	if (out_len != strlen(c->want_out) || memcmp(out, c->want_out, out_len) != 0)
 		fail_msg("%s (%s): got %zu bytes '%.*s'", c->name, bytewise ? "bytewise" : "whole",
-			 out_len, (int)out_len, out);
+		         out_len, (int)out_len, out);
 	if (consumed != (c->want_consumed ? c->want_consumed : in_len))
 		fail_msg("%s: consumed %zu", c->name, consumed);
 	if (d.saw_bare_eol != c->want_bare)
@@ -95,8 +95,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_line_limit),
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_line_limit),
 	};
 	return cmocka_run_group_tests_name("smtp_data", tests, NULL, NULL);
 }

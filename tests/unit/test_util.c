@@ -23,20 +23,27 @@ test_num(void **state)
 		bool ok;
 		uint64_t want;
 	} cases[] = {
-		{"0", 0, true, 0},	       {"18446744073709551615", 0, true, UINT64_MAX},
-		{"18446744073709551616", 0, false, 0}, {"-1", 0, false, 0},
-		{" 1", 0, false, 0},	       {"", 0, false, 0},
-		{"50M", 1, true, 50 << 20},    {"2K", 1, true, 2048},
-		{"1G", 1, true, 1 << 30},      {"1T", 1, false, 0},
-		{"5m", 2, true, 300},	       {"2d", 2, true, 172800},
-		{"30", 2, true, 30},	       {"s", 2, false, 0},
+	    {"0", 0, true, 0},
+	    {"18446744073709551615", 0, true, UINT64_MAX},
+	    {"18446744073709551616", 0, false, 0},
+	    {"-1", 0, false, 0},
+	    {" 1", 0, false, 0},
+	    {"", 0, false, 0},
+	    {"50M", 1, true, 50 << 20},
+	    {"2K", 1, true, 2048},
+	    {"1G", 1, true, 1 << 30},
+	    {"1T", 1, false, 0},
+	    {"5m", 2, true, 300},
+	    {"2d", 2, true, 172800},
+	    {"30", 2, true, 30},
+	    {"s", 2, false, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint64_t v = 0;
-		bool ok = cases[i].kind == 0 ? num_parse_u64(cases[i].s, 0, UINT64_MAX, &v)
-			  : cases[i].kind == 1 ? num_parse_size(cases[i].s, 0, UINT64_MAX, &v)
-					       : num_parse_duration(cases[i].s, 0, UINT64_MAX, &v);
+		bool ok = cases[i].kind == 0   ? num_parse_u64(cases[i].s, 0, UINT64_MAX, &v)
+		          : cases[i].kind == 1 ? num_parse_size(cases[i].s, 0, UINT64_MAX, &v)
+		                               : num_parse_duration(cases[i].s, 0, UINT64_MAX, &v);
 		if (ok != cases[i].ok || (ok && v != cases[i].want))
 			fail_msg("'%s': got ok=%d v=%llu", cases[i].s, ok, (unsigned long long)v);
 	}
@@ -63,12 +70,17 @@ test_cidr(void **state)
 		const char *net, *ip;
 		bool want;
 	} cases[] = {
-		{"127.0.1.0/24", "127.0.1.7", true},  {"127.0.1.0/24", "127.0.2.7", false},
-		{"10.0.0.0/8", "10.255.1.1", true},   {"0.0.0.0/0", "8.8.8.8", true},
-		{"192.0.2.1", "192.0.2.1", true},      {"192.0.2.1", "192.0.2.2", false},
-		{"::1", "::1", true},		       {"2001:db8::/32", "2001:db8:1::5", true},
-		{"2001:db8::/32", "2001:db9::5", false}, {"10.0.0.0/8", "::ffff:10.1.2.3", true},
-		{"10.0.0.0/8", "::1", false},
+	    {"127.0.1.0/24", "127.0.1.7", true},
+	    {"127.0.1.0/24", "127.0.2.7", false},
+	    {"10.0.0.0/8", "10.255.1.1", true},
+	    {"0.0.0.0/0", "8.8.8.8", true},
+	    {"192.0.2.1", "192.0.2.1", true},
+	    {"192.0.2.1", "192.0.2.2", false},
+	    {"::1", "::1", true},
+	    {"2001:db8::/32", "2001:db8:1::5", true},
+	    {"2001:db8::/32", "2001:db9::5", false},
+	    {"10.0.0.0/8", "::ffff:10.1.2.3", true},
+	    {"10.0.0.0/8", "::1", false},
 	};
 	struct cidr c, d;
 
@@ -119,10 +131,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_num),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_buf_bounds),
-		cmocka_unit_test(test_log_escape),
+	    cmocka_unit_test(test_num),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_buf_bounds),
+	    cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -1,0 +1,100 @@
+"""The master: privileges, IPv6 listeners, reload on SIGHUP, clean stop."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from conftest import free_port, wait_for
+from smtpraw import Raw
+
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+
+
+def test_children_drop_privileges(gateway):
+    kids = wait_for(lambda: len(children(gateway.proc.pid)) >= 2 and children(gateway.proc.pid),
+                    what="two children")
+    if os.geteuid() == 0:
+        assert uid_of(gateway.proc.pid) == 0
+        for k in kids:
+            assert uid_of(k) == 65534, k  # nobody
+        assert os.stat(os.path.join(gateway.gateway["spool"], "queue")).st_uid == 65534
+
+
+def test_ipv6_listener(make_gateway, sink):
+    port = free_port()
+    g = make_gateway(listeners={"dual": {"tls": "off", "address": f"127.0.0.1:{port} [::1]:{port}"}})
+    g.ports["dual"] = port
+    g.write_config()
+    g.start()
+    s = socket.create_connection(("::1", port), timeout=5)
+    assert s.recv(100).startswith(b"220")
+    s.sendall(b"EHLO v6.test\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.edu>\r\nDATA\r\n")
+    time.sleep(0.3)
+    s.sendall(b"Subject: v6\r\n\r\nover IPv6\r\n.\r\nQUIT\r\n")
+    m = sink.wait_messages(1)[0]
+    assert b"over IPv6" in m["data"] and b"[::1]" in m["data"]
+    g.wait_log(r"event=connect .*listener=dual client=::1 ")
+    s.close()
+
+
+def rcpts_accepted(g, n):
+    c = Raw(g.port("mailout-unsecure"))
+    c.cmd("EHLO r.test")
+    c.cmd("MAIL FROM:<a@example.edu>")
+    codes = [c.cmd(f"RCPT TO:<r{i}@example.edu>")[0] for i in range(n)]
+    c.cmd("QUIT")
+    return codes
+
+
+def test_sighup_reloads_and_keeps_old_config_when_broken(make_gateway):
+    g = make_gateway(gateway={"max_recipients": "2"}).start()
+    assert rcpts_accepted(g, 3) == [250, 250, 452]
+    g.gateway["max_recipients"] = "5"
+    g.write_config()
+    os.kill(g.proc.pid, signal.SIGHUP)
+    g.wait_log(r"event=reloaded")
+    wait_for(lambda: rcpts_accepted(g, 3) == [250, 250, 250], what="new limit in force")
+    with open(g.conf, "a") as f:
+        f.write("\n[listener broken]\nfrobnicate = yes\n")
+    os.kill(g.proc.pid, signal.SIGHUP)
+    g.wait_log(r"event=reload-failed")
+    assert "unknown key 'frobnicate'" in g.log()
+    assert rcpts_accepted(g, 3) == [250, 250, 250]
+
+
+def test_sigterm_lets_data_finish_and_refuses_new(make_gateway, sink):
+    g = make_gateway().start()
+    c = Raw(g.port("mailout-unsecure"))
+    c.cmd("EHLO t.test")
+    c.cmd("MAIL FROM:<a@example.edu>")
+    c.cmd("RCPT TO:<b@example.edu>")
+    assert c.cmd("DATA")[0] == 354
+    c.send(b"Subject: last one\r\n\r\nstarted before the stop\r\n")
+    g.proc.send_signal(signal.SIGTERM)
+    g.wait_log(r"event=worker-stopping")
+    c.send(b".\r\n")
+    code, lines = c.reply()
+    assert code == 250, lines
+    qid = lines[0].split()[-1]
+    code, lines = c.reply()  # and then a polite goodbye
+    assert code == 421 and "shutting down" in lines[0], lines
+    g.proc.wait(timeout=30)
+    # accepted means kept: delivered before the stop, or still in the queue
+    delivered = any(qid.encode() in m["data"] for m in sink.messages)
+    assert delivered or qid in g.spool_files("queue")
+    try:
+        socket.create_connection(("127.0.0.1", g.port("mailout-unsecure")), timeout=1).close()
+        raise AssertionError("still accepting after SIGTERM")
+    except OSError:
+        pass
