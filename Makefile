@@ -31,6 +31,7 @@ LIBS	:= $(PKG_LIBS)
 
 LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
 	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/session.c \
+	    src/registry.c src/devices.c \
 	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -60,7 +61,7 @@ $(BUILD)/libmailout.a: $(LIB_OBJS)
 $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/libmailout.a
+$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailout.a
@@ -139,4 +140,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d

@@ -12,6 +12,7 @@
 
 #include "address.h"
 #include "log.h"
+#include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
 
@@ -55,8 +56,8 @@ struct load_ctx {
 	unsigned seen_listener[CONF_LISTENERS_MAX][64];
 };
 
-static conf_parse_fn parse_domains, parse_certs, parse_keys, parse_next_hop, parse_addresses,
-    parse_clients, parse_tls_version;
+static conf_parse_fn parse_expiry, parse_domains, parse_certs, parse_keys, parse_next_hop,
+    parse_addresses, parse_clients, parse_tls_version;
 
 static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
 static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
@@ -119,6 +120,14 @@ static const struct conf_key keys[] = {
      "wait between delivery attempts of a deferred message"},
     {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
      NULL, false, "after this a deferred recipient is bounced"},
+    {"registry", "database", CONF_PATH, 1, 0, NULL, G(registry_db), NULL, NULL, false,
+     "SQLite file of the device registry; its folder must be writable by `user`"},
+    {"registry", "default_expiry", CONF_CUSTOM, 0, 0, NULL, G(default_expiry), NULL, parse_expiry,
+     false,
+     "expiry of a new registration when none is given: YYYY-MM-DD (end of that day, UTC) or "
+     "YYYY-MM-DDTHH:MM:SSZ"},
+    {"registry", "registration_url", CONF_STR, 1, 0, NULL, G(registration_url), NULL, NULL, false,
+     "where device operators register; named in every refusal of an unregistered device"},
     {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true,
      "one or more `IPv4:port` or `[IPv6]:port`"},
     {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false,
@@ -285,6 +294,22 @@ parse_path_list(struct load_ctx *c, char (*dst)[PATH_MAX], size_t *n_dst, const 
 		}
 	}
 	return true;
+}
+
+static bool
+parse_expiry(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	int64_t at;
+
+	(void)c;
+	if (!isodate_parse_expiry(value, &at)) {
+		str_fmt(err, errlen,
+		        "default_expiry = '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+		        value);
+		return false;
+	}
+	return str_copy(cfg->default_expiry, sizeof(cfg->default_expiry), value);
 }
 
 static bool
@@ -525,20 +550,21 @@ section_begin(struct load_ctx *c, const char *name)
 	c->listener = NULL;
 	c->section_ok = true;
 	str_copy(c->section, sizeof(c->section), name);
-	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 || strcmp(name, "relay") == 0)
+	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 ||
+	    strcmp(name, "relay") == 0 || strcmp(name, "registry") == 0)
 		return;
-	if (strcmp(name, "registry") == 0 || strcmp(name, "web") == 0 ||
-	    strcmp(name, "routes") == 0) {
+	if (strcmp(name, "web") == 0 || strcmp(name, "routes") == 0) {
 		conf_error(c, c->line, "section [%s] is not supported by this version of mailout",
 		           name);
 		c->section_ok = false;
 		return;
 	}
 	if (strncmp(name, "listener ", 9) != 0 || !address_is_atom_name(name + 9)) {
-		conf_error(c, c->line,
-		           "unknown section [%s]: expected gateway, tls, relay or listener NAME "
-		           "(NAME made of letters, digits, '-' and '_')",
-		           name);
+		conf_error(
+		    c, c->line,
+		    "unknown section [%s]: expected gateway, tls, relay, registry or listener NAME "
+		    "(NAME made of letters, digits, '-' and '_')",
+		    name);
 		c->section_ok = false;
 		return;
 	}
@@ -701,10 +727,10 @@ check_listener(struct load_ctx *c, const struct listener_conf *l)
 		           "listener '%s': auth = %s is not supported by this version; use auth = "
 		           "none",
 		           l->name, listener_auth_name(l->auth));
-	if (l->clients == LCLIENTS_REGISTERED)
+	if (l->clients == LCLIENTS_REGISTERED && cfg->registry_db[0] == '\0')
 		conf_error(c, l->line,
-		           "listener '%s': clients = registered needs the device registry, which "
-		           "this version does not have",
+		           "listener '%s' has clients = registered but [registry] database is not "
+		           "set",
 		           l->name);
 	if (l->recipients == LRCPTS_INTERNAL && cfg->n_internal_domains == 0)
 		conf_error(c, l->line,
@@ -761,6 +787,7 @@ config_load(const char *path, struct config *cfg, struct buf *errs)
 	apply_defaults(&c, "gateway", cfg);
 	apply_defaults(&c, "tls", cfg);
 	apply_defaults(&c, "relay", cfg);
+	apply_defaults(&c, "registry", cfg);
 	if (gethostname(cfg->hostname, sizeof(cfg->hostname)) != 0)
 		str_copy(cfg->hostname, sizeof(cfg->hostname), "localhost");
 	if ((c.fp = fopen(path, "r")) == NULL) {

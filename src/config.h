@@ -82,6 +82,10 @@ struct config {
 	uint64_t relay_timeout;
 	uint64_t retry_interval;
 	uint64_t max_queue_lifetime;
+	/* [registry] */
+	char registry_db[PATH_MAX];
+	char default_expiry[40];
+	char registration_url[512];
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl.h"
+#include "ctl.h"
 #include "spool.h"
 #include "util/str.h"
 
@@ -30,7 +32,8 @@ usage(FILE *out)
 	fprintf(out, "usage: mailoutctl [-c config] command ...\n"
 	             "  check                 validate the config and print the policy table\n"
 	             "  queue list [--json]   messages waiting for delivery\n"
-	             "  queue show ID         one message's envelope and delivery state\n");
+	             "  queue show ID         one message's envelope and delivery state\n"
+	             "  device ...            the device registry (mailoutctl device for help)\n");
 }
 
 static int
@@ -159,6 +162,7 @@ static const struct {
 } commands[] = {
     {"check", cmd_check},
     {"queue", cmd_queue},
+    {"device", ctl_device},
 };
 
 int

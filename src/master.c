@@ -19,6 +19,7 @@
 #include "config.h"
 #include "log.h"
 #include "queue.h"
+#include "registry.h"
 #include "spool.h"
 #include "tls.h"
 #include "util/fsx.h"
@@ -54,6 +55,7 @@ struct generation {
 	struct config *cfg;
 	struct listener *listeners;
 	SSL_CTX *client_ctx;
+	SSL_CTX *legacy_ctx; /* shared by every listener with TLS */
 	uid_t uid;
 	gid_t gid;
 	bool is_dropping;
@@ -204,6 +206,8 @@ build_listeners(struct master *m, struct generation *g, char *err, size_t errlen
 		if (l->conf->tls != LTLS_OFF &&
 		    (l->ctx = tls_server_ctx_new(cfg, l->conf, err, errlen)) == NULL)
 			return false;
+		if (l->conf->tls != LTLS_OFF)
+			l->legacy_ctx = g->legacy_ctx;
 		for (size_t a = 0; a < l->conf->n_addr; a++) {
 			int fd =
 			    socket_for(m, &l->conf->addr[a], l->conf->addr_len[a], err, errlen);
@@ -213,6 +217,26 @@ build_listeners(struct master *m, struct generation *g, char *err, size_t errlen
 		}
 	}
 	return true;
+}
+
+static bool
+cfg_has_tls(const struct config *cfg)
+{
+	return cfg->n_certificate > 0;
+}
+
+static bool
+cfg_has_registry(const struct config *cfg)
+{
+	return cfg->registry_db[0] != '\0';
+}
+
+static bool
+prepare_registry(struct generation *g, char *err, size_t errlen)
+{
+	if (!cfg_has_registry(g->cfg))
+		return true;
+	return registry_prepare(g->cfg->registry_db, g->is_dropping, g->uid, g->gid, err, errlen);
 }
 
 /* Load path and build everything the children need; false with err. */
@@ -240,8 +264,11 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 	buf_free(&errs);
 	for (size_t i = 0; i < m->n_bound; i++)
 		m->bound[i].is_used = false;
+	if (cfg_has_tls(g->cfg) && cfg_has_registry(g->cfg) &&
+	    (g->legacy_ctx = tls_legacy_ctx_new(g->cfg, err, errlen)) == NULL)
+		return false;
 	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
-	    !build_listeners(m, g, err, errlen))
+	    !prepare_registry(g, err, errlen) || !build_listeners(m, g, err, errlen))
 		return false;
 	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
@@ -257,6 +284,7 @@ generation_free(struct generation *g)
 		free(g->listeners);
 	}
 	SSL_CTX_free(g->client_ctx);
+	SSL_CTX_free(g->legacy_ctx);
 	free(g->cfg);
 	memset(g, 0, sizeof(*g));
 }

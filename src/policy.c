@@ -2,14 +2,58 @@
 
 #include "util/str.h"
 
+bool
+policy_device_is_valid(const struct device *d, int64_t now)
+{
+	return d && d->status == DEVICE_APPROVED && (d->expires_at == 0 || now < d->expires_at);
+}
+
+/* The sentence for a device that may not use a clients = registered listener. */
+static void
+registered_refusal(const struct config *cfg, const struct device *d, const char *addr, int64_t now,
+                   char *why, size_t size)
+{
+	char tail[600] = "";
+
+	if (cfg->registration_url[0])
+		str_fmt(tail, sizeof(tail), " at %s", cfg->registration_url);
+	if (d == NULL)
+		str_fmt(why, size,
+		        "Device %s is not registered for unencrypted mail; send over an encrypted "
+		        "interface (STARTTLS), or register the device%s",
+		        addr, tail);
+	else if (d->status == DEVICE_EXPIRED ||
+	         (d->status == DEVICE_APPROVED && d->expires_at && now >= d->expires_at))
+		str_fmt(why, size,
+		        "The registration of device %s (#%lld) expired on %s; renew it%s", addr,
+		        (long long)d->id, d->expires, tail);
+	else if (d->status == DEVICE_PENDING)
+		str_fmt(why, size,
+		        "The registration of device %s (#%lld) is waiting for approval by the mail "
+		        "administrators",
+		        addr, (long long)d->id);
+	else
+		str_fmt(why, size, "The registration of device %s (#%lld) was %s%s%s", addr,
+		        (long long)d->id, device_status_name(d->status), d->note[0] ? ": " : "",
+		        d->note);
+}
+
 enum outcome
-policy_check_connect(const struct listener_conf *l, const struct sockaddr *peer, char *why,
+policy_check_connect(const struct config *cfg, const struct listener_conf *l,
+                     const struct sockaddr *peer, const struct device *dev, int64_t now, char *why,
                      size_t why_size)
 {
 	char addr[CIDR_STR_MAX];
 
 	if (l->clients == LCLIENTS_ANY)
 		return OUT_OK;
+	if (l->clients == LCLIENTS_REGISTERED) {
+		if (policy_device_is_valid(dev, now))
+			return OUT_OK;
+		sockaddr_format_addr(peer, addr, sizeof(addr));
+		registered_refusal(cfg, dev, addr, now, why, why_size);
+		return OUT_PERMFAIL;
+	}
 	if (l->clients == LCLIENTS_NETS) {
 		for (size_t i = 0; i < l->n_nets; i++)
 			if (cidr_contains(&l->nets[i], peer))
@@ -39,9 +83,10 @@ policy_is_internal(const struct config *cfg, const char *domain)
 }
 
 enum policy_rcpt
-policy_check_rcpt(const struct config *cfg, const struct listener_conf *l, const struct address *a)
+policy_check_rcpt(const struct config *cfg, const struct listener_conf *l, const struct address *a,
+                  bool is_restricted)
 {
-	if (l->recipients == LRCPTS_ANY)
+	if (l->recipients == LRCPTS_ANY && !is_restricted)
 		return POLICY_RCPT_OK;
 	if (a->is_literal || !policy_is_internal(cfg, a->domain))
 		return POLICY_RCPT_NOT_INTERNAL;

@@ -13,6 +13,7 @@
 #include "address.h"
 #include "config.h"
 #include "outcome.h"
+#include "registry.h"
 
 enum policy_rcpt {
 	POLICY_RCPT_OK,
@@ -20,14 +21,22 @@ enum policy_rcpt {
 	POLICY_RCPT_ROUTING,      /* '%', '!' or quoted '@' on an internal-only interface */
 };
 
-/* OUT_PERMFAIL: why holds a sentence for the 554 greeting. */
-enum outcome policy_check_connect(const struct listener_conf *, const struct sockaddr *, char *why,
-                                  size_t why_size);
+struct device;
+
+/* OUT_PERMFAIL: why holds a sentence for the 554 greeting. dev: the most
+ * specific registered device covering the client (any status), or NULL. */
+enum outcome policy_check_connect(const struct config *, const struct listener_conf *,
+                                  const struct sockaddr *, const struct device *dev, int64_t now,
+                                  char *why, size_t why_size);
+/* A device that may use the unencrypted interface (or legacy TLS) now. */
+bool policy_device_is_valid(const struct device *, int64_t now);
 /* False when the listener needs TLS for mail and the session has none. */
 bool policy_allows_mail(const struct listener_conf *, bool is_tls);
 /* Whether the recipient may be accepted on this listener. */
+/* is_restricted: the session counts as unencrypted whatever the listener
+ * says (a device on legacy TLS): internal recipients only. */
 enum policy_rcpt policy_check_rcpt(const struct config *, const struct listener_conf *,
-                                   const struct address *);
+                                   const struct address *, bool is_restricted);
 bool policy_is_internal(const struct config *, const char *domain);
 const char *policy_rcpt_name(enum policy_rcpt);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "log.h"
 #include "policy.h"
 #include "reply.h"
@@ -56,7 +57,9 @@ struct session {
 	bool is_tls;
 	char tls[128];
 	bool is_refused;
-	char refuse_why[256];
+	char refuse_why[512];
+	int64_t device_id;     /* registered device covering the client, or 0 */
+	bool is_legacy_device; /* gets legacy TLS; internal recipients only */
 	bool has_helo;
 	bool is_esmtp;
 	char helo[256];
@@ -168,6 +171,29 @@ refuse_early(int fd, struct worker *w, enum reply_id id, const char *client)
 	close(fd);
 }
 
+/* Connect policy, and what the registry says about the client. */
+static void
+session_check_device(struct session *s, const struct sockaddr *sa)
+{
+	int64_t now = (int64_t)time(NULL);
+	const struct device *d = devices_match(s->w->devices, sa);
+
+	if (d) {
+		s->device_id = d->id;
+		s->is_legacy_device = d->legacy_tls && policy_device_is_valid(d, now);
+	}
+	if (policy_check_connect(s->w->cfg, s->l->conf, sa, d, now, s->refuse_why,
+	                         sizeof(s->refuse_why)) != OUT_OK)
+		s->is_refused = true;
+}
+
+/* Legacy TLS is a per-device exception, never a listener's weakness. */
+static SSL_CTX *
+session_tls_ctx(const struct session *s)
+{
+	return s->is_legacy_device && s->l->legacy_ctx ? s->l->legacy_ctx : s->l->ctx;
+}
+
 void
 session_accept(struct worker *w, struct listener *l, int fd, const struct sockaddr *sa,
                socklen_t salen)
@@ -209,12 +235,13 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 	s->ev_resume = event_new(w->base, -1, 0, on_resume, s);
 	session_link(&w->sessions, s);
 	w->n_sessions++;
-	if (policy_check_connect(l->conf, sa, s->refuse_why, sizeof(s->refuse_why)) != OUT_OK)
-		s->is_refused = true;
-	log_info("event=connect " SFMT " refused=%s", SARG(s), s->is_refused ? "yes" : "no");
+	session_check_device(s, sa);
+	log_info("event=connect " SFMT " refused=%s device=%lld legacy_tls=%s", SARG(s),
+	         s->is_refused ? "yes" : "no", (long long)s->device_id,
+	         s->is_legacy_device ? "yes" : "no");
 	s->in_callback++;
 	if (l->conf->tls == LTLS_IMPLICIT) {
-		SSL *ssl = SSL_new(l->ctx);
+		SSL *ssl = SSL_new(session_tls_ctx(s));
 		session_install_bev(s, bufferevent_openssl_socket_new(w->base, fd, ssl,
 		                                                      BUFFEREVENT_SSL_ACCEPTING,
 		                                                      BEV_OPT_CLOSE_ON_FREE));
@@ -286,6 +313,9 @@ session_free(struct session *s)
 		log_info("event=data-aborted " SFMT " reason=connection-lost", SARG(s));
 		spool_msg_free(s->msg);
 	}
+	if (s->device_id)
+		devices_note_session(s->w->devices, s->device_id, s->started, s->tls,
+		                     s->l->conf->name, s->n_msgs);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	if (!s->is_fd_owned_by_bev)
@@ -368,7 +398,7 @@ on_resume(evutil_socket_t fd, short what, void *arg)
 static void
 session_start_tls(struct session *s)
 {
-	SSL *ssl = SSL_new(s->l->ctx);
+	SSL *ssl = SSL_new(session_tls_ctx(s));
 	struct bufferevent *old = s->bev;
 
 	/* The plain bufferevent does not own the socket; the TLS one will. */
@@ -755,7 +785,8 @@ cmd_rcpt(struct session *s, struct smtp_cmd *c)
 		return;
 	}
 	address_format(&c->addr, addr, sizeof(addr));
-	if ((v = policy_check_rcpt(s->w->cfg, s->l->conf, &c->addr)) != POLICY_RCPT_OK) {
+	if ((v = policy_check_rcpt(s->w->cfg, s->l->conf, &c->addr, s->is_legacy_device)) !=
+	    POLICY_RCPT_OK) {
 		log_info("event=refuse-rcpt " SFMT " to=<%s> reason=%s", SARG(s), addr,
 		         policy_rcpt_name(v));
 		if (v == POLICY_RCPT_ROUTING) {
@@ -763,7 +794,10 @@ cmd_rcpt(struct session *s, struct smtp_cmd *c)
 			return;
 		}
 		{
-			session_reply(s, REPLY_RCPT_NOT_INTERNAL, addr, s->l->conf->name);
+			if (s->l->conf->recipients == LRCPTS_ANY)
+				session_reply(s, REPLY_RCPT_LEGACY_INTERNAL, addr);
+			else
+				session_reply(s, REPLY_RCPT_NOT_INTERNAL, addr, s->l->conf->name);
 			return;
 		}
 	}

@@ -52,12 +52,12 @@ load_pairs(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
-SSL_CTX *
-tls_server_ctx_new(const struct config *cfg, const struct listener_conf *l, char *err,
-                   size_t errlen)
+static SSL_CTX *
+server_ctx(const struct config *cfg, unsigned min_version, const char *name, char *err,
+           size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-	bool is_legacy = l->min_tls_version < TLS1_2_VERSION;
+	bool is_legacy = min_version < TLS1_2_VERSION;
 	static const unsigned char sid_ctx[] = "mailout";
 
 	if (ctx == NULL) {
@@ -69,9 +69,9 @@ tls_server_ctx_new(const struct config *cfg, const struct listener_conf *l, char
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (is_legacy)
 		SSL_CTX_set_security_level(ctx, 0);
-	if (SSL_CTX_set_min_proto_version(ctx, (int)l->min_tls_version) != 1 ||
+	if (SSL_CTX_set_min_proto_version(ctx, (int)min_version) != 1 ||
 	    SSL_CTX_set_cipher_list(ctx, is_legacy ? CIPHERS_LEGACY : CIPHERS_MODERN) != 1) {
-		str_fmt(err, errlen, "listener %s: cannot set TLS version or ciphers", l->name);
+		str_fmt(err, errlen, "%s: cannot set TLS version or ciphers", name);
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -83,6 +83,22 @@ tls_server_ctx_new(const struct config *cfg, const struct listener_conf *l, char
 		return NULL;
 	}
 	return ctx;
+}
+
+SSL_CTX *
+tls_server_ctx_new(const struct config *cfg, const struct listener_conf *l, char *err,
+                   size_t errlen)
+{
+	char name[CONF_NAME_MAX + 16];
+
+	str_fmt(name, sizeof(name), "listener %s", l->name);
+	return server_ctx(cfg, l->min_tls_version, name, err, errlen);
+}
+
+SSL_CTX *
+tls_legacy_ctx_new(const struct config *cfg, char *err, size_t errlen)
+{
+	return server_ctx(cfg, TLS1_VERSION, "legacy TLS", err, errlen);
 }
 
 SSL_CTX *

@@ -14,6 +14,9 @@
 
 SSL_CTX *tls_server_ctx_new(const struct config *, const struct listener_conf *, char *err,
                             size_t errlen);
+/* The per-device exception: TLS 1.0+, security level 0, a short list of
+ * RSA/ECDHE AES suites; only for registered devices allowed legacy TLS. */
+SSL_CTX *tls_legacy_ctx_new(const struct config *, char *err, size_t errlen);
 SSL_CTX *tls_client_ctx_new(const struct config *, char *err, size_t errlen);
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384" for an established connection. */
 void tls_describe(const SSL *, char *dst, size_t size);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "devices.h"
 #include "log.h"
 #include "session.h"
 #include "util/countmap.h"
@@ -128,6 +129,7 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	if ((w.base = event_base_new()) == NULL)
 		log_fatal("event=worker-error error=\"event_base_new failed\"");
 	w.per_client = countmap_new();
+	w.devices = devices_new(w.base, cfg->registry_db);
 	w.commits = workq_new(w.base, COMMIT_THREADS);
 	w.ev_term = evsignal_new(w.base, SIGTERM, on_term, &w);
 	w.ev_int = evsignal_new(w.base, SIGINT, on_term, &w);
@@ -145,6 +147,7 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	if (w.ev_grace)
 		event_free(w.ev_grace);
 	countmap_free(w.per_client);
+	devices_free(w.devices);
 	event_base_free(w.base);
 	log_info("event=worker-stopped");
 	return 0;

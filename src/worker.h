@@ -18,7 +18,8 @@ struct worker;
 struct listener {
 	const struct listener_conf *conf;
 	struct worker *w;
-	SSL_CTX *ctx; /* NULL when tls = off */
+	SSL_CTX *ctx;        /* NULL when tls = off */
+	SSL_CTX *legacy_ctx; /* for registered devices allowed legacy TLS */
 	int fd[CONF_ADDRS_MAX];
 	size_t n_fd;
 	struct evconnlistener *evl[CONF_ADDRS_MAX];
@@ -33,6 +34,7 @@ struct worker {
 	size_t n_listeners;
 	struct workq *commits;
 	struct countmap *per_client;
+	struct devices *devices;  /* NULL without a registry */
 	struct session *sessions; /* doubly linked */
 	size_t n_sessions;
 	int wake_fd; /* write end: tells the queue runner that mail is queued */

@@ -120,7 +120,8 @@ DEFAULT_LISTENERS = {
 class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
-    def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None):
+    def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
+                 registry=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as nobody
         self.certs = certs
@@ -132,6 +133,11 @@ class Gateway:
         self.relay = {"next_hop": f"127.0.0.1:{sink_port}", "tls": "opportunistic",
                       "retry_interval": "1s"}
         self.relay.update(relay or {})
+        self.registry = None
+        if registry is not None:
+            self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
+                             "registration_url": "https://mailout.test/register"}
+            self.registry.update(registry)
         self.conf = os.path.join(self.dir, "mailout.conf")
         self.logpath = os.path.join(self.dir, "mailoutd.log")
         self.proc = None
@@ -143,6 +149,8 @@ class Gateway:
                   f"certificate = {self.certs}/ecdsa.pem {self.certs}/rsa.pem",
                   f"key = {self.certs}/ecdsa.key {self.certs}/rsa.key", "", "[relay]"]
         lines += [f"{k} = {v}" for k, v in self.relay.items()]
+        if self.registry:
+            lines += ["", "[registry]"] + [f"{k} = {v}" for k, v in self.registry.items()]
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
@@ -213,6 +221,13 @@ class Gateway:
             return True
         except OSError:
             return False
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([MAILOUTCTL, "-c", self.conf, *args], capture_output=True, text=True,
+                           timeout=60)
+        if check:
+            assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r
 
     def spool_files(self, sub):
         d = os.path.join(self.gateway["spool"], sub)

@@ -4,6 +4,8 @@
  *
  *   config FILE          load a config (path relative to the script)
  *   listener NAME        the listener the next lines talk to
+ *   device CIDR STATUS [EXPIRES] [legacy]   a registered device
+ *   now ISO-DATE-TIME    the clock for expiry decisions
  *   client ADDRESS       connect verdict
  *   tls none|VERSION     the session's TLS state
  *   mail <ADDRESS>       MAIL verdict (TLS policy and address syntax)
@@ -21,9 +23,48 @@
 #include "smtp_cmd.h"
 #include "util/str.h"
 
+#include "util/isodate.h"
+
 static struct config cfg;
 static const struct listener_conf *listener;
 static bool is_tls;
+static bool is_restricted;
+static struct device devices[64];
+static size_t n_devices;
+static int64_t now;
+
+static void
+do_device(char *args)
+{
+	char *w[4];
+	size_t n = str_split(args, w, 4);
+	struct device *d = &devices[n_devices];
+
+	if (n < 2 || n_devices == 64 || !cidr_parse(w[0], &d->net) ||
+	    !device_status_parse(w[1], &d->status)) {
+		printf("  -> bad device line\n");
+		return;
+	}
+	d->id = (int64_t)++n_devices;
+	for (size_t i = 2; i < n && i < 4; i++) {
+		if (strcmp(w[i], "legacy") == 0)
+			d->legacy_tls = true;
+		else if (isodate_parse_expiry(w[i], &d->expires_at))
+			str_copy(d->expires, sizeof(d->expires), w[i]);
+	}
+}
+
+static const struct device *
+match(const struct sockaddr *sa)
+{
+	const struct device *best = NULL;
+
+	for (size_t i = 0; i < n_devices; i++)
+		if (cidr_contains(&devices[i].net, sa) &&
+		    (best == NULL || devices[i].net.prefix > best->net.prefix))
+			best = &devices[i];
+	return best;
+}
 
 static void
 do_client(const char *ip)
@@ -41,8 +82,12 @@ do_client(const char *ip)
 		printf("  -> bad address\n");
 		return;
 	}
-	if (policy_check_connect(listener, (struct sockaddr *)&ss, why, sizeof(why)) == OUT_OK)
-		printf("  -> 220 ok\n");
+	const struct device *d = match((struct sockaddr *)&ss);
+
+	is_restricted = d && d->legacy_tls && policy_device_is_valid(d, now);
+	if (policy_check_connect(&cfg, listener, (struct sockaddr *)&ss, d, now, why,
+				 sizeof(why)) == OUT_OK)
+		printf("  -> 220 ok%s\n", is_restricted ? " (legacy TLS: internal only)" : "");
 	else
 		printf("  -> 554 5.7.1 %s\n", why);
 }
@@ -68,7 +113,7 @@ do_command(const char *line)
 		printf("  -> 250 <%s>\n", addr);
 		return;
 	}
-	enum policy_rcpt v = policy_check_rcpt(&cfg, listener, &c.addr);
+	enum policy_rcpt v = policy_check_rcpt(&cfg, listener, &c.addr, is_restricted);
 	if (v == POLICY_RCPT_OK)
 		printf("  -> 250 <%s>\n", addr);
 	else
@@ -114,6 +159,14 @@ main(int argc, char **argv)
 			for (size_t i = 0; i < cfg.n_listener; i++)
 				if (strcmp(cfg.listener[i].name, line + 9) == 0)
 					listener = &cfg.listener[i];
+		} else if (strncmp(line, "device ", 7) == 0) {
+			char copy[1024];
+			str_copy(copy, sizeof(copy), line + 7);
+			do_device(copy);
+		} else if (strncmp(line, "now ", 4) == 0) {
+			if (!isodate_parse_expiry(line + 4, &now))
+				printf("  -> bad time\n");
+			now -= strchr(line + 4, 'T') ? 0 : 86400; /* a plain day: its start */
 		} else if (strncmp(line, "client ", 7) == 0) {
 			do_client(line + 7);
 		} else if (strncmp(line, "tls ", 4) == 0) {

@@ -1,0 +1,16 @@
+/*
+ * ctl: mailoutctl sub-commands. Each takes the loaded config and its own
+ * arguments (argv[0] is the sub-command) and returns the exit status:
+ * 0 success, 1 refused or failed (with a sentence on stderr), 2 usage.
+ */
+#ifndef MAILOUT_CTL_H
+#define MAILOUT_CTL_H
+
+#include "config.h"
+
+int ctl_device(const struct config *, int argc, char **argv);
+/* Become [gateway] user when run as root, so files we create are the
+ * daemon's. False (with a message) on failure. */
+bool ctl_drop_privileges(const struct config *);
+
+#endif

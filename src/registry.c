@@ -1,0 +1,776 @@
+#include "registry.h"
+
+#include <netinet/in.h>
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/fsx.h"
+#include "util/isodate.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+struct registry {
+	sqlite3 *db;
+};
+
+/* Each entry moves the schema from version i to i + 1. Never edit one that
+ * has shipped: add the next. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE devices ("
+    " id INTEGER PRIMARY KEY,"
+    " address TEXT NOT NULL,"
+    " name TEXT NOT NULL, manufacturer TEXT NOT NULL DEFAULT '',"
+    " model TEXT NOT NULL DEFAULT '', location TEXT NOT NULL DEFAULT '',"
+    " owner_name TEXT NOT NULL DEFAULT '', owner_email TEXT NOT NULL,"
+    " org_unit TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+    " replacement TEXT NOT NULL DEFAULT '',"
+    " status TEXT NOT NULL CHECK (status IN"
+    "  ('pending','approved','rejected','expired','revoked')),"
+    " legacy_tls INTEGER NOT NULL DEFAULT 0,"
+    " expires TEXT NOT NULL DEFAULT '', expires_at INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0,"
+    " decided_by TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"
+    " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+    " session_count INTEGER NOT NULL DEFAULT 0, message_count INTEGER NOT NULL DEFAULT 0,"
+    " last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX devices_status ON devices(status);"
+    "CREATE TABLE history ("
+    " id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX history_device ON history(device_id);",
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+#define DEVICE_COLUMNS                                                                             \
+	"id, address, name, manufacturer, model, location, owner_name, owner_email, org_unit, "    \
+	"reason, replacement, status, legacy_tls, expires, expires_at, created_at, decided_at, "   \
+	"decided_by, note, first_seen, last_seen, session_count, message_count, last_tls, "        \
+	"last_listener"
+
+static const char *const status_names[DEVICE_NSTATUS] = {"pending", "approved", "rejected",
+                                                         "expired", "revoked"};
+
+const char *
+device_status_name(enum device_status s)
+{
+	return (unsigned)s < DEVICE_NSTATUS ? status_names[s] : "?";
+}
+
+bool
+device_status_parse(const char *s, enum device_status *out)
+{
+	for (int i = 0; i < DEVICE_NSTATUS; i++) {
+		if (strcmp(s, status_names[i]) == 0) {
+			*out = (enum device_status)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* SQLITE_BUSY/LOCKED/IOERR/FULL are "try later"; the rest is a definite no. */
+static enum outcome
+db_error(struct registry *r, int rc, const char *what, char *err, size_t errlen)
+{
+	str_fmt(err, errlen, "registry: %s: %s", what, sqlite3_errmsg(r->db));
+	rc &= 0xff;
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR || rc == SQLITE_FULL ||
+	    rc == SQLITE_CANTOPEN)
+		return OUT_TEMPFAIL;
+	return OUT_PERMFAIL;
+}
+
+static int
+exec(struct registry *r, const char *sql)
+{
+	return sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+}
+
+static int
+user_version(struct registry *r, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static bool
+migrate(struct registry *r, char *err, size_t errlen)
+{
+	int v, rc;
+	char sql[64];
+
+	if ((rc = exec(r, "BEGIN IMMEDIATE")) != SQLITE_OK) {
+		db_error(r, rc, "begin migration", err, errlen);
+		return false;
+	}
+	if ((rc = user_version(r, &v)) != SQLITE_OK)
+		goto fail;
+	if (v > (int)N_MIGRATIONS) {
+		str_fmt(err, errlen, "registry: schema version %d is newer than this mailout (%zu)",
+		        v, N_MIGRATIONS);
+		exec(r, "ROLLBACK");
+		return false;
+	}
+	for (; v < (int)N_MIGRATIONS; v++)
+		if ((rc = exec(r, migrations[v])) != SQLITE_OK)
+			goto fail;
+	str_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+	if ((rc = exec(r, sql)) != SQLITE_OK || (rc = exec(r, "COMMIT")) != SQLITE_OK)
+		goto fail;
+	return true;
+fail:
+	db_error(r, rc, "migration", err, errlen);
+	exec(r, "ROLLBACK");
+	return false;
+}
+
+struct registry *
+registry_open(const char *path, int busy_ms, char *err, size_t errlen)
+{
+	struct registry *r = xcalloc(1, sizeof(*r));
+	int rc = sqlite3_open_v2(
+	    path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK) {
+		str_fmt(err, errlen, "registry %s: %s", path,
+		        r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		registry_close(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(r->db, busy_ms);
+	if ((rc = exec(r, "PRAGMA journal_mode = WAL")) != SQLITE_OK ||
+	    (rc = exec(r, "PRAGMA synchronous = NORMAL")) != SQLITE_OK) {
+		db_error(r, rc, path, err, errlen);
+		registry_close(r);
+		return NULL;
+	}
+	if (!migrate(r, err, errlen)) {
+		registry_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+registry_close(struct registry *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_close(r->db);
+	free(r);
+}
+
+enum outcome
+registry_data_version(struct registry *r, int64_t *version)
+{
+	sqlite3_stmt *st;
+	char err[128];
+	int rc = sqlite3_prepare_v2(r->db, "PRAGMA data_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "data_version", err, sizeof(err));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : OUT_TEMPFAIL;
+}
+
+/* ---- rows ---- */
+
+static void
+col_text(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	str_copy(dst, size, t ? (const char *)t : "");
+}
+
+static void
+read_device(sqlite3_stmt *st, struct device *d)
+{
+	char status[16];
+
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, d->address, sizeof(d->address));
+	cidr_parse(d->address, &d->net);
+	col_text(st, 2, d->name, sizeof(d->name));
+	col_text(st, 3, d->manufacturer, sizeof(d->manufacturer));
+	col_text(st, 4, d->model, sizeof(d->model));
+	col_text(st, 5, d->location, sizeof(d->location));
+	col_text(st, 6, d->owner_name, sizeof(d->owner_name));
+	col_text(st, 7, d->owner_email, sizeof(d->owner_email));
+	col_text(st, 8, d->org_unit, sizeof(d->org_unit));
+	col_text(st, 9, d->reason, sizeof(d->reason));
+	col_text(st, 10, d->replacement, sizeof(d->replacement));
+	col_text(st, 11, status, sizeof(status));
+	device_status_parse(status, &d->status);
+	d->legacy_tls = sqlite3_column_int(st, 12) != 0;
+	col_text(st, 13, d->expires, sizeof(d->expires));
+	d->expires_at = sqlite3_column_int64(st, 14);
+	d->created_at = sqlite3_column_int64(st, 15);
+	d->decided_at = sqlite3_column_int64(st, 16);
+	col_text(st, 17, d->decided_by, sizeof(d->decided_by));
+	col_text(st, 18, d->note, sizeof(d->note));
+	d->first_seen = sqlite3_column_int64(st, 19);
+	d->last_seen = sqlite3_column_int64(st, 20);
+	d->session_count = sqlite3_column_int64(st, 21);
+	d->message_count = sqlite3_column_int64(st, 22);
+	col_text(st, 23, d->last_tls, sizeof(d->last_tls));
+	col_text(st, 24, d->last_listener, sizeof(d->last_listener));
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static int
+add_history(struct registry *r, int64_t id, const char *actor, const char *action,
+            const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "INSERT INTO history (device_id, at, actor, action, detail) "
+	                            "VALUES (?, ?, ?, ?, ?)",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	bind_text(st, 3, actor);
+	bind_text(st, 4, action);
+	bind_text(st, 5, detail ? detail : "");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Run fn on every device row of sql (one optional int64 parameter). */
+static enum outcome
+for_each(struct registry *r, const char *sql, const int64_t *param,
+         bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device *d = xmalloc(sizeof(*d));
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		free(d);
+		return db_error(r, rc, "query", err, errlen);
+	}
+	if (param)
+		sqlite3_bind_int64(st, 1, *param);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_device(st, d);
+		if (!fn(d, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	free(d);
+	if (rc != SQLITE_DONE)
+		return db_error(r, rc, "query", err, errlen);
+	return OUT_OK;
+}
+
+/* ---- add ---- */
+
+struct overlap_ctx {
+	const struct device *candidate;
+	int64_t found;
+	enum device_status status;
+	char address[CIDR_STR_MAX];
+};
+
+static bool
+check_overlap(const struct device *d, void *arg)
+{
+	struct overlap_ctx *c = arg;
+
+	if (!cidr_overlaps(&d->net, &c->candidate->net))
+		return true;
+	c->found = d->id;
+	c->status = d->status;
+	str_copy(c->address, sizeof(c->address), d->address);
+	return false;
+}
+
+static enum outcome
+insert_device(struct registry *r, struct device *d, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "INSERT INTO devices (address, name, manufacturer, model, location, owner_name, "
+	    "owner_email, org_unit, reason, replacement, status, legacy_tls, expires, "
+	    "expires_at, created_at, decided_at, decided_by) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "add", err, errlen);
+	const char *texts[] = {d->address,
+	                       d->name,
+	                       d->manufacturer,
+	                       d->model,
+	                       d->location,
+	                       d->owner_name,
+	                       d->owner_email,
+	                       d->org_unit,
+	                       d->reason,
+	                       d->replacement,
+	                       device_status_name(d->status)};
+	for (int i = 0; i < 11; i++)
+		bind_text(st, i + 1, texts[i]);
+	sqlite3_bind_int(st, 12, d->legacy_tls);
+	bind_text(st, 13, d->expires);
+	sqlite3_bind_int64(st, 14, d->expires_at);
+	sqlite3_bind_int64(st, 15, d->created_at);
+	sqlite3_bind_int64(st, 16, d->decided_at);
+	bind_text(st, 17, d->decided_by);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(r, rc, "add", err, errlen);
+	d->id = sqlite3_last_insert_rowid(r->db);
+	return OUT_OK;
+}
+
+/* Finish a write transaction: commit on success, else roll back. */
+static enum outcome
+finish(struct registry *r, enum outcome o, char *err, size_t errlen)
+{
+	int rc;
+
+	if (o != OUT_OK) {
+		exec(r, "ROLLBACK");
+		return o;
+	}
+	if ((rc = exec(r, "COMMIT")) != SQLITE_OK) {
+		o = db_error(r, rc, "commit", err, errlen);
+		exec(r, "ROLLBACK");
+	}
+	return o;
+}
+
+static enum outcome
+begin(struct registry *r, char *err, size_t errlen)
+{
+	int rc = exec(r, "BEGIN IMMEDIATE");
+
+	return rc == SQLITE_OK ? OUT_OK : db_error(r, rc, "begin", err, errlen);
+}
+
+enum outcome
+registry_add(struct registry *r, struct device *d, const char *actor, char *err, size_t errlen)
+{
+	struct overlap_ctx oc = {d, 0, DEVICE_PENDING, ""};
+	char detail[512];
+	enum outcome o;
+
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	o = for_each(r,
+	             "SELECT " DEVICE_COLUMNS
+	             " FROM devices WHERE status IN ('pending','approved') ORDER BY id",
+	             NULL, check_overlap, &oc, err, errlen);
+	if (o == OUT_OK && oc.found) {
+		str_fmt(err, errlen, "%s registration #%lld (%s, %s)",
+		        strcmp(oc.address, d->address) == 0 ? "already registered:"
+		                                            : "overlaps the existing",
+		        (long long)oc.found, oc.address, device_status_name(oc.status));
+		o = OUT_PERMFAIL;
+	}
+	if (o == OUT_OK)
+		o = insert_device(r, d, err, errlen);
+	str_fmt(detail, sizeof(detail), "address=%s status=%s expires=%s legacy_tls=%d name=%s",
+	        d->address, device_status_name(d->status), d->expires[0] ? d->expires : "-",
+	        d->legacy_tls, d->name);
+	if (o == OUT_OK && add_history(r, d->id, actor, "add", detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return finish(r, o, err, errlen);
+}
+
+/* ---- read ---- */
+
+struct get_ctx {
+	struct device *out;
+	bool found;
+};
+
+static bool
+take_first(const struct device *d, void *arg)
+{
+	struct get_ctx *c = arg;
+
+	*c->out = *d;
+	c->found = true;
+	return false;
+}
+
+enum outcome
+registry_get(struct registry *r, int64_t id, struct device *d, char *err, size_t errlen)
+{
+	struct get_ctx c = {d, false};
+	enum outcome o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices WHERE id = ?", &id,
+	                          take_first, &c, err, errlen);
+
+	if (o == OUT_OK && !c.found) {
+		str_fmt(err, errlen, "no device with id %lld", (long long)id);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
+struct find_ctx {
+	struct sockaddr_storage ss;
+	struct device *out;
+	int best_prefix;
+};
+
+static bool
+take_best(const struct device *d, void *arg)
+{
+	struct find_ctx *c = arg;
+
+	if (cidr_contains(&d->net, (const struct sockaddr *)&c->ss) &&
+	    (int)d->net.prefix > c->best_prefix) {
+		*c->out = *d;
+		c->best_prefix = (int)d->net.prefix;
+	}
+	return true;
+}
+
+enum outcome
+registry_find_by_address(struct registry *r, const char *addr, struct device *d, char *err,
+                         size_t errlen)
+{
+	struct find_ctx c = {.out = d, .best_prefix = -1};
+	struct cidr host;
+	enum outcome o;
+
+	if (!cidr_parse(addr, &host)) {
+		str_fmt(err, errlen, "'%s' is not an IP address", addr);
+		return OUT_PERMFAIL;
+	}
+	c.ss.ss_family = (sa_family_t)host.family;
+	if (host.family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&c.ss)->sin_addr, host.addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&c.ss)->sin6_addr, host.addr, 16);
+	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, take_best, &c,
+	             err, errlen);
+	if (o == OUT_OK && c.best_prefix < 0) {
+		str_fmt(err, errlen, "no device covers %s", addr);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
+struct list_ctx {
+	const struct device_filter *f;
+	bool (*fn)(const struct device *, void *);
+	void *arg;
+};
+
+static bool
+filter_one(const struct device *d, void *arg)
+{
+	struct list_ctx *c = arg;
+
+	if (c->f->status >= 0 && (int)d->status != c->f->status)
+		return true;
+	if (c->f->expiring_before && (d->expires_at == 0 || d->expires_at > c->f->expiring_before))
+		return true;
+	return c->fn(d, c->arg);
+}
+
+enum outcome
+registry_list(struct registry *r, const struct device_filter *f,
+              bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	struct list_ctx c = {f, fn, arg};
+
+	return for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, filter_one,
+	                &c, err, errlen);
+}
+
+/* ---- changes ---- */
+
+static enum outcome
+update_status(struct registry *r, int64_t id, enum device_status to, const char *expires,
+              int64_t expires_at, const char *note, const char *actor, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
+	    " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
+	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END WHERE id = ?",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "update", err, errlen);
+	bind_text(st, 1, device_status_name(to));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	bind_text(st, 3, actor);
+	bind_text(st, 4, note ? note : "");
+	bind_text(st, 5, expires ? expires : "");
+	bind_text(st, 6, expires ? expires : "");
+	bind_text(st, 7, expires ? expires : "");
+	sqlite3_bind_int64(st, 8, expires_at);
+	sqlite3_bind_int64(st, 9, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
+}
+
+static bool
+parse_expires(const char *expires, int64_t *at, char *err, size_t errlen)
+{
+	if (expires == NULL || expires[0] == '\0') {
+		*at = 0;
+		return true;
+	}
+	if (!isodate_parse_expiry(expires, at)) {
+		str_fmt(err, errlen,
+		        "'%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+		        expires);
+		return false;
+	}
+	return true;
+}
+
+enum outcome
+registry_decide(struct registry *r, int64_t id, enum device_status to, const char *expires,
+                const char *note, const char *actor, char *err, size_t errlen)
+{
+	struct device d = {0};
+	char detail[512];
+	int64_t at;
+	enum outcome o;
+
+	if (!parse_expires(expires, &at, err, errlen))
+		return OUT_PERMFAIL;
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	o = registry_get(r, id, &d, err, errlen);
+	if (o == OUT_OK)
+		o = update_status(r, id, to, expires, at, note, actor, err, errlen);
+	str_fmt(detail, sizeof(detail), "%s -> %s%s%s%s%s", device_status_name(d.status),
+	        device_status_name(to), expires && expires[0] ? " expires=" : "",
+	        expires ? expires : "", note && note[0] ? " why=" : "", note ? note : "");
+	if (o == OUT_OK && add_history(r, id, actor, device_status_name(to), detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_renew(struct registry *r, int64_t id, const char *expires, const char *actor, char *err,
+               size_t errlen)
+{
+	struct device d;
+	int64_t at;
+	enum outcome o;
+
+	if (expires == NULL || !parse_expires(expires, &at, err, errlen) || at == 0) {
+		if (expires == NULL || !err[0])
+			str_fmt(err, errlen, "renew needs --expires DATE");
+		return OUT_PERMFAIL;
+	}
+	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
+		return o;
+	if (d.status != DEVICE_APPROVED && d.status != DEVICE_EXPIRED) {
+		str_fmt(err, errlen,
+		        "device %lld is %s; only approved or expired devices can be "
+		        "renewed",
+		        (long long)id, device_status_name(d.status));
+		return OUT_PERMFAIL;
+	}
+	return registry_decide(r, id, DEVICE_APPROVED, expires, "", actor, err, errlen);
+}
+
+enum outcome
+registry_remove(struct registry *r, int64_t id, const char *actor, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device d;
+	char detail[512];
+	enum outcome o;
+	int rc;
+
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
+		return finish(r, o, err, errlen);
+	rc = sqlite3_prepare_v2(r->db, "DELETE FROM devices WHERE id = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE)
+		return finish(r, db_error(r, rc, "remove", err, errlen), err, errlen);
+	str_fmt(detail, sizeof(detail), "address=%s status=%s name=%s", d.address,
+	        device_status_name(d.status), d.name);
+	if (add_history(r, id, actor, "remove", detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return finish(r, o, err, errlen);
+}
+
+struct expire_ctx {
+	int64_t now;
+	int64_t ids[1024];
+	size_t n;
+};
+
+static bool
+collect_expired(const struct device *d, void *arg)
+{
+	struct expire_ctx *c = arg;
+
+	if (d->status == DEVICE_APPROVED && d->expires_at && d->expires_at <= c->now &&
+	    c->n < sizeof(c->ids) / sizeof(c->ids[0]))
+		c->ids[c->n++] = d->id;
+	return true;
+}
+
+enum outcome
+registry_expire(struct registry *r, int64_t now, const char *actor, unsigned *n, char *err,
+                size_t errlen)
+{
+	struct expire_ctx *c = xcalloc(1, sizeof(*c));
+	enum outcome o;
+
+	c->now = now;
+	*n = 0;
+	if ((o = begin(r, err, errlen)) != OUT_OK) {
+		free(c);
+		return o;
+	}
+	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices WHERE status = 'approved'", NULL,
+	             collect_expired, c, err, errlen);
+	for (size_t i = 0; o == OUT_OK && i < c->n; i++) {
+		o = update_status(r, c->ids[i], DEVICE_EXPIRED, NULL, 0, "expiry date passed",
+		                  actor, err, errlen);
+		if (o == OUT_OK &&
+		    add_history(r, c->ids[i], actor, "expired", "approved -> expired") != SQLITE_OK)
+			o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	}
+	if (o == OUT_OK)
+		*n = (unsigned)c->n;
+	free(c);
+	return finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_history(struct registry *r, int64_t id,
+                 bool (*fn)(int64_t, const char *, const char *, const char *, void *), void *arg,
+                 char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "SELECT at, actor, action, detail FROM history WHERE device_id "
+	                            "= ? ORDER BY id",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "history", err, errlen);
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3), arg))
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? OUT_OK
+	                                             : db_error(r, rc, "history", err, errlen);
+}
+
+enum outcome
+registry_add_usage(struct registry *r, const struct device_usage *u, size_t n, char *err,
+                   size_t errlen)
+{
+	sqlite3_stmt *st;
+	enum outcome o;
+	int rc;
+
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	rc = sqlite3_prepare_v2(
+	    r->db,
+	    "UPDATE devices SET session_count = session_count + ?,"
+	    " message_count = message_count + ?,"
+	    " first_seen = CASE WHEN first_seen = 0 THEN ? ELSE first_seen END,"
+	    " last_seen = MAX(last_seen, ?), last_tls = ?, last_listener = ? WHERE id = ?",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return finish(r, db_error(r, rc, "usage", err, errlen), err, errlen);
+	for (size_t i = 0; i < n && o == OUT_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, u[i].sessions);
+		sqlite3_bind_int64(st, 2, u[i].messages);
+		sqlite3_bind_int64(st, 3, u[i].first_seen);
+		sqlite3_bind_int64(st, 4, u[i].last_seen);
+		bind_text(st, 5, u[i].last_tls);
+		bind_text(st, 6, u[i].last_listener);
+		sqlite3_bind_int64(st, 7, u[i].device_id);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			o = db_error(r, rc, "usage", err, errlen);
+	}
+	sqlite3_finalize(st);
+	return finish(r, o, err, errlen);
+}
+
+bool
+registry_prepare(const char *db, bool do_chown, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char dir[4096], p[4096];
+	const char *slash = strrchr(db, '/');
+	struct registry *r;
+
+	str_copyn(dir, sizeof(dir), db, slash && slash != db ? (size_t)(slash - db) : 1);
+	if (slash == NULL)
+		str_copy(dir, sizeof(dir), ".");
+	if (fsx_mkdir(dir, 0750) != 0) {
+		str_fmt(err, errlen, "registry folder %s: %s", dir, strerror(errno));
+		return false;
+	}
+	if ((r = registry_open(db, 5000, err, errlen)) == NULL)
+		return false;
+	registry_close(r);
+	if (!do_chown)
+		return true;
+	if (chown(dir, uid, gid) != 0) {
+		str_fmt(err, errlen, "chown %s: %s", dir, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (str_fmt(p, sizeof(p), "%s%s", db, suffix[i]) && chown(p, uid, gid) != 0 &&
+		    errno != ENOENT) {
+			str_fmt(err, errlen, "chown %s: %s", p, strerror(errno));
+			return false;
+		}
+	}
+	return true;
+}

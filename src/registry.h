@@ -1,0 +1,121 @@
+/*
+ * registry: the device registry in SQLite (WAL mode). Devices that may
+ * use the unencrypted interface or legacy TLS, with owner, status, expiry
+ * and usage; every change is recorded in a history table (who, when,
+ * what). The schema is versioned (PRAGMA user_version) and migrated on
+ * open. Prepared statements only: values are bound, never quoted.
+ * Errors are returned (OUT_TEMPFAIL: busy or I/O; OUT_PERMFAIL: the
+ * request is wrong) with a sentence in the caller's buffer; nothing is
+ * logged here. One struct registry per thread.
+ */
+#ifndef MAILOUT_REGISTRY_H
+#define MAILOUT_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "outcome.h"
+#include "util/cidr.h"
+
+#define REGISTRY_SCHEMA_VERSION 1
+#define DEVICE_TEXT_MAX         256
+
+enum device_status {
+	DEVICE_PENDING,
+	DEVICE_APPROVED,
+	DEVICE_REJECTED,
+	DEVICE_EXPIRED,
+	DEVICE_REVOKED,
+	DEVICE_NSTATUS
+};
+
+struct device {
+	int64_t id;
+	char address[CIDR_STR_MAX]; /* normalised: "10.1.2.3" or "10.1.2.0/24" */
+	struct cidr net;
+	char name[DEVICE_TEXT_MAX];
+	char manufacturer[DEVICE_TEXT_MAX];
+	char model[DEVICE_TEXT_MAX];
+	char location[DEVICE_TEXT_MAX];
+	char owner_name[DEVICE_TEXT_MAX];
+	char owner_email[DEVICE_TEXT_MAX];
+	char org_unit[DEVICE_TEXT_MAX];
+	char reason[DEVICE_TEXT_MAX];
+	char replacement[DEVICE_TEXT_MAX]; /* planned replacement */
+	enum device_status status;
+	bool legacy_tls;
+	char expires[40];   /* as given: "2019-12-31" or "2019-12-31T18:00:00Z" */
+	int64_t expires_at; /* first second no longer valid; 0: none */
+	int64_t created_at, decided_at;
+	char decided_by[64];
+	char note[DEVICE_TEXT_MAX]; /* reason of a rejection or revocation */
+	int64_t first_seen, last_seen, session_count, message_count;
+	char last_tls[128];
+	char last_listener[64];
+};
+
+struct device_usage {
+	int64_t device_id;
+	int64_t first_seen, last_seen;
+	int64_t sessions, messages;
+	char last_tls[128];
+	char last_listener[64];
+};
+
+struct device_filter {
+	int status;              /* -1: any */
+	int64_t expiring_before; /* 0: any */
+};
+
+struct registry;
+
+/* As root, before privileges are dropped: make the database's folder,
+ * create or migrate the database, and give folder and files to uid:gid
+ * (when do_chown), since SQLite in WAL mode writes -wal and -shm beside it. */
+bool registry_prepare(const char *path, bool do_chown, uid_t uid, gid_t gid, char *err,
+                      size_t errlen);
+/* Open (creating and migrating as needed). busy_ms: how long to wait for
+ * another writer (0 on an event loop thread: fail fast, try later). NULL
+ * with err on failure. */
+struct registry *registry_open(const char *path, int busy_ms, char *err, size_t errlen);
+void registry_close(struct registry *);
+/* Changes whenever another connection committed (PRAGMA data_version). */
+enum outcome registry_data_version(struct registry *, int64_t *version);
+
+const char *device_status_name(enum device_status);
+bool device_status_parse(const char *, enum device_status *);
+
+/* Add d (d->id is set). Refuses a duplicate or an overlap with a pending or
+ * approved registration. */
+enum outcome registry_add(struct registry *, struct device *d, const char *actor, char *err,
+                          size_t errlen);
+enum outcome registry_get(struct registry *, int64_t id, struct device *, char *err, size_t errlen);
+/* The most specific device whose address covers addr (any status). */
+enum outcome registry_find_by_address(struct registry *, const char *addr, struct device *,
+                                      char *err, size_t errlen);
+/* Calls fn for each device matching f, in id order; stops if fn returns false. */
+enum outcome registry_list(struct registry *, const struct device_filter *,
+                           bool (*fn)(const struct device *, void *), void *arg, char *err,
+                           size_t errlen);
+/* approve (with expiry), reject/revoke (with note), renew (expiry). */
+enum outcome registry_decide(struct registry *, int64_t id, enum device_status to,
+                             const char *expires, const char *note, const char *actor, char *err,
+                             size_t errlen);
+enum outcome registry_renew(struct registry *, int64_t id, const char *expires, const char *actor,
+                            char *err, size_t errlen);
+enum outcome registry_remove(struct registry *, int64_t id, const char *actor, char *err,
+                             size_t errlen);
+/* Mark approved devices whose expiry passed as expired; *n: how many. */
+enum outcome registry_expire(struct registry *, int64_t now, const char *actor, unsigned *n,
+                             char *err, size_t errlen);
+enum outcome registry_history(struct registry *, int64_t id,
+                              bool (*fn)(int64_t at, const char *actor, const char *action,
+                                         const char *detail, void *),
+                              void *arg, char *err, size_t errlen);
+/* Add batched usage counters in one transaction. */
+enum outcome registry_add_usage(struct registry *, const struct device_usage *, size_t n, char *err,
+                                size_t errlen);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * isodate: ISO 8601 dates for registration expiries, in UTC.
+ * "2019-12-31" is valid through the end of that day; "2019-12-31T18:00:00Z"
+ * (or with +HH:MM / -HH:MM) until that instant.
+ */
+#ifndef MAILOUT_ISODATE_H
+#define MAILOUT_ISODATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* *until: the first second (Unix time) at which s is no longer valid. */
+bool isodate_parse_expiry(const char *s, int64_t *until);
+/* "2026-11-28T17:31:06Z" */
+void isodate_format(int64_t t, char *dst, size_t size);
+/* "2026-11-28" */
+void isodate_format_day(int64_t t, char *dst, size_t size);
+
+#endif
