@@ -79,24 +79,28 @@ isodate_parse_expiry(const char *s, int64_t *until)
 	return true;
 }
 
-void
-isodate_format(int64_t t, char *dst, size_t size)
+static void
+format_utc(int64_t t, bool is_day, char *dst, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
+	size_t n;
 
 	gmtime_r(&tt, &tm);
-	if (strftime(dst, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 && size)
+	n = is_day ? strftime(dst, size, "%Y-%m-%d", &tm)
+		   : strftime(dst, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (n == 0 && size)
 		dst[0] = '\0';
+}
+
+void
+isodate_format(int64_t t, char *dst, size_t size)
+{
+	format_utc(t, false, dst, size);
 }
 
 void
 isodate_format_day(int64_t t, char *dst, size_t size)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	if (strftime(dst, size, "%Y-%m-%d", &tm) == 0 && size)
-		dst[0] = '\0';
+	format_utc(t, true, dst, size);
 }
