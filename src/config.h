@@ -64,6 +64,8 @@ struct config {
 	uint64_t max_client_connections;
 	uint64_t idle_timeout;
 	uint64_t data_timeout;
+	uint64_t max_data_time;
+	uint64_t max_commands_before_mail;
 	uint64_t tls_timeout;
 	uint64_t workers;
 	/* [tls] */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -467,6 +468,19 @@ stop(struct master *m)
 	return 0;
 }
 
+/* One descriptor per session (two with a commit in flight): use what the
+ * hard limit allows, so max_connections is the limit and not EMFILE. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static void
 daemonize(void)
 {
@@ -498,6 +512,7 @@ master_run(const char *config_path, bool foreground)
 		log_fatal("event=start-error error=\"%s: %s\"", config_path, strerror(errno));
 	m.config_path = abspath;
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if (!generation_build(&m, &m.gen, err, sizeof(err)))
 		log_fatal("event=start-error error=\"%s\"", err);
 	if (pipe2(m.wake, O_CLOEXEC | O_NONBLOCK) != 0)

@@ -27,6 +27,8 @@ static const struct {
                                                 "(at most %llu at once)"},
     [REPLY_SHUTDOWN] = {421, "4.3.2 %s Service shutting down, try again later"},
     [REPLY_TOO_MANY_ERRORS] = {421, "4.7.0 %s Error: too many errors, closing the connection"},
+    [REPLY_TOO_MANY_COMMANDS] = {421, "4.7.0 %s Error: too many commands without a message, "
+                                      "closing the connection"},
     [REPLY_SPOOL_TEMPFAIL] = {451, "4.3.0 Error: could not queue the message, try again later"},
     [REPLY_SPOOL_FULL] = {452, "4.3.1 Insufficient system storage, try again later"},
     [REPLY_TOO_MANY_RCPTS] = {452, "4.5.3 Error: too many recipients (at most %llu per message)"},

@@ -74,6 +74,9 @@ struct session {
 	unsigned n_errors, n_msgs, n_rcpts;
 	time_t started;
 	struct event *ev_resume;
+	struct event *ev_deadline; /* total time of a handshake, a DATA, a command line */
+	bool has_deadline;
+	unsigned n_cmds_before_mail;
 	int in_callback;
 	bool is_dead;
 	struct session *prev, *next;
@@ -99,6 +102,9 @@ static void on_read(struct bufferevent *, void *);
 static void on_write(struct bufferevent *, void *);
 static void on_event(struct bufferevent *, short, void *);
 static void on_resume(evutil_socket_t, short, void *);
+static void on_deadline(evutil_socket_t, short, void *);
+static void session_set_deadline(struct session *, uint64_t seconds);
+static void session_clear_deadline(struct session *);
 static void session_process(struct session *);
 /* phase: replies */
 static void session_reply(struct session *, enum reply_id, ...);
@@ -233,6 +239,7 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 	str_copy(s->env.listener, sizeof(s->env.listener), l->conf->name);
 	str_copy(s->env.client, sizeof(s->env.client), client);
 	s->ev_resume = event_new(w->base, -1, 0, on_resume, s);
+	s->ev_deadline = evtimer_new(w->base, on_deadline, s);
 	session_link(&w->sessions, s);
 	w->n_sessions++;
 	session_check_device(s, sa);
@@ -248,6 +255,7 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 		s->is_fd_owned_by_bev = true;
 		session_set_state(s, SESSION_TLS_HANDSHAKE);
 		session_set_timeout(s, w->cfg->tls_timeout);
+		session_set_deadline(s, w->cfg->tls_timeout);
 	} else {
 		session_install_bev(s, bufferevent_socket_new(w->base, fd, 0));
 		session_set_state(s, SESSION_CMD);
@@ -279,6 +287,46 @@ session_set_timeout(struct session *s, uint64_t seconds)
 	struct timeval tv = {(time_t)seconds, 0};
 
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
+/* Per-read timeouts do not stop a client that trickles a byte at a time;
+ * a deadline bounds the whole handshake, DATA or command line. */
+static void
+session_set_deadline(struct session *s, uint64_t seconds)
+{
+	struct timeval tv = {(time_t)seconds, 0};
+
+	evtimer_add(s->ev_deadline, &tv);
+	s->has_deadline = true;
+}
+
+static void
+session_clear_deadline(struct session *s)
+{
+	evtimer_del(s->ev_deadline);
+	s->has_deadline = false;
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->has_deadline = false;
+	s->in_callback++;
+	log_info("event=timeout " SFMT " state=%s kind=deadline", SARG(s), state_names[s->state]);
+	if (s->state == SESSION_TLS_HANDSHAKE || s->state == SESSION_STARTTLS) {
+		session_close(s);
+	} else if (s->state != SESSION_CLOSING) {
+		session_reply(s, REPLY_TIMEOUT, s->w->cfg->hostname);
+		session_set_state(s, SESSION_CLOSING);
+		bufferevent_disable(s->bev, EV_READ);
+	}
+	s->in_callback--;
+	if (s->is_dead)
+		session_free(s);
 }
 
 static void
@@ -321,6 +369,7 @@ session_free(struct session *s)
 	if (!s->is_fd_owned_by_bev)
 		close(s->fd);
 	event_free(s->ev_resume);
+	event_free(s->ev_deadline);
 	envelope_free(&s->env);
 	countmap_decr(s->w->per_client, s->client);
 	session_unlink(&s->w->sessions, s);
@@ -410,6 +459,7 @@ session_start_tls(struct session *s)
 	                                                      BEV_OPT_CLOSE_ON_FREE));
 	s->is_fd_owned_by_bev = true;
 	session_set_timeout(s, s->w->cfg->tls_timeout);
+	session_set_deadline(s, s->w->cfg->tls_timeout);
 }
 
 static void
@@ -437,6 +487,7 @@ tls_established(struct session *s)
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 
 	s->is_tls = true;
+	session_clear_deadline(s);
 	tls_describe(ssl, s->tls, sizeof(s->tls));
 	str_copy(s->env.tls, sizeof(s->env.tls), s->tls);
 	log_info("event=tls " SFMT " resumed=%s", SARG(s), SSL_session_reused(ssl) ? "yes" : "no");
@@ -541,8 +592,16 @@ session_process(struct session *s)
 			return;
 		}
 		int r = next_line(s, line, max - 1, &len); /* max counts the CRLF */
-		if (r == 0)
+		if (r == 0) {
+			/* A partial line may not take longer than idle_timeout in all. */
+			if (!s->has_deadline &&
+			    (s->is_skipping_line ||
+			     evbuffer_get_length(bufferevent_get_input(s->bev)) > 0))
+				session_set_deadline(s, s->w->cfg->idle_timeout);
 			return;
+		}
+		if (s->has_deadline)
+			session_clear_deadline(s);
 		if (r < 0)
 			session_reply(s, REPLY_LINE_TOO_LONG, (unsigned long long)max);
 		else
@@ -570,7 +629,8 @@ session_reply(struct session *s, enum reply_id id, ...)
 		log_info("event=reply " SFMT " code=%d reply=\"%s\"", SARG(s), code,
 		         log_escape(esc, sizeof(esc), b.data, b.len >= 2 ? b.len - 2 : b.len));
 		if (++s->n_errors >= s->w->cfg->max_errors && s->state != SESSION_CLOSING &&
-		    id != REPLY_TIMEOUT && id != REPLY_SHUTDOWN && id != REPLY_TOO_MANY_ERRORS) {
+		    code != 421 && id != REPLY_TIMEOUT && id != REPLY_SHUTDOWN &&
+		    id != REPLY_TOO_MANY_ERRORS) {
 			buf_reset(&b);
 			reply_append(&b, REPLY_TOO_MANY_ERRORS, s->w->cfg->hostname);
 			bufferevent_write(s->bev, b.data, b.len);
@@ -615,6 +675,15 @@ session_command(struct session *s, const char *line, size_t len)
 	}
 	if (e == SMTP_CMD_ERR_VERB) {
 		session_reply(s, s->is_refused ? REPLY_REFUSED_SERVICE : REPLY_UNKNOWN_CMD);
+		return;
+	}
+	if (c.verb != SMTP_MAIL && c.verb != SMTP_QUIT &&
+	    ++s->n_cmds_before_mail > s->w->cfg->max_commands_before_mail) {
+		log_info("event=too-many-commands " SFMT " commands=%u", SARG(s),
+		         s->n_cmds_before_mail);
+		session_reply(s, REPLY_TOO_MANY_COMMANDS, s->w->cfg->hostname);
+		session_set_state(s, SESSION_CLOSING);
+		bufferevent_disable(s->bev, EV_READ);
 		return;
 	}
 	if (s->is_refused && c.verb != SMTP_QUIT) {
@@ -759,6 +828,7 @@ cmd_mail(struct session *s, struct smtp_cmd *c)
 	s->env.body = c->body;
 	s->env.smtputf8 = c->smtputf8;
 	s->has_mail = true;
+	s->n_cmds_before_mail = 0;
 	log_info("event=mail " SFMT " from=<%s> size=%llu", SARG(s), s->env.sender,
 	         (unsigned long long)c->size);
 	session_reply(s, REPLY_SENDER_OK, s->env.sender);
@@ -871,6 +941,7 @@ cmd_data(struct session *s, struct smtp_cmd *c)
 	s->data_err = DATA_OK;
 	session_set_state(s, SESSION_DATA);
 	session_set_timeout(s, s->w->cfg->data_timeout);
+	session_set_deadline(s, s->w->cfg->max_data_time);
 	session_reply(s, REPLY_DATA_GO);
 }
 
@@ -1000,6 +1071,8 @@ static void
 session_data_end(struct session *s)
 {
 	struct commit *c;
+
+	session_clear_deadline(s);
 
 	if (s->data_err == DATA_OK && s->dd.is_line_too_long)
 		s->data_err = DATA_LINE_TOO_LONG;

@@ -141,6 +141,7 @@ class Gateway:
         self.conf = os.path.join(self.dir, "mailout.conf")
         self.logpath = os.path.join(self.dir, "mailoutd.log")
         self.proc = None
+        self.env = dict(os.environ)
         self.write_config()
 
     def write_config(self):
@@ -164,7 +165,7 @@ class Gateway:
     def start(self):
         self.logfile = open(self.logpath, "ab")
         self.proc = subprocess.Popen([MAILOUTD, "-c", self.conf, "-f"], stdout=self.logfile,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         for name in self.listeners:
             wait_for(lambda: self._accepting(self.ports[name]), 10, what=f"listener {name}")
         wait_for(lambda: "event=queue-started" in self.log(), 10, what="queue runner")
@@ -228,6 +229,21 @@ class Gateway:
         if check:
             assert r.returncode == 0, (args, r.stdout, r.stderr)
         return r
+
+    def worker_pids(self):
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True,
+                             text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def rss_kb(self):
+        """Resident memory of all mailoutd processes, in KiB."""
+        total = 0
+        for pid in [self.proc.pid] + self.worker_pids():
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total
 
     def spool_files(self, sub):
         d = os.path.join(self.gateway["spool"], sub)
