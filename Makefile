@@ -109,7 +109,7 @@ check: unit e2e asan-check fuzz-smoke
 # ---- fuzzing (clang + libFuzzer) ----
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
-FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c \
+FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c src/util/isodate.c \
 		 src/util/cidr.c src/util/fsx.c src/log.c src/address.c src/smtp_cmd.c \
 		 src/smtp_data.c src/spool.c src/config.c
 
