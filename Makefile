@@ -42,7 +42,7 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 doc: all
 	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
 
-.PHONY: doc all run check unit e2e asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+.PHONY: doc soak all run check unit e2e asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
@@ -61,7 +61,8 @@ $(BUILD)/libmailout.a: $(LIB_OBJS)
 $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/libmailout.a
+$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/src/ctl_queue.o \
+		$(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailout.a
@@ -106,6 +107,11 @@ asan-check: test-deps
 
 check: unit e2e asan-check fuzz-smoke
 
+# the full crash soak: 2,000 messages, SIGKILL at random moments
+soak: test-deps all
+	SOAK_N=2000 MAILOUTD=$(abspath $(BUILD)/mailoutd) MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \
+		$(PYTHON) -m pytest -q -s -p no:cacheprovider tests/e2e/test_soak.py
+
 # ---- fuzzing (clang + libFuzzer) ----
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
@@ -140,4 +146,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d $(BUILD)/src/ctl_queue.d

@@ -64,23 +64,36 @@ quote_headers(struct spool_msg *m, int fd)
 
 static void
 write_report(struct spool_msg *m, const struct config *cfg, const struct envelope *env, int fd,
-             const struct bounce_rcpt *failed, size_t n, const char *boundary)
+             const struct bounce_rcpt *failed, size_t n, bool is_delay, const char *boundary)
 {
 	char line[2048], date[64], status[16];
+	const char *subject =
+	    is_delay ? "Delayed Mail (still being retried)" : "Undelivered Mail Returned to Sender";
+	char intro_text[512];
+
+	if (is_delay)
+		str_fmt(intro_text, sizeof(intro_text),
+		        "Your message (queue id %s) has not been delivered yet to the\r\n"
+		        "recipients below. The gateway keeps trying; you need not send it\r\n"
+		        "again. The last reason is given after each address.\r\n\r\n",
+		        env->id);
+	else
+		str_fmt(intro_text, sizeof(intro_text),
+		        "Your message (queue id %s) could not be delivered to the following\r\n"
+		        "recipients. The reason is given after each address.\r\n\r\n",
+		        env->id);
 
 	rfc5322_date(time(NULL), date, sizeof(date));
 	str_fmt(line, sizeof(line),
 	        "From: Mail Delivery System <MAILER-DAEMON@%s>\r\nTo: <%s>\r\n"
-	        "Subject: Undelivered Mail Returned to Sender\r\nDate: %s\r\n"
+	        "Subject: %s\r\nDate: %s\r\n"
 	        "Message-ID: <%s.dsn@%s>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
 	        "Content-Type: multipart/report; report-type=delivery-status;\r\n"
 	        "\tboundary=\"%s\"\r\n\r\n"
 	        "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-	        "This is the mail gateway at %s.\r\n\r\n"
-	        "Your message (queue id %s) could not be delivered to the following\r\n"
-	        "recipients. The reason is given after each address.\r\n\r\n",
-	        cfg->hostname, env->sender, date, env->id, cfg->hostname, boundary, boundary,
-	        cfg->hostname, env->id);
+	        "This is the mail gateway at %s.\r\n\r\n%s",
+	        cfg->hostname, env->sender, subject, date, env->id, cfg->hostname, boundary,
+	        boundary, cfg->hostname, intro_text);
 	spool_write(m, line, strlen(line));
 	for (size_t i = 0; i < n; i++) {
 		str_fmt(line, sizeof(line), "<%s>: %s\r\n", failed[i].rcpt, failed[i].reply);
@@ -94,10 +107,12 @@ write_report(struct spool_msg *m, const struct config *cfg, const struct envelop
 	spool_write(m, line, strlen(line));
 	for (size_t i = 0; i < n; i++) {
 		status_of(failed[i].reply, status, sizeof(status));
+		if (is_delay)
+			status[0] = '4';
 		str_fmt(line, sizeof(line),
-		        "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\n"
+		        "\r\nFinal-Recipient: rfc822; %s\r\nAction: %s\r\nStatus: %s\r\n"
 		        "Diagnostic-Code: smtp; %s\r\n",
-		        failed[i].rcpt, status, failed[i].reply);
+		        failed[i].rcpt, is_delay ? "delayed" : "failed", status, failed[i].reply);
 		spool_write(m, line, strlen(line));
 	}
 	str_fmt(line, sizeof(line), "\r\n--%s\r\nContent-Type: text/rfc822-headers\r\n\r\n",
@@ -110,7 +125,8 @@ write_report(struct spool_msg *m, const struct config *cfg, const struct envelop
 
 int
 bounce_queue(const struct config *cfg, const struct envelope *env, int fd,
-             const struct bounce_rcpt *failed, size_t n, char *id_out, size_t id_size)
+             const struct bounce_rcpt *failed, size_t n, bool is_delay, char *id_out,
+             size_t id_size)
 {
 	struct envelope b;
 	struct spool_msg *m;
@@ -132,7 +148,7 @@ bounce_queue(const struct config *cfg, const struct envelope *env, int fd,
 		return err;
 	}
 	str_fmt(boundary, sizeof(boundary), "%s/%s", b.id, cfg->hostname);
-	write_report(m, cfg, env, fd, failed, n, boundary);
+	write_report(m, cfg, env, fd, failed, n, is_delay, boundary);
 	err = spool_error(m) ? spool_error(m) : spool_commit(m);
 	str_copy(id_out, id_size, b.id);
 	spool_msg_free(m);

@@ -19,10 +19,12 @@ struct bounce_rcpt {
 	const char *reply; /* the next hop's reply, or our reason */
 };
 
-/* Queue a DSN for env about failed[0..n). fd: the original message,
+/* Queue a DSN for env about rcpts[0..n): a failure report, or (is_delay) a
+ * delay notice that says delivery goes on. fd: the original message,
  * positioned at its body (only its headers are quoted). On success the new
- * queue id is in id_out. 0 or an errno. */
+ * queue id is in id_out. 0 or an errno (EINVAL: null sender, no DSN). */
 int bounce_queue(const struct config *, const struct envelope *, int fd,
-                 const struct bounce_rcpt *failed, size_t n, char *id_out, size_t id_size);
+                 const struct bounce_rcpt *rcpts, size_t n, bool is_delay, char *id_out,
+                 size_t id_size);
 
 #endif

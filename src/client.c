@@ -26,6 +26,9 @@
 struct conn {
 	int fd;
 	SSL *ssl;
+	bool is_broken;
+	unsigned n_sent;
+	char tls[128];
 	char rbuf[8192];
 	size_t rlen, rpos;
 	/* EHLO extensions */
@@ -307,8 +310,9 @@ send_body(struct conn *c, int fd)
 	return conn_write(c, ".\r\n", 3);
 }
 
-static void
-fail_all(const struct envelope *env, struct client_result *res, enum outcome o, const char *text)
+void
+client_fail_all(const struct envelope *env, struct client_result *res, enum outcome o,
+                const char *text)
 {
 	/* Nothing was delivered: every pending recipient gets o, except that
 	 * a recipient the next hop already refused for good keeps its reply. */
@@ -343,25 +347,26 @@ transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_repl
 	char params[64] = "";
 
 	if (env->smtputf8 && !c->has_smtputf8) {
-		fail_all(env, res, OUT_PERMFAIL, "554 5.6.7 next hop does not support SMTPUTF8");
+		client_fail_all(env, res, OUT_PERMFAIL,
+		                "554 5.6.7 next hop does not support SMTPUTF8");
 		return OUT_PERMFAIL;
 	}
 	str_fmt(params, sizeof(params), "%s%s",
 	        env->body == SMTP_BODY_8BITMIME && c->has_8bitmime ? " BODY=8BITMIME" : "",
 	        env->smtputf8 ? " SMTPUTF8" : "");
 	if (!command(c, r, "MAIL FROM:<%s>%s", env->sender, params)) {
-		fail_all(env, res, OUT_TEMPFAIL, "connection lost after MAIL FROM");
+		client_fail_all(env, res, OUT_TEMPFAIL, "connection lost after MAIL FROM");
 		return OUT_TEMPFAIL;
 	}
 	if (r->code != 250) {
-		fail_all(env, res, outcome_of(r->code), r->text);
+		client_fail_all(env, res, outcome_of(r->code), r->text);
 		return outcome_of(r->code);
 	}
 	for (size_t i = 0; i < env->n_rcpt; i++) {
 		if (env->rcpt_done[i])
 			continue;
 		if (!command(c, r, "RCPT TO:<%s>", env->rcpt[i])) {
-			fail_all(env, res, OUT_TEMPFAIL, "connection lost after RCPT TO");
+			client_fail_all(env, res, OUT_TEMPFAIL, "connection lost after RCPT TO");
 			return OUT_TEMPFAIL;
 		}
 		res->rcpt[i] = outcome_of(r->code);
@@ -386,51 +391,119 @@ transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_repl
 	return outcome_of(r->code);
 }
 
+struct client_conn *
+client_open(const struct config *cfg, SSL_CTX *ctx, struct client_result *res)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	struct smtp_reply r = {0};
+
+	if (c == NULL)
+		return NULL;
+	str_copy(c->tls, sizeof(c->tls), "none");
+	c->fd = connect_host(cfg->relay_host, cfg->relay_port, (unsigned)cfg->relay_timeout,
+	                     res->error, sizeof(res->error));
+	if (c->fd < 0)
+		goto fail;
+	if (!read_reply(c, &r) || r.code != 220) {
+		str_copy(res->error, sizeof(res->error),
+		         r.code ? r.text : "no greeting from next hop");
+		goto fail;
+	}
+	if (!command(c, &r, "EHLO %s", cfg->hostname) || r.code != 250) {
+		str_copy(res->error, sizeof(res->error), r.code ? r.text : "EHLO failed");
+		goto fail;
+	}
+	parse_ehlo(c, r.ext);
+	if (cfg->relay_tls != RTLS_NONE && c->has_starttls) {
+		if (start_tls(c, cfg, ctx, &r, res) != OUT_OK)
+			goto fail;
+		str_copy(c->tls, sizeof(c->tls), res->tls);
+	} else if (cfg->relay_tls == RTLS_REQUIRED || cfg->relay_tls == RTLS_VERIFY) {
+		str_copy(res->error, sizeof(res->error),
+		         "next hop does not offer STARTTLS and [relay] tls requires it");
+		goto fail;
+	}
+	return (struct client_conn *)c;
+fail:
+	c->is_broken = true;
+	client_close((struct client_conn *)c);
+	return NULL;
+}
+
+enum outcome
+client_send(struct client_conn *cc, const struct envelope *env, int fd, struct client_result *res)
+{
+	struct conn *c = (struct conn *)cc;
+	struct smtp_reply r = {0};
+	enum outcome o;
+
+	str_copy(res->tls, sizeof(res->tls), c->tls);
+	for (size_t i = 0; i < env->n_rcpt; i++)
+		res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
+	if (c->n_sent > 0 && (!command(c, &r, "RSET") || r.code != 250)) {
+		c->is_broken = true;
+		client_fail_all(env, res, OUT_TEMPFAIL,
+		                "next hop refused RSET on a reused connection");
+		return OUT_TEMPFAIL;
+	}
+	o = transaction(c, env, fd, &r, res);
+	c->n_sent++;
+	if (r.code == 421 || (o == OUT_TEMPFAIL && res->n_accepted == 0 && r.code == 0))
+		c->is_broken = true;
+	return o;
+}
+
+bool
+client_is_usable(const struct client_conn *cc)
+{
+	return cc && !((const struct conn *)cc)->is_broken;
+}
+
+unsigned
+client_messages_sent(const struct client_conn *cc)
+{
+	return ((const struct conn *)cc)->n_sent;
+}
+
+const char *
+client_tls(const struct client_conn *cc)
+{
+	return ((const struct conn *)cc)->tls;
+}
+
+void
+client_close(struct client_conn *cc)
+{
+	struct conn *c = (struct conn *)cc;
+	struct smtp_reply r;
+
+	if (c == NULL)
+		return;
+	if (!c->is_broken && c->fd >= 0)
+		command(c, &r, "QUIT");
+	if (c->ssl) {
+		if (!c->is_broken)
+			SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
 static enum outcome
 deliver_smtp(const struct config *cfg, SSL_CTX *ctx, const struct envelope *env, int fd,
              struct client_result *res)
 {
-	struct conn c = {.fd = -1};
-	struct smtp_reply r = {0};
-	enum outcome o = OUT_TEMPFAIL;
+	struct client_conn *c = client_open(cfg, ctx, res);
+	enum outcome o;
 
-	for (size_t i = 0; i < env->n_rcpt; i++)
-		res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
-	c.fd = connect_host(cfg->relay_host, cfg->relay_port, (unsigned)cfg->relay_timeout,
-	                    res->error, sizeof(res->error));
-	if (c.fd < 0) {
-		fail_all(env, res, OUT_TEMPFAIL, res->error);
+	if (c == NULL) {
+		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
 		return OUT_TEMPFAIL;
 	}
-	if (!read_reply(&c, &r) || r.code != 220) {
-		fail_all(env, res, OUT_TEMPFAIL, r.code ? r.text : "no greeting from next hop");
-		goto out;
-	}
-	if (!command(&c, &r, "EHLO %s", cfg->hostname) || r.code != 250) {
-		fail_all(env, res, OUT_TEMPFAIL, r.code ? r.text : "EHLO failed");
-		goto out;
-	}
-	parse_ehlo(&c, r.ext);
-	if (cfg->relay_tls != RTLS_NONE && c.has_starttls) {
-		if ((o = start_tls(&c, cfg, ctx, &r, res)) != OUT_OK) {
-			fail_all(env, res, OUT_TEMPFAIL, res->error);
-			o = OUT_TEMPFAIL;
-			goto out;
-		}
-	} else if (cfg->relay_tls == RTLS_REQUIRED || cfg->relay_tls == RTLS_VERIFY) {
-		fail_all(env, res, OUT_TEMPFAIL,
-		         "next hop does not offer STARTTLS and [relay] tls requires it");
-		o = OUT_TEMPFAIL;
-		goto out;
-	}
-	o = transaction(&c, env, fd, &r, res);
-	command(&c, &r, "QUIT");
-out:
-	if (c.ssl) {
-		SSL_shutdown(c.ssl);
-		SSL_free(c.ssl);
-	}
-	close(c.fd);
+	o = client_send(c, env, fd, res);
+	client_close(c);
 	return o;
 }
 
@@ -446,12 +519,12 @@ deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct
 
 	if (!str_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", cfg->relay_dir, env->id) ||
 	    !str_fmt(final, sizeof(final), "%s/%s.eml", cfg->relay_dir, env->id)) {
-		fail_all(env, res, OUT_TEMPFAIL, "outbox path too long");
+		client_fail_all(env, res, OUT_TEMPFAIL, "outbox path too long");
 		return OUT_TEMPFAIL;
 	}
 	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		str_fmt(res->error, sizeof(res->error), "open %s: %s", tmp, strerror(errno));
-		fail_all(env, res, OUT_TEMPFAIL, res->error);
+		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
 		return OUT_TEMPFAIL;
 	}
 	buf_init(&hdr, SPOOL_HEADER_MAX);
@@ -469,7 +542,7 @@ deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct
 	if (!ok) {
 		str_fmt(res->error, sizeof(res->error), "writing %s: %s", final, strerror(errno));
 		unlink(tmp);
-		fail_all(env, res, OUT_TEMPFAIL, res->error);
+		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
 		return OUT_TEMPFAIL;
 	}
 	for (size_t i = 0; i < env->n_rcpt; i++)

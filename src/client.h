@@ -29,9 +29,28 @@ void client_result_init(struct client_result *, size_t n_rcpt);
 void client_result_free(struct client_result *);
 
 /* Deliver env (message at fd, positioned at the body) to its recipients
- * that are not done. Fills res; returns OUT_OK when every attempted
- * recipient was accepted. */
+ * that are not done, over a connection of its own. Fills res; returns
+ * OUT_OK when every attempted recipient was accepted. */
 enum outcome client_deliver(const struct config *, SSL_CTX *, const struct envelope *, int fd,
                             struct client_result *res);
+
+/* A connection to the SMTP next hop that can carry several messages. */
+struct client_conn;
+
+/* Connect, read the greeting, EHLO, STARTTLS per [relay] tls. NULL with
+ * res->error (and res->tls) set when the next hop cannot be used now. */
+struct client_conn *client_open(const struct config *, SSL_CTX *, struct client_result *res);
+/* One transaction (RSET first if the connection carried one before). */
+enum outcome client_send(struct client_conn *, const struct envelope *, int fd,
+                         struct client_result *res);
+/* False once the connection broke or the next hop closed it. */
+bool client_is_usable(const struct client_conn *);
+unsigned client_messages_sent(const struct client_conn *);
+const char *client_tls(const struct client_conn *);
+/* QUIT if still usable, then free. NULL is fine. */
+void client_close(struct client_conn *);
+/* Every pending recipient gets o and text (a whole-transaction failure). */
+void client_fail_all(const struct envelope *, struct client_result *, enum outcome,
+                     const char *text);
 
 #endif

@@ -84,6 +84,10 @@ struct config {
 	uint64_t relay_timeout;
 	uint64_t retry_interval;
 	uint64_t max_queue_lifetime;
+	uint64_t retry_factor;
+	uint64_t retry_max;
+	uint64_t delay_warning;
+	uint64_t messages_per_connection;
 	/* [registry] */
 	char registry_db[PATH_MAX];
 	char default_expiry[40];

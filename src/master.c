@@ -142,7 +142,7 @@ static bool
 prepare_dirs(const struct generation *g, char *err, size_t errlen)
 {
 	const struct config *cfg = g->cfg;
-	static const char *const sub[] = {"", "/incoming", "/queue", "/state"};
+	static const char *const sub[] = {"", "/incoming", "/queue", "/state", "/hold", "/control"};
 	unsigned swept = 0;
 	int rc;
 
@@ -158,7 +158,7 @@ prepare_dirs(const struct generation *g, char *err, size_t errlen)
 	}
 	if (!g->is_dropping)
 		return true;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 6; i++) {
 		char p[PATH_MAX];
 		str_fmt(p, sizeof(p), "%s%s", cfg->spool, sub[i]);
 		if (chown(p, g->uid, g->gid) != 0) {

@@ -2,11 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,12 +19,14 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-#define QUEUE_TICK_MS 1000 /* rescan at least this often */
+#define QUEUE_TICK_MS    1000 /* rescan at least this often */
+#define CONN_IDLE_MS     1000 /* keep an idle connection this long for more mail */
+#define JOBS_PER_THREAD  32   /* jobs handed out ahead, per delivery thread */
+#define CONTROL_LINE_MAX 128
 
 struct qentry {
 	char id[SPOOL_ID_MAX];
-	time_t next_attempt;
-	unsigned attempts;
+	int64_t next_attempt;
 	bool is_in_flight;
 	bool is_seen;
 	struct qentry *next;
@@ -43,6 +47,14 @@ struct queue {
 	size_t n_jobs;
 	bool is_stopping;
 	pthread_t *threads;
+	/* the next hop as a whole: backed off after connection failures */
+	unsigned hop_failures;
+	int64_t hop_down_until;
+	bool is_hop_down_logged;
+	int control_fd;
+	int refill[2]; /* a delivery thread asks the scheduler for more jobs */
+	char control_buf[CONTROL_LINE_MAX * 4];
+	size_t control_len;
 };
 
 static volatile sig_atomic_t got_term;
@@ -54,46 +66,79 @@ on_term(int sig)
 	got_term = 1;
 }
 
-/* ---- one delivery ---- */
+/* ---- the retry schedule ---- */
 
-static time_t
-backoff(const struct config *cfg, unsigned attempts)
+/* first * factor^(n-1), at most max, then +-10% so a burst spreads out. */
+static int64_t
+backoff(const struct config *cfg, unsigned n)
 {
-	(void)attempts;
-	return (time_t)cfg->retry_interval;
+	double d = (double)cfg->retry_interval;
+	unsigned r = 0;
+
+	for (unsigned i = 1; i < n && d < (double)cfg->retry_max; i++)
+		d *= (double)cfg->retry_factor;
+	if (d > (double)cfg->retry_max)
+		d = (double)cfg->retry_max;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned)time(NULL);
+	d *= 0.9 + 0.2 * (double)(r % 1000) / 1000.0;
+	return d < 1 ? 1 : (int64_t)d;
 }
 
-/* Bounce the permanently failed recipients, then mark them. */
 static void
-handle_failures(struct queue *q, const struct envelope *env, int fd, struct client_result *res,
-                off_t body_off)
+hop_failed(struct queue *q, const char *why)
 {
-	struct bounce_rcpt *failed = xcalloc(env->n_rcpt, sizeof(*failed));
-	char bid[SPOOL_ID_MAX] = "";
+	int64_t wait;
+
+	pthread_mutex_lock(&q->lock);
+	q->hop_failures++;
+	wait = backoff(q->cfg, q->hop_failures);
+	q->hop_down_until = (int64_t)time(NULL) + wait;
+	q->is_hop_down_logged = false;
+	pthread_mutex_unlock(&q->lock);
+	log_info("event=next-hop-down relay=%s:%u failures=%u retry_in=%llds reason=\"%s\"",
+	         q->cfg->relay_host, q->cfg->relay_port, q->hop_failures, (long long)wait, why);
+}
+
+static void
+hop_ok(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->hop_failures = 0;
+	q->hop_down_until = 0;
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- one message ---- */
+
+/* Queue a DSN about the recipients whose outcome is `which`. */
+static int
+send_dsn(struct queue *q, const struct envelope *env, int fd, off_t body_off,
+         const struct client_result *res, enum outcome which, bool is_delay)
+{
+	struct bounce_rcpt *list = xcalloc(env->n_rcpt, sizeof(*list));
+	char dsn_id[SPOOL_ID_MAX] = "";
 	size_t n = 0;
-	int rc;
+	int rc = 0;
 
 	for (size_t i = 0; i < env->n_rcpt; i++)
-		if (!env->rcpt_done[i] && res->rcpt[i] == OUT_PERMFAIL)
-			failed[n++] = (struct bounce_rcpt){env->rcpt[i], res->rcpt_reply[i]};
-	if (n == 0) {
-		free(failed);
-		return;
+		if (!env->rcpt_done[i] && res->rcpt[i] == which)
+			list[n++] = (struct bounce_rcpt){env->rcpt[i], res->rcpt_reply[i]};
+	if (n > 0) {
+		lseek(fd, body_off, SEEK_SET);
+		rc = bounce_queue(q->cfg, env, fd, list, n, is_delay, dsn_id, sizeof(dsn_id));
+		if (rc == EINVAL)
+			log_info("event=bounce-dropped id=%s reason=null-sender recipients=%zu",
+			         env->id, n);
+		else if (rc != 0)
+			log_error("event=bounce-error id=%s error=\"%s\"", env->id, strerror(rc));
+		else
+			log_info("event=%s id=%s to=<%s> dsn_id=%s recipients=%zu",
+			         is_delay ? "delay-notice" : "bounce", env->id, env->sender, dsn_id,
+			         n);
 	}
-	lseek(fd, body_off, SEEK_SET);
-	rc = bounce_queue(q->cfg, env, fd, failed, n, bid, sizeof(bid));
-	if (rc == EINVAL)
-		log_info("event=bounce-dropped id=%s reason=null-sender failed=%zu", env->id, n);
-	else if (rc != 0)
-		log_error("event=bounce-error id=%s error=\"%s\"", env->id, strerror(rc));
-	else
-		log_info("event=bounce id=%s to=<%s> dsn_id=%s failed=%zu", env->id, env->sender,
-		         bid, n);
-	/* Without the DSN on disk the failure must be tried again later. */
-	for (size_t i = 0; rc != EINVAL && rc != 0 && i < env->n_rcpt; i++)
-		if (res->rcpt[i] == OUT_PERMFAIL)
-			res->rcpt[i] = OUT_TEMPFAIL;
-	free(failed);
+	free(list);
+	return rc == EINVAL ? 0 : rc;
 }
 
 /* Past max_queue_lifetime a deferral becomes a failure (and a bounce). */
@@ -110,8 +155,7 @@ expire_if_old(const struct config *cfg, const struct envelope *env, struct clien
 		if (env->rcpt_done[i] || res->rcpt[i] != OUT_TEMPFAIL)
 			continue;
 		str_fmt(why, sizeof(why),
-		        "550 5.4.7 gave up after %lld hours in the queue; last "
-		        "error: %s",
+		        "550 5.4.7 gave up after %lld hours in the queue; last error: %s",
 		        (long long)age / 3600, res->rcpt_reply[i]);
 		res->rcpt[i] = OUT_PERMFAIL;
 		str_copy(res->rcpt_reply[i], CLIENT_REPLY_MAX, why);
@@ -120,7 +164,8 @@ expire_if_old(const struct config *cfg, const struct envelope *env, struct clien
 
 /* Record each recipient's outcome; true when none is left to try. */
 static bool
-record_results(struct queue *q, const struct envelope *env, const struct client_result *res)
+record_results(struct queue *q, const struct envelope *env, const struct client_result *res,
+               unsigned attempt, int64_t retry_in)
 {
 	const char *relay =
 	    q->cfg->next_hop == NEXT_HOP_DIR ? q->cfg->relay_dir : q->cfg->relay_host;
@@ -132,89 +177,181 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 		if (env->rcpt_done[i])
 			continue;
 		log_escape(esc, sizeof(esc), res->rcpt_reply[i], strlen(res->rcpt_reply[i]));
-		switch (res->rcpt[i]) {
-		case OUT_OK:
-		case OUT_PERMFAIL:
-			spool_mark(q->cfg->spool, env->id, env->rcpt[i], res->rcpt[i] == OUT_OK,
-			           res->rcpt_reply[i]);
-			log_info("event=%s id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
-			         res->rcpt[i] == OUT_OK ? "delivered" : "failed", env->id,
-			         env->rcpt[i], relay, res->tls, esc);
-			break;
-		case OUT_TEMPFAIL:
+		if (res->rcpt[i] == OUT_TEMPFAIL) {
 			all_done = false;
-			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
-			         env->id, env->rcpt[i], relay, res->tls, esc);
-			break;
+			spool_mark_deferred(q->cfg->spool, env->id, env->rcpt[i],
+			                    res->rcpt_reply[i]);
+			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "
+			         "retry_in=%llds reply=\"%s\"",
+			         env->id, env->rcpt[i], relay, res->tls, attempt,
+			         (long long)retry_in, esc);
+			continue;
 		}
+		spool_mark(q->cfg->spool, env->id, env->rcpt[i],
+		           res->rcpt[i] == OUT_OK ? RCPT_DONE : RCPT_FAILED, res->rcpt_reply[i]);
+		log_info("event=%s id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
+		         res->rcpt[i] == OUT_OK ? "delivered" : "failed", env->id, env->rcpt[i],
+		         relay, res->tls, esc);
 	}
 	return all_done;
 }
 
-/* Deliver one message; returns true when it has left the queue. */
-static bool
-deliver(struct queue *q, const char *id)
+/* Send env over *conn (opening one if needed); the connection stays open
+ * for the next message when it is still good. */
+static void
+attempt(struct queue *q, const struct envelope *env, int fd, struct client_conn **conn,
+        struct client_result *res)
+{
+	if (q->cfg->next_hop == NEXT_HOP_DIR) {
+		client_deliver(q->cfg, q->ctx, env, fd, res);
+		return;
+	}
+	if (*conn == NULL && (*conn = client_open(q->cfg, q->ctx, res)) == NULL) {
+		hop_failed(q, res->error);
+		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
+		return;
+	}
+	hop_ok(q);
+	client_send(*conn, env, fd, res);
+	if (!client_is_usable(*conn) ||
+	    client_messages_sent(*conn) >= q->cfg->messages_per_connection) {
+		client_close(*conn);
+		*conn = NULL;
+	}
+}
+
+/* The admin asked to return the message: every pending recipient fails. */
+static void
+admin_bounce(const struct envelope *env, struct client_result *res)
+{
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i])
+			continue;
+		res->rcpt[i] = OUT_PERMFAIL;
+		str_fmt(res->rcpt_reply[i], CLIENT_REPLY_MAX,
+		        "550 5.0.0 returned to the sender by the mail administrator%s%s",
+		        env->rcpt_note[i][0] ? "; last error: " : "", env->rcpt_note[i]);
+	}
+}
+
+/* Deliver one message; returns the time of its next attempt, or 0 when it
+ * has left the queue. */
+static int64_t
+deliver(struct queue *q, const char *id, struct client_conn **conn)
 {
 	struct envelope env;
 	struct client_result res;
 	off_t body_off;
+	int64_t next = 0, now = (int64_t)time(NULL), retry_in;
 	int fd, rc;
-	bool is_gone;
 
 	envelope_init(&env);
 	if ((rc = spool_load(q->cfg->spool, id, &env, &fd, &body_off)) != 0) {
 		if (rc != ENOENT)
 			log_error("event=queue-error id=%s op=load error=\"%s\"", id, strerror(rc));
 		envelope_free(&env);
-		return rc == ENOENT;
+		return rc == ENOENT ? 0 : now + (int64_t)q->cfg->retry_interval;
 	}
 	spool_load_state(q->cfg->spool, &env);
 	client_result_init(&res, env.n_rcpt);
-	client_deliver(q->cfg, q->ctx, &env, fd, &res);
+	if (env.is_bounce_requested)
+		admin_bounce(&env, &res);
+	else
+		attempt(q, &env, fd, conn, &res);
 	expire_if_old(q->cfg, &env, &res);
-	handle_failures(q, &env, fd, &res, body_off);
-	is_gone = record_results(q, &env, &res);
-	if (is_gone && (rc = spool_remove(q->cfg->spool, id)) != 0)
-		log_error("event=queue-error id=%s op=remove error=\"%s\"", id, strerror(rc));
-	else if (is_gone)
+	/* A failure is final only once its DSN is on disk. */
+	if (send_dsn(q, &env, fd, body_off, &res, OUT_PERMFAIL, false) != 0)
+		for (size_t i = 0; i < env.n_rcpt; i++)
+			if (res.rcpt[i] == OUT_PERMFAIL)
+				res.rcpt[i] = OUT_TEMPFAIL;
+	retry_in = backoff(q->cfg, env.attempts + 1);
+	if (!record_results(q, &env, &res, env.attempts + 1, retry_in)) {
+		next = now + retry_in;
+		spool_mark_attempt(q->cfg->spool, id, env.attempts + 1, next);
+		if (!env.is_warned && q->cfg->delay_warning &&
+		    now - env.arrival >= (int64_t)q->cfg->delay_warning &&
+		    send_dsn(q, &env, fd, body_off, &res, OUT_TEMPFAIL, true) == 0)
+			spool_mark_warned(q->cfg->spool, id);
+	} else if ((rc = spool_remove(q->cfg->spool, id)) != 0) {
+		log_warn("event=queue-error id=%s op=remove error=\"%s\" note=\"held or deleted "
+		         "meanwhile\"",
+		         id, strerror(rc));
+	} else {
 		log_info("event=removed id=%s", id);
+	}
 	close(fd);
 	client_result_free(&res);
 	envelope_free(&env);
-	return is_gone;
+	return next;
+}
+
+/* ---- delivery threads ---- */
+
+/* The next job: waits for one without limit (has_conn false) or up to
+ * CONN_IDLE_MS (a connection is open and worth reusing). NULL when
+ * stopping or when the wait ran out. Called with q->lock held. */
+static struct qjob *
+take_job(struct queue *q, bool has_conn)
+{
+	struct qjob *j;
+	struct timespec until;
+
+	if (q->jobs == NULL && !q->is_stopping) {
+		char c = 'r';
+		(void)!write(q->refill[1], &c, 1); /* the scheduler may have more due */
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (CONN_IDLE_MS % 1000) * 1000000L;
+	until.tv_sec += CONN_IDLE_MS / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (q->jobs == NULL && !q->is_stopping) {
+		if (!has_conn)
+			pthread_cond_wait(&q->cond, &q->lock);
+		else if (pthread_cond_timedwait(&q->cond, &q->lock, &until) != 0)
+			break;
+	}
+	if (q->is_stopping || (j = q->jobs) == NULL)
+		return NULL;
+	q->jobs = j->next;
+	if (q->jobs == NULL)
+		q->jobs_tail = NULL;
+	q->n_jobs--;
+	return j;
 }
 
 static void *
 delivery_thread(void *arg)
 {
 	struct queue *q = arg;
+	struct client_conn *conn = NULL;
+	struct qjob *j;
 
 	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		while (q->jobs == NULL && !q->is_stopping)
-			pthread_cond_wait(&q->cond, &q->lock);
-		if (q->is_stopping)
-			break;
-		struct qjob *j = q->jobs;
-		q->jobs = j->next;
-		if (q->jobs == NULL)
-			q->jobs_tail = NULL;
-		q->n_jobs--;
+	while ((j = take_job(q, conn != NULL)) != NULL || conn != NULL) {
+		if (j == NULL) { /* nothing more for this connection */
+			pthread_mutex_unlock(&q->lock);
+			client_close(conn);
+			conn = NULL;
+			pthread_mutex_lock(&q->lock);
+			continue;
+		}
 		char id[SPOOL_ID_MAX];
 		str_copy(id, sizeof(id), j->e->id);
 		pthread_mutex_unlock(&q->lock);
-		bool is_gone = deliver(q, id);
+		int64_t next = deliver(q, id, &conn);
 		pthread_mutex_lock(&q->lock);
 		j->e->is_in_flight = false;
-		j->e->attempts++;
-		j->e->next_attempt = is_gone ? 0 : time(NULL) + backoff(q->cfg, j->e->attempts);
+		j->e->next_attempt = next;
+		if (next == 0)
+			j->e->is_seen = false;
 		free(j);
 	}
 	pthread_mutex_unlock(&q->lock);
+	client_close(conn);
 	return NULL;
 }
 
-/* ---- scheduling (main thread, under q->lock) ---- */
+/* ---- scheduling (main thread) ---- */
 
 static struct qentry *
 entry_find(struct queue *q, const char *id)
@@ -223,6 +360,21 @@ entry_find(struct queue *q, const char *id)
 		if (strcmp(e->id, id) == 0)
 			return e;
 	return NULL;
+}
+
+/* A message seen for the first time keeps the schedule it had before a restart. */
+static int64_t
+saved_next_attempt(struct queue *q, const char *id)
+{
+	struct envelope e;
+	int64_t next;
+
+	envelope_init(&e);
+	str_copy(e.id, sizeof(e.id), id);
+	spool_load_state(q->cfg->spool, &e);
+	next = e.next_attempt;
+	envelope_free(&e);
+	return next;
 }
 
 static void
@@ -247,6 +399,7 @@ scan(struct queue *q)
 		if ((e = entry_find(q, de->d_name)) == NULL) {
 			e = xcalloc(1, sizeof(*e));
 			str_copy(e->id, sizeof(e->id), de->d_name);
+			e->next_attempt = saved_next_attempt(q, e->id);
 			e->next = q->entries;
 			q->entries = e;
 		}
@@ -267,11 +420,18 @@ scan(struct queue *q)
 static void
 dispatch(struct queue *q)
 {
-	time_t now = time(NULL);
+	int64_t now = (int64_t)time(NULL);
 
+	if (now < q->hop_down_until) {
+		if (!q->is_hop_down_logged)
+			log_info("event=next-hop-backoff until_in=%llds",
+			         (long long)(q->hop_down_until - now));
+		q->is_hop_down_logged = true;
+		return;
+	}
 	for (struct qentry *e = q->entries; e; e = e->next) {
 		if (e->is_in_flight || !e->is_seen || e->next_attempt > now ||
-		    q->n_jobs >= q->cfg->relay_connections * 4)
+		    q->n_jobs >= q->cfg->relay_connections * JOBS_PER_THREAD)
 			continue;
 		struct qjob *j = xcalloc(1, sizeof(*j));
 		j->e = e;
@@ -286,6 +446,48 @@ dispatch(struct queue *q)
 	}
 }
 
+/* "flush" or "flush ID" from mailoutctl: try now. Called with q->lock held. */
+static void
+control_line(struct queue *q, const char *line)
+{
+	if (strcmp(line, "flush") == 0) {
+		for (struct qentry *e = q->entries; e; e = e->next)
+			e->next_attempt = 0;
+		q->hop_down_until = 0;
+		log_info("event=flush scope=all");
+	} else if (strncmp(line, "flush ", 6) == 0) {
+		struct qentry *e = entry_find(q, line + 6);
+		if (e)
+			e->next_attempt = 0;
+		q->hop_down_until = 0;
+		log_info("event=flush id=%s known=%s", line + 6, e ? "yes" : "not-yet");
+	}
+}
+
+static void
+read_control(struct queue *q)
+{
+	ssize_t n;
+	char *nl;
+
+	while ((n = read(q->control_fd, q->control_buf + q->control_len,
+	                 sizeof(q->control_buf) - q->control_len - 1)) > 0) {
+		q->control_len += (size_t)n;
+		q->control_buf[q->control_len] = '\0';
+		while ((nl = memchr(q->control_buf, '\n', q->control_len)) != NULL) {
+			*nl = '\0';
+			pthread_mutex_lock(&q->lock);
+			scan(q); /* a flushed or released message may be new to us */
+			control_line(q, q->control_buf);
+			pthread_mutex_unlock(&q->lock);
+			q->control_len -= (size_t)(nl + 1 - q->control_buf);
+			memmove(q->control_buf, nl + 1, q->control_len);
+		}
+		if (q->control_len == sizeof(q->control_buf) - 1)
+			q->control_len = 0; /* a line too long to be ours */
+	}
+}
+
 static void
 drain(int fd)
 {
@@ -295,12 +497,40 @@ drain(int fd)
 		;
 }
 
+static void
+queue_stop(struct queue *q, size_t n_threads)
+{
+	log_info("event=queue-stopping");
+	pthread_mutex_lock(&q->lock);
+	q->is_stopping = true;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(q->threads[i], NULL);
+	while (q->entries) {
+		struct qentry *e = q->entries;
+		q->entries = e->next;
+		free(e);
+	}
+	while (q->jobs) {
+		struct qjob *j = q->jobs;
+		q->jobs = j->next;
+		free(j);
+	}
+	if (q->control_fd >= 0)
+		close(q->control_fd);
+	close(q->refill[0]);
+	close(q->refill[1]);
+	free(q->threads);
+}
+
 int
 queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 {
 	struct queue q = {0};
 	struct sigaction sa = {0};
 	size_t n_threads = cfg->relay_connections;
+	char path[PATH_MAX];
 
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -310,6 +540,13 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 	q.ctx = ctx;
 	pthread_mutex_init(&q.lock, NULL);
 	pthread_cond_init(&q.cond, NULL);
+	if (pipe2(q.refill, O_CLOEXEC | O_NONBLOCK) != 0)
+		log_fatal("event=queue-error error=\"pipe: %s\"", strerror(errno));
+	/* O_RDWR: the FIFO never reports end-of-file when mailoutctl closes it. */
+	str_fmt(path, sizeof(path), "%s/control", cfg->spool);
+	if ((q.control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		log_warn("event=queue-error op=control path=%s error=\"%s\"", path,
+		         strerror(errno));
 	q.threads = xcalloc(n_threads, sizeof(*q.threads));
 	for (size_t i = 0; i < n_threads; i++)
 		if (pthread_create(&q.threads[i], NULL, delivery_thread, &q) != 0)
@@ -317,32 +554,22 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 	log_info("event=queue-started threads=%zu next_hop=%s", n_threads,
 	         cfg->next_hop == NEXT_HOP_DIR ? cfg->relay_dir : cfg->relay_host);
 	while (!got_term) {
-		struct pollfd pfd = {wake_fd, POLLIN, 0};
+		struct pollfd pfd[3] = {
+		    {wake_fd, POLLIN, 0}, {q.refill[0], POLLIN, 0}, {q.control_fd, POLLIN, 0}};
 
 		pthread_mutex_lock(&q.lock);
 		scan(&q);
 		dispatch(&q);
 		pthread_mutex_unlock(&q.lock);
-		if (poll(&pfd, 1, QUEUE_TICK_MS) > 0)
-			drain(wake_fd);
+		if (poll(pfd, q.control_fd >= 0 ? 3 : 2, QUEUE_TICK_MS) > 0) {
+			if (pfd[0].revents)
+				drain(wake_fd);
+			if (pfd[1].revents)
+				drain(q.refill[0]);
+			if (q.control_fd >= 0 && pfd[2].revents)
+				read_control(&q);
+		}
 	}
-	log_info("event=queue-stopping");
-	pthread_mutex_lock(&q.lock);
-	q.is_stopping = true;
-	pthread_cond_broadcast(&q.cond);
-	pthread_mutex_unlock(&q.lock);
-	for (size_t i = 0; i < n_threads; i++)
-		pthread_join(q.threads[i], NULL);
-	while (q.entries) {
-		struct qentry *e = q.entries;
-		q.entries = e->next;
-		free(e);
-	}
-	while (q.jobs) {
-		struct qjob *j = q.jobs;
-		q.jobs = j->next;
-		free(j);
-	}
-	free(q.threads);
+	queue_stop(&q, n_threads);
 	return 0;
 }

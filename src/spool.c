@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/fsx.h"
@@ -40,6 +41,8 @@ envelope_free(struct envelope *e)
 {
 	free(e->rcpt);
 	free(e->rcpt_done);
+	free(e->rcpt_state);
+	free(e->rcpt_note);
 	envelope_init(e);
 }
 
@@ -59,9 +62,13 @@ envelope_add_rcpt(struct envelope *e, const char *addr)
 		e->cap_rcpt = e->cap_rcpt ? e->cap_rcpt * 2 : 8;
 		e->rcpt = xrealloc(e->rcpt, e->cap_rcpt * sizeof(*e->rcpt));
 		e->rcpt_done = xrealloc(e->rcpt_done, e->cap_rcpt * sizeof(*e->rcpt_done));
+		e->rcpt_state = xrealloc(e->rcpt_state, e->cap_rcpt * sizeof(*e->rcpt_state));
+		e->rcpt_note = xrealloc(e->rcpt_note, e->cap_rcpt * sizeof(*e->rcpt_note));
 	}
 	str_copy(e->rcpt[e->n_rcpt], ADDRESS_MAX, addr);
 	e->rcpt_done[e->n_rcpt] = false;
+	e->rcpt_state[e->n_rcpt] = RCPT_PENDING;
+	e->rcpt_note[e->n_rcpt][0] = '\0';
 	e->n_rcpt++;
 }
 
@@ -246,7 +253,7 @@ spool_msg_free(struct spool_msg *m)
 int
 spool_prepare(const char *spool_dir, unsigned *n_swept)
 {
-	static const char *const subdirs[] = {"incoming", "queue", "state"};
+	static const char *const subdirs[] = {"incoming", "queue", "state", "hold"};
 	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
@@ -254,12 +261,16 @@ spool_prepare(const char *spool_dir, unsigned *n_swept)
 	*n_swept = 0;
 	if (fsx_mkdir(spool_dir, 0750) != 0)
 		return errno;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		if (!str_fmt(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]))
 			return ENAMETOOLONG;
 		if (fsx_mkdir(path, 0750) != 0)
 			return errno;
 	}
+	if (!str_fmt(path, sizeof(path), "%s/control", spool_dir))
+		return ENAMETOOLONG;
+	if (mkfifo(path, 0660) != 0 && errno != EEXIST)
+		return errno;
 	/* Incoming files belong to sessions that died before their 250. */
 	str_fmt(path, sizeof(path), "%s/incoming", spool_dir);
 	if ((d = opendir(path)) == NULL)
@@ -391,12 +402,19 @@ int
 spool_load(const char *spool_dir, const char *id, struct envelope *e, int *fd_out,
            off_t *body_offset)
 {
+	return spool_load_from(spool_dir, "queue", id, e, fd_out, body_offset);
+}
+
+int
+spool_load_from(const char *spool_dir, const char *folder, const char *id, struct envelope *e,
+                int *fd_out, off_t *body_offset)
+{
 	char path[PATH_MAX];
 	struct buf b;
 	size_t hlen;
 	int fd, rc;
 
-	if (!str_fmt(path, sizeof(path), "%s/queue/%s", spool_dir, id))
+	if (!str_fmt(path, sizeof(path), "%s/%s/%s", spool_dir, folder, id))
 		return ENAMETOOLONG;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno;
@@ -419,46 +437,69 @@ spool_load(const char *spool_dir, const char *id, struct envelope *e, int *fd_ou
 	return 0;
 }
 
+/* Apply one state line; unknown lines are skipped (newer versions). */
+static void
+apply_state_line(struct envelope *e, char *line)
+{
+	char *sp = strchr(line, ' '), *arg, *rest;
+	uint64_t n, t;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sp == NULL)
+		return;
+	*sp = '\0';
+	arg = sp + 1;
+	rest = strchr(arg, ' ');
+	if (rest)
+		*rest++ = '\0';
+	if (strcmp(line, "attempt") == 0 && rest && num_parse_u64(arg, 0, UINT32_MAX, &n) &&
+	    num_parse_u64(rest, 0, INT64_MAX, &t)) {
+		e->attempts = (unsigned)n;
+		e->next_attempt = (int64_t)t;
+	} else if (strcmp(line, "warned") == 0) {
+		e->is_warned = true;
+	} else if (strcmp(line, "bounce") == 0) {
+		e->is_bounce_requested = true;
+	} else {
+		int st = strcmp(line, "done") == 0       ? RCPT_DONE
+		         : strcmp(line, "failed") == 0   ? RCPT_FAILED
+		         : strcmp(line, "deferred") == 0 ? RCPT_PENDING
+		                                         : -1;
+		for (size_t i = 0; st >= 0 && i < e->n_rcpt; i++) {
+			if (strcmp(e->rcpt[i], arg) != 0 || e->rcpt_done[i])
+				continue;
+			e->rcpt_state[i] = (unsigned char)st;
+			e->rcpt_done[i] = st != RCPT_PENDING;
+			str_copy(e->rcpt_note[i], SPOOL_NOTE_MAX, rest ? rest : "");
+		}
+	}
+}
+
 int
 spool_load_state(const char *spool_dir, struct envelope *e)
 {
-	char path[PATH_MAX], line[ADDRESS_MAX + 1024];
+	char path[PATH_MAX], line[ADDRESS_MAX + SPOOL_NOTE_MAX + 64];
 	FILE *fp;
 
 	if (!str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, e->id))
 		return ENAMETOOLONG;
 	if ((fp = fopen(path, "r")) == NULL)
 		return errno == ENOENT ? 0 : errno;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *rcpt, *end;
-
-		if (strncmp(line, "done ", 5) == 0)
-			rcpt = line + 5;
-		else if (strncmp(line, "failed ", 7) == 0)
-			rcpt = line + 7;
-		else
-			continue;
-		end = strpbrk(rcpt, " \n");
-		if (end)
-			*end = '\0';
-		for (size_t i = 0; i < e->n_rcpt; i++)
-			if (strcmp(e->rcpt[i], rcpt) == 0)
-				e->rcpt_done[i] = true;
-	}
+	while (fgets(line, sizeof(line), fp) != NULL)
+		apply_state_line(e, line);
 	fclose(fp);
 	return 0;
 }
 
-int
-spool_mark(const char *spool_dir, const char *id, const char *rcpt, bool is_done, const char *text)
+/* Append one line to state/ID and fsync it. */
+static int
+append_state(const char *spool_dir, const char *id, const char *line)
 {
-	char path[PATH_MAX], line[ADDRESS_MAX + 600], clean[512];
+	char path[PATH_MAX];
 	int fd, rc = 0;
 
-	spool_sanitize(clean, sizeof(clean), text ? text : "", text ? strlen(text) : 0);
 	if (!str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, id))
 		return ENAMETOOLONG;
-	str_fmt(line, sizeof(line), "%s %s %s\n", is_done ? "done" : "failed", rcpt, clean);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0)
 		return errno;
 	if (fsx_write_all(fd, line, strlen(line)) != 0 || fsx_fsync(fd) != 0)
@@ -467,15 +508,104 @@ spool_mark(const char *spool_dir, const char *id, const char *rcpt, bool is_done
 	return rc;
 }
 
+static int
+mark_rcpt(const char *spool_dir, const char *id, const char *kind, const char *rcpt,
+          const char *text)
+{
+	char line[ADDRESS_MAX + SPOOL_NOTE_MAX + 32], clean[SPOOL_NOTE_MAX];
+	size_t n = 0;
+
+	/* One line per record: keep spaces, drop control characters. */
+	for (const char *p = text ? text : ""; *p && n + 1 < sizeof(clean); p++)
+		clean[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
+	clean[n] = '\0';
+	if (!str_fmt(line, sizeof(line), "%s %s %s\n", kind, rcpt, clean))
+		return ENAMETOOLONG;
+	return append_state(spool_dir, id, line);
+}
+
+int
+spool_mark(const char *spool_dir, const char *id, const char *rcpt, enum rcpt_state st,
+           const char *text)
+{
+	return mark_rcpt(spool_dir, id, st == RCPT_DONE ? "done" : "failed", rcpt, text);
+}
+
+int
+spool_mark_deferred(const char *spool_dir, const char *id, const char *rcpt, const char *text)
+{
+	return mark_rcpt(spool_dir, id, "deferred", rcpt, text);
+}
+
+int
+spool_mark_attempt(const char *spool_dir, const char *id, unsigned attempts, int64_t next)
+{
+	char line[64];
+
+	str_fmt(line, sizeof(line), "attempt %u %lld\n", attempts, (long long)next);
+	return append_state(spool_dir, id, line);
+}
+
+int
+spool_mark_warned(const char *spool_dir, const char *id)
+{
+	char line[64];
+
+	str_fmt(line, sizeof(line), "warned %lld\n", (long long)time(NULL));
+	return append_state(spool_dir, id, line);
+}
+
+int
+spool_mark_bounce(const char *spool_dir, const char *id, const char *actor)
+{
+	char line[128], who[64];
+
+	spool_sanitize(who, sizeof(who), actor, strlen(actor));
+	str_fmt(line, sizeof(line), "bounce %s\n", who);
+	return append_state(spool_dir, id, line);
+}
+
 int
 spool_remove(const char *spool_dir, const char *id)
 {
 	char path[PATH_MAX];
-	int rc = 0;
 
-	if (str_fmt(path, sizeof(path), "%s/queue/%s", spool_dir, id) && unlink(path) != 0)
-		rc = errno;
+	if (!str_fmt(path, sizeof(path), "%s/queue/%s", spool_dir, id))
+		return ENAMETOOLONG;
+	if (unlink(path) != 0)
+		return errno; /* held or deleted meanwhile: keep its state */
 	if (str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, id))
 		unlink(path);
+	return 0;
+}
+
+int
+spool_hold(const char *spool_dir, const char *id, bool is_hold)
+{
+	char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX];
+
+	if (strchr(id, '/') || id[0] == '.' ||
+	    !str_fmt(from, sizeof(from), "%s/%s/%s", spool_dir, is_hold ? "queue" : "hold", id) ||
+	    !str_fmt(to, sizeof(to), "%s/%s/%s", spool_dir, is_hold ? "hold" : "queue", id) ||
+	    !str_fmt(dir, sizeof(dir), "%s/%s", spool_dir, is_hold ? "hold" : "queue"))
+		return EINVAL;
+	if (fsx_rename(from, to) != 0 || fsx_fsync_dir(dir) != 0)
+		return errno;
+	return 0;
+}
+
+int
+spool_control(const char *spool_dir, const char *line)
+{
+	char path[PATH_MAX];
+	int fd, rc = 0;
+
+	if (!str_fmt(path, sizeof(path), "%s/control", spool_dir))
+		return ENAMETOOLONG;
+	if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return errno;
+	if (fsx_write_all(fd, line, strlen(line)) != 0)
+		rc = errno;
+	close(fd);
 	return rc;
 }

@@ -4,7 +4,10 @@
  *
  *   spool/incoming/ID   being received; removed on abort, swept at start
  *   spool/queue/ID      committed: envelope header, blank line, message
- *   spool/state/ID      delivery progress: "done <rcpt>" / "failed <rcpt> reason"
+ *   spool/state/ID      delivery progress, appended: "done|failed|deferred RCPT REPLY",
+ *                       "attempt N NEXT", "warned TIME", "bounce ACTOR"
+ *   spool/hold/ID       put on hold by the admin; not delivered until released
+ *   spool/control       a FIFO: "flush" or "flush ID" lines wake the queue runner
  *
  * Commit order (why 250 is safe): write all, fsync the file, rename into
  * queue/, fsync queue/. A crash before the rename leaves only incoming/
@@ -28,6 +31,9 @@
 #define SPOOL_ID_MAX     32
 #define SPOOL_HEADER_MAX (64 * 1024 * 1024) /* envelope of 100k recipients fits */
 #define SPOOL_VERSION    "mailout-spool 1"
+#define SPOOL_NOTE_MAX   256 /* last reply or error kept per recipient */
+
+enum rcpt_state { RCPT_PENDING, RCPT_DONE, RCPT_FAILED };
 
 struct envelope {
 	char id[SPOOL_ID_MAX];
@@ -40,9 +46,16 @@ struct envelope {
 	bool smtputf8;
 	char sender[ADDRESS_MAX]; /* "" is the null sender */
 	char (*rcpt)[ADDRESS_MAX];
-	bool *rcpt_done; /* filled by spool_load_state() */
+	bool *rcpt_done;           /* done or failed: not to be tried again (spool_load_state) */
+	unsigned char *rcpt_state; /* enum rcpt_state */
+	char (*rcpt_note)[SPOOL_NOTE_MAX]; /* last reply or error */
 	size_t n_rcpt;
 	size_t cap_rcpt;
+	/* delivery state, from spool/state/ID */
+	unsigned attempts;
+	int64_t next_attempt;
+	bool is_warned;           /* the delay notice went out */
+	bool is_bounce_requested; /* the admin asked to bounce it */
 };
 
 void envelope_init(struct envelope *);
@@ -77,13 +90,25 @@ bool spool_parse_header(const char *p, size_t len, struct envelope *, size_t *he
 /* Open queue/ID, parse its header; *fd positioned at the message. */
 int spool_load(const char *spool_dir, const char *id, struct envelope *, int *fd,
                off_t *body_offset);
-/* Mark recipients already done/failed in env->rcpt_done. */
+/* The same for a message in another folder of the spool ("hold"). */
+int spool_load_from(const char *spool_dir, const char *folder, const char *id, struct envelope *,
+                    int *fd, off_t *body_offset);
+/* Read state/ID into env (recipient states, attempts, flags). */
 int spool_load_state(const char *spool_dir, struct envelope *);
-/* Append "done <rcpt>" or "failed <rcpt> text" to state/ID and fsync it. */
-int spool_mark(const char *spool_dir, const char *id, const char *rcpt, bool is_done,
+/* Append one recipient's outcome to state/ID and fsync it. */
+int spool_mark(const char *spool_dir, const char *id, const char *rcpt, enum rcpt_state,
                const char *text);
-/* Remove queue/ID and state/ID. */
+int spool_mark_deferred(const char *spool_dir, const char *id, const char *rcpt, const char *text);
+/* Record the attempt count and the time of the next attempt. */
+int spool_mark_attempt(const char *spool_dir, const char *id, unsigned attempts, int64_t next);
+int spool_mark_warned(const char *spool_dir, const char *id);
+int spool_mark_bounce(const char *spool_dir, const char *id, const char *actor);
+/* Remove queue/ID, then (only if that worked) state/ID. */
 int spool_remove(const char *spool_dir, const char *id);
+/* Move queue/ID to hold/ID (is_hold) or back. 0 or an errno. */
+int spool_hold(const char *spool_dir, const char *id, bool is_hold);
+/* Write one control line to spool/control; ENXIO when no queue runner listens. */
+int spool_control(const char *spool_dir, const char *line);
 /* A new unique queue id into dst. */
 void spool_new_id(char *dst, size_t size);
 /* Keep printable ASCII without spaces; replace the rest with '?'. */

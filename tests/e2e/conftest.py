@@ -44,17 +44,21 @@ class SinkHandler:
     def __init__(self):
         self.messages = []
         self.lock = threading.Lock()
-        self.mode = "ok"  # ok | 451 | 451-once | 550-rcpt:<addr>
+        self.mode = "ok"  # ok | 451 | 451-once | 550-rcpt:<addr> | 451-rcpt:<addr>
         self.data_count = 0
+        self.sessions = set()  # one per connection: counts connections
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.mode.startswith("550-rcpt:") and address == self.mode.split(":", 1)[1]:
             return "550 5.1.1 <%s>: no such user here" % address
+        if self.mode.startswith("451-rcpt:") and address == self.mode.split(":", 1)[1]:
+            return "451 4.2.1 <%s>: mailbox busy, try later" % address
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.data_count += 1
+        self.sessions.add(id(session))
         if self.mode == "451" or (self.mode == "451-once" and self.data_count == 1):
             return "451 4.3.0 try again later"
         with self.lock:
@@ -69,13 +73,15 @@ class SinkHandler:
 
 
 class Sink:
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls_context=None):
         self.port = port or free_port()
         self.handler = SinkHandler()
         self.controller = None
+        self.tls_context = tls_context
 
     def start(self):
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        kw = {"tls_context": self.tls_context} if self.tls_context else {}
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kw)
         self.controller.start()
 
     def stop(self):
