@@ -3,8 +3,8 @@
 # printed. Prints the make variables PKG_CFLAGS and PKG_LIBS for build/config.mk.
 set -e
 here=$(dirname "$0")
-"$here/ensure-packages.sh" deps libssl-dev libevent-dev libinih-dev libidn2-dev \
+"$here/ensure-packages.sh" deps libssl-dev libevent-dev libinih-dev libidn2-dev libunbound-dev \
 	libsqlite3-dev libcrypt-dev pkg-config
-MODS="openssl libevent libevent_openssl libevent_pthreads inih libidn2 sqlite3 libcrypt"
+MODS="openssl libevent libevent_openssl libevent_pthreads inih libidn2 sqlite3 libcrypt libunbound"
 echo "PKG_CFLAGS := $(pkg-config --cflags $MODS)"
 echo "PKG_LIBS := $(pkg-config --libs $MODS) -lpthread"

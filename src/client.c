@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tls.h"
+#include "util/cidr.h"
 #include "util/fsx.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -26,6 +27,7 @@
 struct conn {
 	int fd;
 	SSL *ssl;
+	char peer[256]; /* the host name we connected to */
 	bool is_broken;
 	unsigned n_sent;
 	char tls[128];
@@ -47,6 +49,8 @@ client_result_init(struct client_result *r, size_t n)
 	memset(r, 0, sizeof(*r));
 	r->rcpt = xcalloc(n ? n : 1, sizeof(*r->rcpt));
 	r->rcpt_reply = xcalloc(n ? n : 1, sizeof(*r->rcpt_reply));
+	r->rcpt_relay = xcalloc(n ? n : 1, sizeof(*r->rcpt_relay));
+	r->rcpt_tls = xcalloc(n ? n : 1, sizeof(*r->rcpt_tls));
 	str_copy(r->tls, sizeof(r->tls), "none");
 }
 
@@ -55,60 +59,75 @@ client_result_free(struct client_result *r)
 {
 	free(r->rcpt);
 	free(r->rcpt_reply);
+	free(r->rcpt_relay);
+	free(r->rcpt_tls);
 }
 
 /* ---- connection ---- */
 
+/* Non-blocking connect with a timeout, then a blocking socket with
+ * send/receive timeouts. -1 with errno-text in err. */
 static int
-connect_host(const char *host, unsigned port, unsigned timeout, char *err, size_t errlen)
+connect_addr(const struct sockaddr *sa, socklen_t len, unsigned timeout, char *err, size_t errlen)
+{
+	struct pollfd pfd;
+	int soerr = 0, fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	socklen_t slen = sizeof(soerr);
+	char addr[80];
+
+	if (fd < 0) {
+		str_fmt(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
+		soerr = errno;
+	} else {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, (int)timeout * 1000) != 1)
+			soerr = ETIMEDOUT;
+		else
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
+	}
+	if (soerr != 0) {
+		sockaddr_format(sa, addr, sizeof(addr));
+		str_fmt(err, errlen, "connect to %s: %s", addr, strerror(soerr));
+		close(fd);
+		return -1;
+	}
+	struct timeval tv = {(time_t)timeout, 0};
+	int one = 1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* The first address of the target that accepts a connection. */
+static int
+connect_target(const struct route_target *t, unsigned timeout, char *err, size_t errlen)
 {
 	struct addrinfo hints = {0}, *res, *ai;
 	char portstr[8];
 	int fd = -1, rc;
 
+	for (size_t i = 0; i < t->n_addr && fd < 0; i++)
+		fd = connect_addr((const struct sockaddr *)&t->addr[i], t->addr_len[i], timeout,
+		                  err, errlen);
+	if (t->n_addr > 0)
+		return fd;
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		str_fmt(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+	snprintf(portstr, sizeof(portstr), "%u", t->port);
+	if ((rc = getaddrinfo(t->name, portstr, &hints, &res)) != 0) {
+		str_fmt(err, errlen, "cannot resolve %s: %s", t->name, gai_strerror(rc));
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct pollfd pfd;
-		int soerr = 0;
-		socklen_t slen = sizeof(soerr);
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-			soerr = errno;
-		} else {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, (int)timeout * 1000) != 1)
-				soerr = ETIMEDOUT;
-			else
-				getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen);
-		}
-		if (soerr == 0)
-			break;
-		str_fmt(err, errlen, "connect to %s:%u: %s", host, port, strerror(soerr));
-		close(fd);
-		fd = -1;
-	}
+	for (ai = res; ai && fd < 0; ai = ai->ai_next)
+		fd = connect_addr(ai->ai_addr, ai->ai_addrlen, timeout, err, errlen);
 	freeaddrinfo(res);
-	if (fd >= 0) {
-		struct timeval tv = {(time_t)timeout, 0};
-		int one = 1;
-
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
 	return fd;
 }
-
 static bool
 conn_write(struct conn *c, const void *p, size_t n)
 {
@@ -244,8 +263,8 @@ verify_host(SSL *ssl, const char *host)
 
 /* STARTTLS and the second EHLO. */
 static enum outcome
-start_tls(struct conn *c, const struct config *cfg, SSL_CTX *ctx, struct smtp_reply *r,
-          struct client_result *res)
+start_tls(struct conn *c, const struct config *cfg, SSL_CTX *ctx, enum relay_tls tls,
+          const char *name, struct smtp_reply *r, struct client_result *res)
 {
 	if (!command(c, r, "STARTTLS") || r->code != 220) {
 		str_fmt(res->error, sizeof(res->error), "STARTTLS refused: %s", r->text);
@@ -253,17 +272,16 @@ start_tls(struct conn *c, const struct config *cfg, SSL_CTX *ctx, struct smtp_re
 	}
 	c->ssl = SSL_new(ctx);
 	SSL_set_fd(c->ssl, c->fd);
-	SSL_set_tlsext_host_name(c->ssl, cfg->relay_host);
+	SSL_set_tlsext_host_name(c->ssl, name);
 	if (SSL_connect(c->ssl) != 1) {
 		char why[200];
 		tls_last_error(why, sizeof(why));
 		str_fmt(res->error, sizeof(res->error), "TLS handshake failed: %s", why);
 		return OUT_TEMPFAIL;
 	}
-	if (cfg->relay_tls == RTLS_VERIFY && !verify_host(c->ssl, cfg->relay_host)) {
+	if (tls == RTLS_VERIFY && !verify_host(c->ssl, name)) {
 		str_fmt(res->error, sizeof(res->error),
-		        "certificate of %s does not verify against %s", cfg->relay_host,
-		        cfg->relay_ca_file);
+		        "certificate of %s does not verify against %s", name, cfg->relay_ca_file);
 		return OUT_TEMPFAIL;
 	}
 	tls_describe(c->ssl, res->tls, sizeof(res->tls));
@@ -391,42 +409,54 @@ transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_repl
 	return outcome_of(r->code);
 }
 
-struct client_conn *
-client_open(const struct config *cfg, SSL_CTX *ctx, struct client_result *res)
+/* Greeting, EHLO and STARTTLS on a connected socket. */
+static bool
+conn_start(struct conn *c, const struct config *cfg, SSL_CTX *ctx, enum relay_tls tls,
+           const char *name, struct client_result *res)
 {
-	struct conn *c = calloc(1, sizeof(*c));
 	struct smtp_reply r = {0};
 
-	if (c == NULL)
-		return NULL;
-	str_copy(c->tls, sizeof(c->tls), "none");
-	c->fd = connect_host(cfg->relay_host, cfg->relay_port, (unsigned)cfg->relay_timeout,
-	                     res->error, sizeof(res->error));
-	if (c->fd < 0)
-		goto fail;
 	if (!read_reply(c, &r) || r.code != 220) {
-		str_copy(res->error, sizeof(res->error),
-		         r.code ? r.text : "no greeting from next hop");
-		goto fail;
+		str_fmt(res->error, sizeof(res->error), "%s: %s", name,
+		        r.code ? r.text : "no greeting");
+		return false;
 	}
 	if (!command(c, &r, "EHLO %s", cfg->hostname) || r.code != 250) {
-		str_copy(res->error, sizeof(res->error), r.code ? r.text : "EHLO failed");
-		goto fail;
+		str_fmt(res->error, sizeof(res->error), "%s: %s", name,
+		        r.code ? r.text : "EHLO failed");
+		return false;
 	}
 	parse_ehlo(c, r.ext);
-	if (cfg->relay_tls != RTLS_NONE && c->has_starttls) {
-		if (start_tls(c, cfg, ctx, &r, res) != OUT_OK)
-			goto fail;
+	if (tls != RTLS_NONE && c->has_starttls) {
+		if (start_tls(c, cfg, ctx, tls, name, &r, res) != OUT_OK)
+			return false;
 		str_copy(c->tls, sizeof(c->tls), res->tls);
-	} else if (cfg->relay_tls == RTLS_REQUIRED || cfg->relay_tls == RTLS_VERIFY) {
-		str_copy(res->error, sizeof(res->error),
-		         "next hop does not offer STARTTLS and [relay] tls requires it");
-		goto fail;
+	} else if (tls == RTLS_REQUIRED || tls == RTLS_VERIFY) {
+		str_fmt(res->error, sizeof(res->error),
+		        "%s does not offer STARTTLS and the route's tls policy requires it", name);
+		return false;
 	}
-	return (struct client_conn *)c;
-fail:
-	c->is_broken = true;
-	client_close((struct client_conn *)c);
+	return true;
+}
+
+struct client_conn *
+client_open(const struct config *cfg, SSL_CTX *ctx, enum relay_tls tls,
+            const struct route_target *targets, size_t n, struct client_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = calloc(1, sizeof(*c));
+
+		if (c == NULL)
+			return NULL;
+		str_copy(c->tls, sizeof(c->tls), "none");
+		str_copy(c->peer, sizeof(c->peer), targets[i].name);
+		c->fd = connect_target(&targets[i], (unsigned)cfg->relay_timeout, res->error,
+		                       sizeof(res->error));
+		if (c->fd >= 0 && conn_start(c, cfg, ctx, tls, targets[i].name, res))
+			return (struct client_conn *)c;
+		c->is_broken = true; /* the next MX host, if any */
+		client_close((struct client_conn *)c);
+	}
 	return NULL;
 }
 
@@ -438,8 +468,10 @@ client_send(struct client_conn *cc, const struct envelope *env, int fd, struct c
 	enum outcome o;
 
 	str_copy(res->tls, sizeof(res->tls), c->tls);
+	res->n_accepted = 0;
 	for (size_t i = 0; i < env->n_rcpt; i++)
-		res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
+		if (!env->rcpt_done[i])
+			res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
 	if (c->n_sent > 0 && (!command(c, &r, "RSET") || r.code != 250)) {
 		c->is_broken = true;
 		client_fail_all(env, res, OUT_TEMPFAIL,
@@ -471,6 +503,12 @@ client_tls(const struct client_conn *cc)
 	return ((const struct conn *)cc)->tls;
 }
 
+const char *
+client_peer(const struct client_conn *cc)
+{
+	return ((const struct conn *)cc)->peer;
+}
+
 void
 client_close(struct client_conn *cc)
 {
@@ -491,25 +529,9 @@ client_close(struct client_conn *cc)
 	free(c);
 }
 
-static enum outcome
-deliver_smtp(const struct config *cfg, SSL_CTX *ctx, const struct envelope *env, int fd,
-             struct client_result *res)
-{
-	struct client_conn *c = client_open(cfg, ctx, res);
-	enum outcome o;
-
-	if (c == NULL) {
-		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
-		return OUT_TEMPFAIL;
-	}
-	o = client_send(c, env, fd, res);
-	client_close(c);
-	return o;
-}
-
 /* dir:PATH - write PATH/ID.eml via a temporary file, fsync, rename. */
-static enum outcome
-deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct client_result *res)
+enum outcome
+client_deliver_dir(const char *dir, const struct envelope *env, int fd, struct client_result *res)
 {
 	char tmp[PATH_MAX], final[PATH_MAX], buf[READ_CHUNK];
 	struct buf hdr;
@@ -517,8 +539,8 @@ deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct
 	int out;
 	bool ok = true;
 
-	if (!str_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", cfg->relay_dir, env->id) ||
-	    !str_fmt(final, sizeof(final), "%s/%s.eml", cfg->relay_dir, env->id)) {
+	if (!str_fmt(tmp, sizeof(tmp), "%s/.%s.tmp", dir, env->id) ||
+	    !str_fmt(final, sizeof(final), "%s/%s.eml", dir, env->id)) {
 		client_fail_all(env, res, OUT_TEMPFAIL, "outbox path too long");
 		return OUT_TEMPFAIL;
 	}
@@ -538,7 +560,7 @@ deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct
 		ok = fsx_write_all(out, buf, (size_t)n) == 0;
 	ok = ok && n == 0 && fsx_fsync(out) == 0;
 	close(out);
-	ok = ok && fsx_rename(tmp, final) == 0 && fsx_fsync_dir(cfg->relay_dir) == 0;
+	ok = ok && fsx_rename(tmp, final) == 0 && fsx_fsync_dir(dir) == 0;
 	if (!ok) {
 		str_fmt(res->error, sizeof(res->error), "writing %s: %s", final, strerror(errno));
 		unlink(tmp);
@@ -551,13 +573,4 @@ deliver_dir(const struct config *cfg, const struct envelope *env, int fd, struct
 			str_fmt(res->rcpt_reply[i], CLIENT_REPLY_MAX, "written to %s", final);
 		}
 	return OUT_OK;
-}
-
-enum outcome
-client_deliver(const struct config *cfg, SSL_CTX *ctx, const struct envelope *env, int fd,
-               struct client_result *res)
-{
-	if (cfg->next_hop == NEXT_HOP_DIR)
-		return deliver_dir(cfg, env, fd, res);
-	return deliver_smtp(cfg, ctx, env, fd, res);
 }

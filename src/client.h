@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "outcome.h"
+#include "route.h"
 #include "spool.h"
 
 #define CLIENT_REPLY_MAX 256
@@ -21,25 +22,28 @@ struct client_result {
 	enum outcome *rcpt;                   /* per envelope recipient; skipped if done */
 	char (*rcpt_reply)[CLIENT_REPLY_MAX]; /* what the next hop said */
 	char tls[128];                        /* "none" or version/cipher */
-	char error[CLIENT_REPLY_MAX];         /* whole-transaction failure, if any */
+	char (*rcpt_relay)[CLIENT_REPLY_MAX]; /* which host each recipient went to */
+	char (*rcpt_tls)[128];
+	char error[CLIENT_REPLY_MAX]; /* whole-transaction failure, if any */
 	unsigned n_accepted;
 };
 
 void client_result_init(struct client_result *, size_t n_rcpt);
 void client_result_free(struct client_result *);
 
-/* Deliver env (message at fd, positioned at the body) to its recipients
- * that are not done, over a connection of its own. Fills res; returns
- * OUT_OK when every attempted recipient was accepted. */
-enum outcome client_deliver(const struct config *, SSL_CTX *, const struct envelope *, int fd,
-                            struct client_result *res);
+/* Write env (message at fd, positioned at the body) for its pending
+ * recipients as DIR/ID.eml, atomically (temporary file, fsync, rename). */
+enum outcome client_deliver_dir(const char *dir, const struct envelope *, int fd,
+                                struct client_result *res);
 
 /* A connection to the SMTP next hop that can carry several messages. */
 struct client_conn;
 
-/* Connect, read the greeting, EHLO, STARTTLS per [relay] tls. NULL with
- * res->error (and res->tls) set when the next hop cannot be used now. */
-struct client_conn *client_open(const struct config *, SSL_CTX *, struct client_result *res);
+/* Try the targets in order (every address of each): connect, greeting,
+ * EHLO, STARTTLS per tls. NULL with res->error set when none can be used. */
+struct client_conn *client_open(const struct config *, SSL_CTX *, enum relay_tls tls,
+                                const struct route_target *targets, size_t n,
+                                struct client_result *res);
 /* One transaction (RSET first if the connection carried one before). */
 enum outcome client_send(struct client_conn *, const struct envelope *, int fd,
                          struct client_result *res);
@@ -47,6 +51,8 @@ enum outcome client_send(struct client_conn *, const struct envelope *, int fd,
 bool client_is_usable(const struct client_conn *);
 unsigned client_messages_sent(const struct client_conn *);
 const char *client_tls(const struct client_conn *);
+/* The host name of the target that answered. */
+const char *client_peer(const struct client_conn *);
 /* QUIT if still usable, then free. NULL is fine. */
 void client_close(struct client_conn *);
 /* Every pending recipient gets o and text (a whole-transaction failure). */

@@ -15,6 +15,7 @@
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
+#include "util/xmalloc.h"
 
 #define CONF_LINE_MAX 198 /* libinih reads at most 200 bytes a line */
 #define CONF_LIST_MAX 32  /* words in one list value */
@@ -52,6 +53,7 @@ struct load_ctx {
 	char section[CONF_NAME_MAX + 16];
 	bool section_ok;
 	struct listener_conf *listener;
+	bool is_routes;
 	unsigned seen_global[64];
 	unsigned seen_listener[CONF_LISTENERS_MAX][64];
 };
@@ -131,6 +133,10 @@ static const struct conf_key keys[] = {
      false, "after this a still-deferred message gets one delay notice to its sender (0: never)"},
     {"relay", "messages_per_connection", CONF_UINT, 1, 100000, "100", G(messages_per_connection),
      NULL, NULL, false, "messages sent over one connection to the next hop before it is closed"},
+    {"relay", "resolver", CONF_STR, 1, 0, NULL, G(resolver), NULL, NULL, false,
+     "DNS server for MX lookups as `host:port` (default: /etc/resolv.conf)"},
+    {"relay", "mx_port", CONF_UINT, 1, 65535, "25", G(mx_port), NULL, NULL, false,
+     "port of the hosts found by MX (tests use another)"},
     {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
      NULL, false, "after this a deferred recipient is bounced"},
     {"registry", "database", CONF_PATH, 1, 0, NULL, G(registry_db), NULL, NULL, false,
@@ -349,10 +355,8 @@ parse_next_hop(struct load_ctx *c, void *base, const char *value, char *err, siz
 	uint64_t port;
 
 	if (strcmp(value, "mx") == 0) {
-		str_fmt(err, errlen,
-		        "next_hop = mx needs MX routing, which this version does not "
-		        "have yet; give host:port or dir:PATH");
-		return false;
+		cfg->next_hop = NEXT_HOP_MX;
+		return true;
 	}
 	if (strncmp(value, "dir:", 4) == 0) {
 		cfg->next_hop = NEXT_HOP_DIR;
@@ -561,12 +565,17 @@ static void
 section_begin(struct load_ctx *c, const char *name)
 {
 	c->listener = NULL;
+	c->is_routes = false;
 	c->section_ok = true;
 	str_copy(c->section, sizeof(c->section), name);
 	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 ||
 	    strcmp(name, "relay") == 0 || strcmp(name, "registry") == 0)
 		return;
-	if (strcmp(name, "web") == 0 || strcmp(name, "routes") == 0) {
+	if (strcmp(name, "routes") == 0) {
+		c->is_routes = true;
+		return;
+	}
+	if (strcmp(name, "web") == 0) {
 		conf_error(c, c->line, "section [%s] is not supported by this version of mailout",
 		           name);
 		c->section_ok = false;
@@ -653,6 +662,70 @@ conf_reader(char *str, int num, void *stream)
 	return str;
 }
 
+/* [routes]: DOMAIN = host:port | mx | dir:PATH [tls=POLICY] */
+static void
+route_line(struct load_ctx *c, const char *domain, const char *value)
+{
+	struct config *cfg = c->cfg;
+	struct route_conf *r;
+	char copy[CONF_LINE_MAX + 1], *w[3], err[256] = "", norm[CONF_DOMAIN_MAX];
+	bool is_suffix = domain[0] == '.';
+	size_t n;
+
+	if (cfg->n_routes == CONF_ROUTES_MAX) {
+		conf_error(c, c->line, "more than %d routes", CONF_ROUTES_MAX);
+		return;
+	}
+	if (!address_normalize_domain(domain + is_suffix, strlen(domain + is_suffix), norm,
+	                              sizeof(norm))) {
+		conf_error(c, c->line, "route '%s': not a domain (example.edu or .example.edu)",
+		           domain);
+		return;
+	}
+	r = &cfg->routes[cfg->n_routes];
+	memset(r, 0, sizeof(*r));
+	str_fmt(r->domain, sizeof(r->domain), "%s%s", is_suffix ? "." : "", norm);
+	r->line = c->line;
+	r->tls = cfg->relay_tls;
+	str_copy(copy, sizeof(copy), value);
+	n = str_split(copy, w, 2);
+	if (n == 0 || n > 2) {
+		conf_error(c, c->line,
+		           "route '%s': give host:port, mx or dir:PATH, then optionally "
+		           "tls=POLICY",
+		           domain);
+		return;
+	}
+	if (n == 2) {
+		int i;
+		for (i = 0; relay_tls_names[i]; i++)
+			if (strncmp(w[1], "tls=", 4) == 0 &&
+			    strcmp(w[1] + 4, relay_tls_names[i]) == 0)
+				break;
+		if (relay_tls_names[i] == NULL) {
+			conf_error(c, c->line,
+			           "route '%s': '%s' is not tls=none|opportunistic|"
+			           "required|verify",
+			           domain, w[1]);
+			return;
+		}
+		r->tls = (enum relay_tls)i;
+	}
+	/* Reuse the next_hop parser on a scratch config. */
+	struct config *tmp = xcalloc(1, sizeof(*tmp));
+	if (!parse_next_hop(c, tmp, w[0], err, sizeof(err))) {
+		conf_error(c, c->line, "route '%s': %s", domain, err);
+		free(tmp);
+		return;
+	}
+	r->kind = tmp->next_hop;
+	str_copy(r->host, sizeof(r->host), tmp->relay_host);
+	r->port = tmp->relay_port;
+	str_copy(r->dir, sizeof(r->dir), tmp->relay_dir);
+	free(tmp);
+	cfg->n_routes++;
+}
+
 static const struct conf_key *
 key_find(const char *section, const char *name)
 {
@@ -682,6 +755,10 @@ conf_handler(void *user, const char *section, const char *name, const char *valu
 	}
 	if (!c->section_ok)
 		return 1; /* the section header was reported already */
+	if (c->is_routes) {
+		route_line(c, name, value);
+		return 1;
+	}
 	if ((k = key_find(section, name)) == NULL) {
 		conf_error(c, c->line, "unknown key '%s' in [%s]", name, section);
 		return 1;
@@ -775,8 +852,17 @@ check_config(struct load_ctx *c)
 		    cfg->n_certificate, cfg->n_key);
 	if (cfg->relay_host[0] == '\0' && cfg->next_hop == NEXT_HOP_HOST)
 		conf_error(c, 0, "[relay] next_hop is missing: where should accepted mail go?");
-	if (cfg->relay_tls == RTLS_VERIFY && cfg->relay_ca_file[0] == '\0')
-		conf_error(c, 0, "[relay] tls = verify needs ca_file");
+	bool any_verify = cfg->relay_tls == RTLS_VERIFY;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		any_verify |= cfg->routes[i].tls == RTLS_VERIFY;
+	if (any_verify && cfg->relay_ca_file[0] == '\0')
+		conf_error(c, 0, "tls = verify (in [relay] or a route) needs [relay] ca_file");
+	struct route_conf *d = &cfg->default_route;
+	d->kind = cfg->next_hop;
+	str_copy(d->host, sizeof(d->host), cfg->relay_host);
+	d->port = cfg->relay_port;
+	str_copy(d->dir, sizeof(d->dir), cfg->relay_dir);
+	d->tls = cfg->relay_tls;
 	for (size_t i = 0; i < cfg->n_listener; i++)
 		check_listener(c, &cfg->listener[i]);
 }
@@ -861,11 +947,20 @@ config_print_policy(const struct config *cfg, FILE *out)
 	fprintf(out, "\ninternal domains:");
 	for (size_t i = 0; i < cfg->n_internal_domains; i++)
 		fprintf(out, " %s", cfg->internal_domains[i]);
-	if (cfg->next_hop == NEXT_HOP_DIR)
-		fprintf(out, "\nnext hop: dir:%s\n", cfg->relay_dir);
-	else
-		fprintf(out, "\nnext hop: %s:%u (tls %s)\n", cfg->relay_host, cfg->relay_port,
-		        relay_tls_name(cfg->relay_tls));
+	fprintf(out, "\n");
+	for (size_t i = 0; i <= cfg->n_routes; i++) {
+		const struct route_conf *r =
+		    i < cfg->n_routes ? &cfg->routes[i] : &cfg->default_route;
+		const char *who = i < cfg->n_routes ? r->domain : "everything else";
+		if (r->kind == NEXT_HOP_DIR)
+			fprintf(out, "route %-20s -> dir:%s\n", who, r->dir);
+		else if (r->kind == NEXT_HOP_MX)
+			fprintf(out, "route %-20s -> MX of the recipient domain (tls %s)\n", who,
+			        relay_tls_name(r->tls));
+		else
+			fprintf(out, "route %-20s -> %s:%u (tls %s)\n", who, r->host, r->port,
+			        relay_tls_name(r->tls));
+	}
 }
 
 static const char *

@@ -24,6 +24,7 @@
 #define CONF_CERTS_MAX     4
 #define CONF_NAME_MAX      64
 #define CONF_DOMAIN_MAX    256
+#define CONF_ROUTES_MAX    64
 
 enum listener_tls { LTLS_OFF, LTLS_OPTIONAL, LTLS_REQUIRED, LTLS_IMPLICIT };
 enum listener_clients { LCLIENTS_ANY, LCLIENTS_NETS, LCLIENTS_REGISTERED };
@@ -31,6 +32,17 @@ enum listener_rcpts { LRCPTS_ANY, LRCPTS_INTERNAL };
 enum listener_auth { LAUTH_NONE, LAUTH_OPTIONAL, LAUTH_REQUIRED };
 enum relay_tls { RTLS_NONE, RTLS_OPPORTUNISTIC, RTLS_REQUIRED, RTLS_VERIFY };
 enum next_hop_kind { NEXT_HOP_HOST, NEXT_HOP_DIR, NEXT_HOP_MX };
+
+/* Where mail for some domains goes: [relay] next_hop, or a [routes] line. */
+struct route_conf {
+	char domain[CONF_DOMAIN_MAX]; /* "example.edu", ".example.edu"; "" for the default */
+	enum next_hop_kind kind;
+	char host[CONF_DOMAIN_MAX];
+	unsigned port;
+	char dir[PATH_MAX];
+	enum relay_tls tls;
+	unsigned line;
+};
 
 struct listener_conf {
 	char name[CONF_NAME_MAX];
@@ -88,6 +100,11 @@ struct config {
 	uint64_t retry_max;
 	uint64_t delay_warning;
 	uint64_t messages_per_connection;
+	char resolver[CONF_DOMAIN_MAX];
+	uint64_t mx_port;
+	struct route_conf default_route; /* from next_hop and tls */
+	struct route_conf routes[CONF_ROUTES_MAX];
+	size_t n_routes;
 	/* [registry] */
 	char registry_db[PATH_MAX];
 	char default_expiry[40];

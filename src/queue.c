@@ -14,7 +14,9 @@
 
 #include "bounce.h"
 #include "client.h"
+#include "dns.h"
 #include "log.h"
+#include "route.h"
 #include "spool.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -23,6 +25,7 @@
 #define CONN_IDLE_MS     1000 /* keep an idle connection this long for more mail */
 #define JOBS_PER_THREAD  32   /* jobs handed out ahead, per delivery thread */
 #define CONTROL_LINE_MAX 128
+#define HOPS_MAX         256
 
 struct qentry {
 	char id[SPOOL_ID_MAX];
@@ -37,6 +40,20 @@ struct qjob {
 	struct qjob *next;
 };
 
+/* A next hop that failed to connect: tried again only after a backoff. */
+struct hop {
+	char key[ROUTE_KEY_MAX];
+	unsigned failures;
+	int64_t down_until;
+};
+
+/* What one delivery thread keeps between messages. */
+struct worker_ctx {
+	struct client_conn *conn;
+	char conn_key[ROUTE_KEY_MAX];
+	struct dns *dns;
+};
+
 struct queue {
 	const struct config *cfg;
 	SSL_CTX *ctx;
@@ -47,10 +64,7 @@ struct queue {
 	size_t n_jobs;
 	bool is_stopping;
 	pthread_t *threads;
-	/* the next hop as a whole: backed off after connection failures */
-	unsigned hop_failures;
-	int64_t hop_down_until;
-	bool is_hop_down_logged;
+	struct hop hops[HOPS_MAX]; /* next hops backed off as a whole */
 	int control_fd;
 	int refill[2]; /* a delivery thread asks the scheduler for more jobs */
 	char control_buf[CONTROL_LINE_MAX * 4];
@@ -82,31 +96,68 @@ backoff(const struct config *cfg, unsigned n)
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 		r = (unsigned)time(NULL);
 	d *= 0.9 + 0.2 * (double)(r % 1000) / 1000.0;
-	return d < 1 ? 1 : (int64_t)d;
+	return d < 1 ? 1 : (int64_t)(d + 0.5);
+}
+
+/* The hop entry for key (a free or the oldest slot). Called with q->lock held. */
+static struct hop *
+hop_get(struct queue *q, const char *key)
+{
+	struct hop *free_slot = NULL, *oldest = &q->hops[0];
+
+	for (size_t i = 0; i < HOPS_MAX; i++) {
+		struct hop *h = &q->hops[i];
+		if (strcmp(h->key, key) == 0)
+			return h;
+		if (h->key[0] == '\0' && free_slot == NULL)
+			free_slot = h;
+		if (h->down_until < oldest->down_until)
+			oldest = h;
+	}
+	struct hop *h = free_slot ? free_slot : oldest;
+	memset(h, 0, sizeof(*h));
+	str_copy(h->key, sizeof(h->key), key);
+	return h;
 }
 
 static void
-hop_failed(struct queue *q, const char *why)
+hop_failed(struct queue *q, const char *key, const char *why)
 {
 	int64_t wait;
+	unsigned failures;
 
 	pthread_mutex_lock(&q->lock);
-	q->hop_failures++;
-	wait = backoff(q->cfg, q->hop_failures);
-	q->hop_down_until = (int64_t)time(NULL) + wait;
-	q->is_hop_down_logged = false;
+	struct hop *h = hop_get(q, key);
+	failures = ++h->failures;
+	wait = backoff(q->cfg, failures);
+	h->down_until = (int64_t)time(NULL) + wait;
 	pthread_mutex_unlock(&q->lock);
-	log_info("event=next-hop-down relay=%s:%u failures=%u retry_in=%llds reason=\"%s\"",
-	         q->cfg->relay_host, q->cfg->relay_port, q->hop_failures, (long long)wait, why);
+	log_info("event=next-hop-down hop=%s failures=%u retry_in=%llds reason=\"%s\"", key,
+	         failures, (long long)wait, why);
 }
 
 static void
-hop_ok(struct queue *q)
+hop_ok(struct queue *q, const char *key)
 {
 	pthread_mutex_lock(&q->lock);
-	q->hop_failures = 0;
-	q->hop_down_until = 0;
+	struct hop *h = hop_get(q, key);
+	h->failures = 0;
+	h->down_until = 0;
 	pthread_mutex_unlock(&q->lock);
+}
+
+/* Seconds until the hop may be tried again; 0 if now. */
+static int64_t
+hop_wait(struct queue *q, const char *key)
+{
+	int64_t now = (int64_t)time(NULL), wait = 0;
+
+	pthread_mutex_lock(&q->lock);
+	for (size_t i = 0; i < HOPS_MAX; i++)
+		if (strcmp(q->hops[i].key, key) == 0 && q->hops[i].down_until > now)
+			wait = q->hops[i].down_until - now;
+	pthread_mutex_unlock(&q->lock);
+	return wait;
 }
 
 /* ---- one message ---- */
@@ -167,8 +218,6 @@ static bool
 record_results(struct queue *q, const struct envelope *env, const struct client_result *res,
                unsigned attempt, int64_t retry_in)
 {
-	const char *relay =
-	    q->cfg->next_hop == NEXT_HOP_DIR ? q->cfg->relay_dir : q->cfg->relay_host;
 	bool all_done = true;
 
 	for (size_t i = 0; i < env->n_rcpt; i++) {
@@ -183,7 +232,7 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 			                    res->rcpt_reply[i]);
 			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "
 			         "retry_in=%llds reply=\"%s\"",
-			         env->id, env->rcpt[i], relay, res->tls, attempt,
+			         env->id, env->rcpt[i], res->rcpt_relay[i], res->rcpt_tls[i], attempt,
 			         (long long)retry_in, esc);
 			continue;
 		}
@@ -191,33 +240,127 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 		           res->rcpt[i] == OUT_OK ? RCPT_DONE : RCPT_FAILED, res->rcpt_reply[i]);
 		log_info("event=%s id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
 		         res->rcpt[i] == OUT_OK ? "delivered" : "failed", env->id, env->rcpt[i],
-		         relay, res->tls, esc);
+		         res->rcpt_relay[i], res->rcpt_tls[i], esc);
 	}
 	return all_done;
 }
 
-/* Send env over *conn (opening one if needed); the connection stays open
- * for the next message when it is still good. */
+static const char *
+domain_of(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* Open a connection for the route (or keep the thread's one if it goes to
+ * the same next hop). NULL: every recipient of genv got its outcome. */
+static struct client_conn *
+connection_for(struct queue *q, struct worker_ctx *t, const struct route_conf *r,
+               const char *domain, const char *key, const struct envelope *genv,
+               struct client_result *res)
+{
+	struct route_target targets[ROUTE_TARGETS_MAX];
+	char err[CLIENT_REPLY_MAX] = "", text[CLIENT_REPLY_MAX];
+	size_t n = 0;
+	int64_t wait;
+	enum outcome o;
+
+	if (t->conn && strcmp(t->conn_key, key) == 0)
+		return t->conn;
+	client_close(t->conn);
+	t->conn = NULL;
+	if ((wait = hop_wait(q, key)) > 0) {
+		str_fmt(text, sizeof(text), "451 4.4.1 next hop %s is backed off for %llds", key,
+		        (long long)wait);
+		client_fail_all(genv, res, OUT_TEMPFAIL, text);
+		return NULL;
+	}
+	if (r->kind == NEXT_HOP_MX && t->dns == NULL &&
+	    (t->dns = dns_new(q->cfg->resolver, err, sizeof(err))) == NULL) {
+		client_fail_all(genv, res, OUT_TEMPFAIL, err);
+		return NULL;
+	}
+	o = route_targets(q->cfg, r, domain, t->dns, targets, ROUTE_TARGETS_MAX, &n, err,
+	                  sizeof(err));
+	if (o != OUT_OK) {
+		str_fmt(text, sizeof(text), "%s %s", o == OUT_PERMFAIL ? "550 5.1.2" : "451 4.4.3",
+		        err);
+		client_fail_all(genv, res, o, text);
+		return NULL;
+	}
+	if ((t->conn = client_open(q->cfg, q->ctx, r->tls, targets, n, res)) == NULL) {
+		hop_failed(q, key, res->error);
+		client_fail_all(genv, res, OUT_TEMPFAIL, res->error);
+		return NULL;
+	}
+	hop_ok(q, key);
+	str_copy(t->conn_key, sizeof(t->conn_key), key);
+	return t->conn;
+}
+
+/* One route's recipients: one transaction to one next hop. */
 static void
-attempt(struct queue *q, const struct envelope *env, int fd, struct client_conn **conn,
+attempt_group(struct queue *q, struct worker_ctx *t, const struct envelope *genv, int fd,
+              off_t body_off, const char *domain, struct client_result *res)
+{
+	const struct route_conf *r = route_for(q->cfg, domain);
+	char key[ROUTE_KEY_MAX];
+	const char *peer;
+
+	route_key(r, domain, key, sizeof(key));
+	lseek(fd, body_off, SEEK_SET);
+	if (r->kind == NEXT_HOP_DIR) {
+		client_deliver_dir(r->dir, genv, fd, res);
+		peer = r->dir;
+	} else if (connection_for(q, t, r, domain, key, genv, res) != NULL) {
+		client_send(t->conn, genv, fd, res);
+		peer = client_peer(t->conn);
+		if (!client_is_usable(t->conn) ||
+		    client_messages_sent(t->conn) >= q->cfg->messages_per_connection) {
+			client_close(t->conn);
+			t->conn = NULL;
+		}
+	} else {
+		peer = key;
+	}
+	for (size_t i = 0; i < genv->n_rcpt; i++) {
+		if (genv->rcpt_done[i])
+			continue;
+		str_copy(res->rcpt_relay[i], CLIENT_REPLY_MAX, peer);
+		str_copy(res->rcpt_tls[i], sizeof(res->rcpt_tls[i]), res->tls);
+	}
+}
+
+/* Group the pending recipients by route and attempt each group. */
+static void
+attempt(struct queue *q, struct worker_ctx *t, const struct envelope *env, int fd, off_t body_off,
         struct client_result *res)
 {
-	if (q->cfg->next_hop == NEXT_HOP_DIR) {
-		client_deliver(q->cfg, q->ctx, env, fd, res);
-		return;
+	bool *mask = xcalloc(env->n_rcpt ? env->n_rcpt : 1, sizeof(bool));
+	bool *handled = xcalloc(env->n_rcpt ? env->n_rcpt : 1, sizeof(bool));
+	struct envelope genv = *env;
+	char key[ROUTE_KEY_MAX], other[ROUTE_KEY_MAX];
+
+	genv.rcpt_done = mask;
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i] || handled[i])
+			continue;
+		const char *domain = domain_of(env->rcpt[i]);
+		route_key(route_for(q->cfg, domain), domain, key, sizeof(key));
+		for (size_t k = 0; k < env->n_rcpt; k++) {
+			const char *d = domain_of(env->rcpt[k]);
+			route_key(route_for(q->cfg, d), d, other, sizeof(other));
+			mask[k] = env->rcpt_done[k] || handled[k] || strcmp(key, other) != 0;
+			if (!mask[k])
+				handled[k] = true;
+		}
+		res->tls[0] = '\0';
+		str_copy(res->tls, sizeof(res->tls), "none");
+		attempt_group(q, t, &genv, fd, body_off, domain, res);
 	}
-	if (*conn == NULL && (*conn = client_open(q->cfg, q->ctx, res)) == NULL) {
-		hop_failed(q, res->error);
-		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
-		return;
-	}
-	hop_ok(q);
-	client_send(*conn, env, fd, res);
-	if (!client_is_usable(*conn) ||
-	    client_messages_sent(*conn) >= q->cfg->messages_per_connection) {
-		client_close(*conn);
-		*conn = NULL;
-	}
+	free(mask);
+	free(handled);
 }
 
 /* The admin asked to return the message: every pending recipient fails. */
@@ -237,7 +380,7 @@ admin_bounce(const struct envelope *env, struct client_result *res)
 /* Deliver one message; returns the time of its next attempt, or 0 when it
  * has left the queue. */
 static int64_t
-deliver(struct queue *q, const char *id, struct client_conn **conn)
+deliver(struct queue *q, const char *id, struct worker_ctx *t)
 {
 	struct envelope env;
 	struct client_result res;
@@ -257,7 +400,7 @@ deliver(struct queue *q, const char *id, struct client_conn **conn)
 	if (env.is_bounce_requested)
 		admin_bounce(&env, &res);
 	else
-		attempt(q, &env, fd, conn, &res);
+		attempt(q, t, &env, fd, body_off, &res);
 	expire_if_old(q->cfg, &env, &res);
 	/* A failure is final only once its DSN is on disk. */
 	if (send_dsn(q, &env, fd, body_off, &res, OUT_PERMFAIL, false) != 0)
@@ -323,22 +466,22 @@ static void *
 delivery_thread(void *arg)
 {
 	struct queue *q = arg;
-	struct client_conn *conn = NULL;
+	struct worker_ctx t = {0};
 	struct qjob *j;
 
 	pthread_mutex_lock(&q->lock);
-	while ((j = take_job(q, conn != NULL)) != NULL || conn != NULL) {
+	while ((j = take_job(q, t.conn != NULL)) != NULL || t.conn != NULL) {
 		if (j == NULL) { /* nothing more for this connection */
 			pthread_mutex_unlock(&q->lock);
-			client_close(conn);
-			conn = NULL;
+			client_close(t.conn);
+			t.conn = NULL;
 			pthread_mutex_lock(&q->lock);
 			continue;
 		}
 		char id[SPOOL_ID_MAX];
 		str_copy(id, sizeof(id), j->e->id);
 		pthread_mutex_unlock(&q->lock);
-		int64_t next = deliver(q, id, &conn);
+		int64_t next = deliver(q, id, &t);
 		pthread_mutex_lock(&q->lock);
 		j->e->is_in_flight = false;
 		j->e->next_attempt = next;
@@ -347,7 +490,8 @@ delivery_thread(void *arg)
 		free(j);
 	}
 	pthread_mutex_unlock(&q->lock);
-	client_close(conn);
+	client_close(t.conn);
+	dns_free(t.dns);
 	return NULL;
 }
 
@@ -422,13 +566,6 @@ dispatch(struct queue *q)
 {
 	int64_t now = (int64_t)time(NULL);
 
-	if (now < q->hop_down_until) {
-		if (!q->is_hop_down_logged)
-			log_info("event=next-hop-backoff until_in=%llds",
-			         (long long)(q->hop_down_until - now));
-		q->is_hop_down_logged = true;
-		return;
-	}
 	for (struct qentry *e = q->entries; e; e = e->next) {
 		if (e->is_in_flight || !e->is_seen || e->next_attempt > now ||
 		    q->n_jobs >= q->cfg->relay_connections * JOBS_PER_THREAD)
@@ -453,13 +590,13 @@ control_line(struct queue *q, const char *line)
 	if (strcmp(line, "flush") == 0) {
 		for (struct qentry *e = q->entries; e; e = e->next)
 			e->next_attempt = 0;
-		q->hop_down_until = 0;
+		memset(q->hops, 0, sizeof(q->hops));
 		log_info("event=flush scope=all");
 	} else if (strncmp(line, "flush ", 6) == 0) {
 		struct qentry *e = entry_find(q, line + 6);
 		if (e)
 			e->next_attempt = 0;
-		q->hop_down_until = 0;
+		memset(q->hops, 0, sizeof(q->hops));
 		log_info("event=flush id=%s known=%s", line + 6, e ? "yes" : "not-yet");
 	}
 }

@@ -73,15 +73,16 @@ class SinkHandler:
 
 
 class Sink:
-    def __init__(self, port=None, tls_context=None):
-        self.port = port or free_port()
+    def __init__(self, port=None, tls_context=None, host="127.0.0.1"):
+        self.host = host
+        self.port = port or free_port(host)
         self.handler = SinkHandler()
         self.controller = None
         self.tls_context = tls_context
 
     def start(self):
         kw = {"tls_context": self.tls_context} if self.tls_context else {}
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kw)
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kw)
         self.controller.start()
 
     def stop(self):
@@ -127,7 +128,7 @@ class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
-                 registry=None):
+                 registry=None, routes=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as nobody
         self.certs = certs
@@ -139,6 +140,7 @@ class Gateway:
         self.relay = {"next_hop": f"127.0.0.1:{sink_port}", "tls": "opportunistic",
                       "retry_interval": "1s"}
         self.relay.update(relay or {})
+        self.routes = routes or {}
         self.registry = None
         if registry is not None:
             self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
@@ -158,6 +160,8 @@ class Gateway:
         lines += [f"{k} = {v}" for k, v in self.relay.items()]
         if self.registry:
             lines += ["", "[registry]"] + [f"{k} = {v}" for k, v in self.registry.items()]
+        if self.routes:
+            lines += ["", "[routes]"] + [f"{k} = {v}" for k, v in self.routes.items()]
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
