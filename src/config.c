@@ -131,6 +131,8 @@ static const struct conf_key keys[] = {
      "the longest wait between two attempts"},
     {"relay", "delay_warning", CONF_DURATION, 0, 100 * DAY, "4h", G(delay_warning), NULL, NULL,
      false, "after this a still-deferred message gets one delay notice to its sender (0: never)"},
+    {"relay", "connections_per_host", CONF_UINT, 1, 256, "4", G(connections_per_host), NULL, NULL,
+     false, "connections open at once to one next hop (connections is the total, over all hops)"},
     {"relay", "messages_per_connection", CONF_UINT, 1, 100000, "100", G(messages_per_connection),
      NULL, NULL, false, "messages sent over one connection to the next hop before it is closed"},
     {"relay", "resolver", CONF_STR, 1, 0, NULL, G(resolver), NULL, NULL, false,

@@ -100,6 +100,7 @@ struct config {
 	uint64_t retry_max;
 	uint64_t delay_warning;
 	uint64_t messages_per_connection;
+	uint64_t connections_per_host;
 	char resolver[CONF_DOMAIN_MAX];
 	uint64_t mx_port;
 	struct route_conf default_route; /* from next_hop and tls */

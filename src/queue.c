@@ -45,6 +45,7 @@ struct hop {
 	char key[ROUTE_KEY_MAX];
 	unsigned failures;
 	int64_t down_until;
+	unsigned open; /* connections open to it now */
 };
 
 /* What one delivery thread keeps between messages. */
@@ -59,6 +60,7 @@ struct queue {
 	SSL_CTX *ctx;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t hop_cond; /* a connection to some hop was closed */
 	struct qentry *entries;
 	struct qjob *jobs, *jobs_tail;
 	size_t n_jobs;
@@ -111,7 +113,7 @@ hop_get(struct queue *q, const char *key)
 			return h;
 		if (h->key[0] == '\0' && free_slot == NULL)
 			free_slot = h;
-		if (h->down_until < oldest->down_until)
+		if (h->open == 0 && h->down_until < oldest->down_until)
 			oldest = h;
 	}
 	struct hop *h = free_slot ? free_slot : oldest;
@@ -232,8 +234,8 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 			                    res->rcpt_reply[i]);
 			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "
 			         "retry_in=%llds reply=\"%s\"",
-			         env->id, env->rcpt[i], res->rcpt_relay[i], res->rcpt_tls[i], attempt,
-			         (long long)retry_in, esc);
+			         env->id, env->rcpt[i], res->rcpt_relay[i], res->rcpt_tls[i],
+			         attempt, (long long)retry_in, esc);
 			continue;
 		}
 		spool_mark(q->cfg->spool, env->id, env->rcpt[i],
@@ -243,6 +245,47 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 		         res->rcpt_relay[i], res->rcpt_tls[i], esc);
 	}
 	return all_done;
+}
+
+/* Close the thread's connection and free its place in the hop's limit. */
+static void
+conn_release(struct queue *q, struct worker_ctx *t)
+{
+	if (t->conn == NULL)
+		return;
+	client_close(t->conn);
+	t->conn = NULL;
+	pthread_mutex_lock(&q->lock);
+	struct hop *h = hop_get(q, t->conn_key);
+	if (h->open > 0)
+		h->open--;
+	pthread_cond_broadcast(&q->hop_cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Wait for a place under connections_per_host, then take it. */
+static void
+hop_acquire(struct queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	struct hop *h = hop_get(q, key);
+	while (h->open >= q->cfg->connections_per_host && !q->is_stopping) {
+		pthread_cond_wait(&q->hop_cond, &q->lock);
+		h = hop_get(q, key);
+	}
+	h->open++;
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+hop_unacquire(struct queue *q, const char *key)
+{
+	pthread_mutex_lock(&q->lock);
+	struct hop *h = hop_get(q, key);
+	if (h->open > 0)
+		h->open--;
+	pthread_cond_broadcast(&q->hop_cond);
+	pthread_mutex_unlock(&q->lock);
 }
 
 static const char *
@@ -268,8 +311,7 @@ connection_for(struct queue *q, struct worker_ctx *t, const struct route_conf *r
 
 	if (t->conn && strcmp(t->conn_key, key) == 0)
 		return t->conn;
-	client_close(t->conn);
-	t->conn = NULL;
+	conn_release(q, t);
 	if ((wait = hop_wait(q, key)) > 0) {
 		str_fmt(text, sizeof(text), "451 4.4.1 next hop %s is backed off for %llds", key,
 		        (long long)wait);
@@ -289,7 +331,9 @@ connection_for(struct queue *q, struct worker_ctx *t, const struct route_conf *r
 		client_fail_all(genv, res, o, text);
 		return NULL;
 	}
+	hop_acquire(q, key);
 	if ((t->conn = client_open(q->cfg, q->ctx, r->tls, targets, n, res)) == NULL) {
+		hop_unacquire(q, key);
 		hop_failed(q, key, res->error);
 		client_fail_all(genv, res, OUT_TEMPFAIL, res->error);
 		return NULL;
@@ -317,10 +361,8 @@ attempt_group(struct queue *q, struct worker_ctx *t, const struct envelope *genv
 		client_send(t->conn, genv, fd, res);
 		peer = client_peer(t->conn);
 		if (!client_is_usable(t->conn) ||
-		    client_messages_sent(t->conn) >= q->cfg->messages_per_connection) {
-			client_close(t->conn);
-			t->conn = NULL;
-		}
+		    client_messages_sent(t->conn) >= q->cfg->messages_per_connection)
+			conn_release(q, t);
 	} else {
 		peer = key;
 	}
@@ -473,8 +515,7 @@ delivery_thread(void *arg)
 	while ((j = take_job(q, t.conn != NULL)) != NULL || t.conn != NULL) {
 		if (j == NULL) { /* nothing more for this connection */
 			pthread_mutex_unlock(&q->lock);
-			client_close(t.conn);
-			t.conn = NULL;
+			conn_release(q, &t);
 			pthread_mutex_lock(&q->lock);
 			continue;
 		}
@@ -490,7 +531,7 @@ delivery_thread(void *arg)
 		free(j);
 	}
 	pthread_mutex_unlock(&q->lock);
-	client_close(t.conn);
+	conn_release(q, &t);
 	dns_free(t.dns);
 	return NULL;
 }
@@ -641,6 +682,7 @@ queue_stop(struct queue *q, size_t n_threads)
 	pthread_mutex_lock(&q->lock);
 	q->is_stopping = true;
 	pthread_cond_broadcast(&q->cond);
+	pthread_cond_broadcast(&q->hop_cond);
 	pthread_mutex_unlock(&q->lock);
 	for (size_t i = 0; i < n_threads; i++)
 		pthread_join(q->threads[i], NULL);
@@ -677,6 +719,7 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 	q.ctx = ctx;
 	pthread_mutex_init(&q.lock, NULL);
 	pthread_cond_init(&q.cond, NULL);
+	pthread_cond_init(&q.hop_cond, NULL);
 	if (pipe2(q.refill, O_CLOEXEC | O_NONBLOCK) != 0)
 		log_fatal("event=queue-error error=\"pipe: %s\"", strerror(errno));
 	/* O_RDWR: the FIFO never reports end-of-file when mailoutctl closes it. */

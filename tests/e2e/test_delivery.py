@@ -186,3 +186,17 @@ def test_queue_bounce(make_gateway, sink):
     assert m["to"] == ["alice@example.org"] and "Action: failed" in text
     assert "returned to the sender by the mail administrator" in text
     wait_for(lambda: g.spool_files("queue") == [], what="queue empty")
+
+
+def test_connections_per_host_limit(make_gateway, sink):
+    dead = free_port()
+    g = internal(make_gateway, relay={"next_hop": f"127.0.0.1:{dead}", "connections": "4",
+                                      "connections_per_host": "1"}).start()
+    submit(g, n=60)
+    g.stop()
+    g.relay["next_hop"] = f"127.0.0.1:{sink.port}"
+    g.write_config()
+    g.start()
+    sink.wait_messages(60, timeout=60)
+    # four delivery threads, but one connection to this next hop at a time
+    assert len(sink.handler.sessions) <= 2, len(sink.handler.sessions)
