@@ -220,7 +220,14 @@ static bool
 record_results(struct queue *q, const struct envelope *env, const struct client_result *res,
                unsigned attempt, int64_t retry_in)
 {
-	bool all_done = true;
+	bool all_done = true, persist = false;
+
+	/* When every recipient finished now, the message file goes away: its
+	 * state need not be written (a crash before the unlink at worst
+	 * delivers again). Only partial progress is made durable. */
+	for (size_t i = 0; i < env->n_rcpt; i++)
+		if (!env->rcpt_done[i] && res->rcpt[i] == OUT_TEMPFAIL)
+			persist = true;
 
 	for (size_t i = 0; i < env->n_rcpt; i++) {
 		char esc[CLIENT_REPLY_MAX * 4];
@@ -238,8 +245,10 @@ record_results(struct queue *q, const struct envelope *env, const struct client_
 			         attempt, (long long)retry_in, esc);
 			continue;
 		}
-		spool_mark(q->cfg->spool, env->id, env->rcpt[i],
-		           res->rcpt[i] == OUT_OK ? RCPT_DONE : RCPT_FAILED, res->rcpt_reply[i]);
+		if (persist)
+			spool_mark(q->cfg->spool, env->id, env->rcpt[i],
+			           res->rcpt[i] == OUT_OK ? RCPT_DONE : RCPT_FAILED,
+			           res->rcpt_reply[i]);
 		log_info("event=%s id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
 		         res->rcpt[i] == OUT_OK ? "delivered" : "failed", env->id, env->rcpt[i],
 		         res->rcpt_relay[i], res->rcpt_tls[i], esc);
