@@ -684,6 +684,48 @@ drain(int fd)
 		;
 }
 
+/* Queue ids from the workers, one per line: known at once, without a
+ * directory scan. False when something did not parse: scan then. */
+static bool
+read_wake(struct queue *q, int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	bool ok = true;
+
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		pthread_mutex_lock(&q->lock);
+		for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+			*nl = '\0';
+			if (line[0] == '\0' || strlen(line) >= SPOOL_ID_MAX || strchr(line, '/')) {
+				ok = false;
+				continue;
+			}
+			if (entry_find(q, line) == NULL) {
+				struct qentry *e = xcalloc(1, sizeof(*e));
+				str_copy(e->id, sizeof(e->id), line);
+				e->is_seen = true;
+				e->next = q->entries;
+				q->entries = e;
+			}
+		}
+		pthread_mutex_unlock(&q->lock);
+		if (n == (ssize_t)sizeof(buf) - 1)
+			ok = false; /* a line may have been split: let a scan settle it */
+	}
+	return ok;
+}
+
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 queue_stop(struct queue *q, size_t n_threads)
 {
@@ -742,17 +784,26 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 			log_fatal("event=queue-error error=\"cannot start delivery thread\"");
 	log_info("event=queue-started threads=%zu next_hop=%s", n_threads,
 	         cfg->next_hop == NEXT_HOP_DIR ? cfg->relay_dir : cfg->relay_host);
+	int64_t last_scan = 0;
+	bool need_scan = true;
+
 	while (!got_term) {
 		struct pollfd pfd[3] = {
 		    {wake_fd, POLLIN, 0}, {q.refill[0], POLLIN, 0}, {q.control_fd, POLLIN, 0}};
+		int64_t now_ms = monotonic_ms();
 
 		pthread_mutex_lock(&q.lock);
-		scan(&q);
+		/* A full scan each tick catches what the wake pipe did not say. */
+		if (need_scan || now_ms - last_scan >= QUEUE_TICK_MS) {
+			scan(&q);
+			last_scan = now_ms;
+			need_scan = false;
+		}
 		dispatch(&q);
 		pthread_mutex_unlock(&q.lock);
 		if (poll(pfd, q.control_fd >= 0 ? 3 : 2, QUEUE_TICK_MS) > 0) {
-			if (pfd[0].revents)
-				drain(wake_fd);
+			if (pfd[0].revents && !read_wake(&q, wake_fd))
+				need_scan = true;
 			if (pfd[1].revents)
 				drain(q.refill[0]);
 			if (q.control_fd >= 0 && pfd[2].revents)

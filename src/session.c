@@ -1142,7 +1142,7 @@ session_committed(struct session *s, struct commit *c)
 		         (unsigned long long)spool_body_size(c->msg),
 		         s->dd.saw_bare_eol ? "normalised" : "no");
 		session_reply(s, REPLY_QUEUED, s->env.id);
-		worker_wake_queue(s->w);
+		worker_wake_queue(s->w, s->env.id);
 	}
 	session_txn_reset(s);
 	if (s->is_shutting_down) {
@@ -1163,7 +1163,7 @@ commit_done(void *arg)
 			/* Delivered anyway: a duplicate is better than a loss. */
 			log_info("event=queued id=%s note=client-gone-before-reply",
 			         spool_id(c->msg));
-			worker_wake_queue(c->w);
+			worker_wake_queue(c->w, spool_id(c->msg));
 		}
 	} else {
 		s->in_callback++;

@@ -75,9 +75,13 @@ server_ctx(const struct config *cfg, unsigned min_version, const char *name, cha
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	/* Resumption across worker processes: the ticket keys are made here,
-	 * before the fork, so every worker shares them. */
+	/* Resumption across worker processes: stateless tickets whose keys are
+	 * made here, before the fork, so every worker shares them. No server
+	 * session cache (per process, and swept every 255 handshakes), and one
+	 * ticket per handshake instead of two. */
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	if (!load_pairs(ctx, cfg, err, errlen)) {
 		SSL_CTX_free(ctx);
 		return NULL;

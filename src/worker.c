@@ -4,6 +4,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -38,12 +39,15 @@ on_accept_error(struct evconnlistener *evl, void *arg)
 }
 
 void
-worker_wake_queue(struct worker *w)
+worker_wake_queue(struct worker *w, const char *id)
 {
-	char c = 'q';
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%s\n", id);
 
-	if (w->wake_fd >= 0)
-		(void)!write(w->wake_fd, &c, 1); /* non-blocking; a full pipe is awake enough */
+	/* One write below PIPE_BUF is atomic. If the pipe is full the runner
+	 * is busy and its next directory scan finds the message anyway. */
+	if (w->wake_fd >= 0 && n > 0 && (size_t)n < sizeof(line))
+		(void)!write(w->wake_fd, line, (size_t)n);
 }
 
 static void

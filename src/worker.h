@@ -44,8 +44,8 @@ struct worker {
 
 /* Run a worker on the given listeners until told to stop; returns the exit code. */
 int worker_run(const struct config *, struct listener *, size_t n_listeners, int wake_fd);
-/* Tell the queue runner there is new mail (never blocks). */
-void worker_wake_queue(struct worker *);
+/* Tell the queue runner that message id is queued (never blocks). */
+void worker_wake_queue(struct worker *, const char *id);
 /* Called by the session when it is gone. */
 void worker_session_gone(struct worker *, struct session *);
 
