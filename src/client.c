@@ -299,7 +299,8 @@ outcome_of(int code)
 	return code < 400 ? OUT_OK : code < 500 ? OUT_TEMPFAIL : OUT_PERMFAIL;
 }
 
-/* Send the message with dot-stuffing; the spool holds CRLF lines. */
+/* Send the message with dot-stuffing; the spool holds CRLF lines. Whole
+ * lines are copied at once; a line that starts with '.' gets one more. */
 static bool
 send_body(struct conn *c, int fd)
 {
@@ -309,14 +310,26 @@ send_body(struct conn *c, int fd)
 	ssize_t n;
 
 	while ((n = read(fd, in, sizeof(in))) > 0) {
+		const char *p = in, *end = in + n;
 		size_t o = 0;
-		for (ssize_t i = 0; i < n; i++) {
-			if (at_line_start && in[i] == '.')
+
+		while (p < end) {
+			const char *lf = memchr(p, '\n', (size_t)(end - p));
+			size_t run = (size_t)((lf ? lf + 1 : end) - p);
+
+			if (at_line_start && *p == '.')
 				out[o++] = '.';
-			out[o++] = in[i];
-			at_line_start = in[i] == '\n';
+			memcpy(out + o, p, run);
+			o += run;
+			p += run;
+			at_line_start = lf != NULL;
+		}
+		if (n >= 2) {
+			last[0] = in[n - 2];
+			last[1] = in[n - 1];
+		} else {
 			last[0] = last[1];
-			last[1] = in[i];
+			last[1] = in[0];
 		}
 		if (!conn_write(c, out, o))
 			return false;
