@@ -34,7 +34,7 @@ struct conn {
 	char rbuf[8192];
 	size_t rlen, rpos;
 	/* EHLO extensions */
-	bool has_starttls, has_8bitmime, has_smtputf8, has_size;
+	bool has_starttls, has_8bitmime, has_smtputf8, has_size, has_pipelining;
 };
 
 struct smtp_reply {
@@ -248,6 +248,7 @@ parse_ehlo(struct conn *c, const char *ext)
 	c->has_8bitmime = strstr(ext, "\n8BITMIME") != NULL;
 	c->has_smtputf8 = strstr(ext, "\nSMTPUTF8") != NULL;
 	c->has_size = strstr(ext, "\nSIZE") != NULL;
+	c->has_pipelining = strstr(ext, "\nPIPELINING") != NULL;
 }
 
 static bool
@@ -370,10 +371,79 @@ set_accepted(const struct envelope *env, struct client_result *res, enum outcome
 	}
 }
 
+/* With PIPELINING (RFC 2920): RSET (on a reused connection), MAIL, every
+ * RCPT and DATA in one write, then the replies in order. One round trip
+ * instead of two plus one per recipient. */
+static enum outcome
+transaction_pipelined(struct conn *c, const struct envelope *env, int fd, bool needs_rset,
+                      const char *params, struct smtp_reply *r, struct client_result *res)
+{
+	struct buf out;
+	int mail_code;
+	bool ok;
+
+	buf_init(&out, SPOOL_HEADER_MAX);
+	ok = (!needs_rset || buf_puts(&out, "RSET\r\n")) &&
+	     buf_printf(&out, "MAIL FROM:<%s>%s\r\n", env->sender, params);
+	for (size_t i = 0; ok && i < env->n_rcpt; i++)
+		if (!env->rcpt_done[i])
+			ok = buf_printf(&out, "RCPT TO:<%s>\r\n", env->rcpt[i]);
+	ok = ok && buf_puts(&out, "DATA\r\n") && conn_write(c, out.data, out.len);
+	buf_free(&out);
+	if (!ok || (needs_rset && (!read_reply(c, r) || r->code != 250)) || !read_reply(c, r)) {
+		c->is_broken = true;
+		client_fail_all(env, res, OUT_TEMPFAIL, "connection lost after MAIL FROM");
+		return OUT_TEMPFAIL;
+	}
+	mail_code = r->code;
+	if (mail_code != 250)
+		client_fail_all(env, res, outcome_of(mail_code), r->text);
+	for (size_t i = 0; i < env->n_rcpt; i++) {
+		if (env->rcpt_done[i])
+			continue;
+		if (!read_reply(c, r)) {
+			c->is_broken = true;
+			client_fail_all(env, res, OUT_TEMPFAIL, "connection lost after RCPT TO");
+			return OUT_TEMPFAIL;
+		}
+		if (mail_code != 250)
+			continue;
+		res->rcpt[i] = outcome_of(r->code);
+		str_copy(res->rcpt_reply[i], CLIENT_REPLY_MAX, r->text);
+		if (r->code < 300)
+			res->n_accepted++;
+	}
+	if (!read_reply(c, r)) {
+		c->is_broken = true;
+		set_accepted(env, res, OUT_TEMPFAIL, "connection lost after DATA");
+		return OUT_TEMPFAIL;
+	}
+	if (r->code == 354 && (mail_code != 250 || res->n_accepted == 0)) {
+		/* Nobody to deliver to, but the server wants data: end it empty. */
+		if (!conn_write(c, ".\r\n", 3) || !read_reply(c, r))
+			c->is_broken = true;
+		return OUT_PERMFAIL;
+	}
+	if (mail_code != 250 || res->n_accepted == 0)
+		return outcome_of(mail_code != 250 ? mail_code : 550);
+	if (r->code != 354) {
+		enum outcome o = r->code >= 500 ? OUT_PERMFAIL : OUT_TEMPFAIL;
+		set_accepted(env, res, o, r->text);
+		return o;
+	}
+	if (!send_body(c, fd) || !read_reply(c, r)) {
+		c->is_broken = true;
+		set_accepted(env, res, OUT_TEMPFAIL, "connection lost during DATA");
+		return OUT_TEMPFAIL;
+	}
+	set_accepted(env, res, outcome_of(r->code), r->text);
+	return outcome_of(r->code);
+}
+
 /* The transaction after EHLO (and TLS): MAIL, RCPT each, DATA. */
 static enum outcome
-transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_reply *r,
-            struct client_result *res)
+transaction(struct conn *c, const struct envelope *env, int fd, bool needs_rset,
+            struct smtp_reply *r, struct client_result *res)
 {
 	char params[64] = "";
 
@@ -385,6 +455,14 @@ transaction(struct conn *c, const struct envelope *env, int fd, struct smtp_repl
 	str_fmt(params, sizeof(params), "%s%s",
 	        env->body == SMTP_BODY_8BITMIME && c->has_8bitmime ? " BODY=8BITMIME" : "",
 	        env->smtputf8 ? " SMTPUTF8" : "");
+	if (c->has_pipelining)
+		return transaction_pipelined(c, env, fd, needs_rset, params, r, res);
+	if (needs_rset && (!command(c, r, "RSET") || r->code != 250)) {
+		c->is_broken = true;
+		client_fail_all(env, res, OUT_TEMPFAIL,
+		                "next hop refused RSET on a reused connection");
+		return OUT_TEMPFAIL;
+	}
 	if (!command(c, r, "MAIL FROM:<%s>%s", env->sender, params)) {
 		client_fail_all(env, res, OUT_TEMPFAIL, "connection lost after MAIL FROM");
 		return OUT_TEMPFAIL;
@@ -485,13 +563,7 @@ client_send(struct client_conn *cc, const struct envelope *env, int fd, struct c
 	for (size_t i = 0; i < env->n_rcpt; i++)
 		if (!env->rcpt_done[i])
 			res->rcpt[i] = OUT_TEMPFAIL; /* until the next hop says otherwise */
-	if (c->n_sent > 0 && (!command(c, &r, "RSET") || r.code != 250)) {
-		c->is_broken = true;
-		client_fail_all(env, res, OUT_TEMPFAIL,
-		                "next hop refused RSET on a reused connection");
-		return OUT_TEMPFAIL;
-	}
-	o = transaction(c, env, fd, &r, res);
+	o = transaction(c, env, fd, c->n_sent > 0, &r, res);
 	c->n_sent++;
 	if (r.code == 421 || (o == OUT_TEMPFAIL && res->n_accepted == 0 && r.code == 0))
 		c->is_broken = true;

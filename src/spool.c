@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,51 @@ spool_id(const struct spool_msg *m)
 	return m->id;
 }
 
+/* Group commit of the queue folder: an fsync of the folder makes durable
+ * every rename that completed before it began, so concurrent commits share
+ * one folder fsync instead of each doing its own. */
+static pthread_mutex_t dir_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dir_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t dir_renamed, dir_synced, dir_failed_upto;
+static int dir_failed_errno;
+static bool is_dir_syncing;
+
+static int
+sync_queue_dir(const char *qdir)
+{
+	uint64_t mine;
+	int rc = 0;
+
+	pthread_mutex_lock(&dir_lock);
+	mine = ++dir_renamed; /* called after our rename completed */
+	while (dir_synced < mine && rc == 0) {
+		if (mine <= dir_failed_upto) {
+			rc = dir_failed_errno;
+			break;
+		}
+		if (is_dir_syncing) {
+			pthread_cond_wait(&dir_cond, &dir_lock);
+			continue;
+		}
+		uint64_t target = dir_renamed;
+		is_dir_syncing = true;
+		pthread_mutex_unlock(&dir_lock);
+		int err = fsx_fsync_dir(qdir) == 0 ? 0 : errno;
+		pthread_mutex_lock(&dir_lock);
+		is_dir_syncing = false;
+		if (err == 0) {
+			dir_synced = target;
+		} else {
+			dir_failed_upto = target;
+			dir_failed_errno = err;
+			rc = err;
+		}
+		pthread_cond_broadcast(&dir_cond);
+	}
+	pthread_mutex_unlock(&dir_lock);
+	return rc;
+}
+
 int
 spool_commit(struct spool_msg *m)
 {
@@ -229,8 +275,8 @@ spool_commit(struct spool_msg *m)
 	m->is_committed = true;
 	/* Then the directory entry, or a power loss could undo the rename. If
 	 * that fails the client gets 4xx and sends again: take the file back. */
-	if (fsx_fsync_dir(qdir) != 0) {
-		int rc = errno;
+	int rc = sync_queue_dir(qdir);
+	if (rc != 0) {
 		unlink(queued);
 		return rc;
 	}

@@ -211,3 +211,23 @@ def test_connections_per_host_limit(make_gateway, sink):
     assert len(sink.messages) == 60
     # four delivery threads, but never more than one connection to this next hop
     assert peak == 1, peak
+
+
+def test_pipelined_relay_through_a_second_mailout(make_gateway, sink):
+    """mailoutd as the next hop advertises PIPELINING: MAIL, RCPTs and DATA
+    (and RSET on a reused connection) go in one write."""
+    hub = make_gateway(listeners={"in": {"tls": "optional", "recipients": "internal"}}).start()
+    g = internal(make_gateway, relay={"next_hop": f"127.0.0.1:{hub.port('in')}",
+                                      "tls": "required", "connections": "1"}).start()
+    ids = submit(g, n=5, rcpts=("bob@example.edu", "eve@elsewhere.example"),
+                 sender="alice@example.edu")
+    # the hub refuses the external recipient: alice gets DSNs, bob gets the mail
+    msgs = sink.wait_messages(10, timeout=30)
+    to_bob = [m for m in msgs if m["to"] == ["bob@example.edu"]]
+    dsns = [m for m in msgs if m["to"] == ["alice@example.edu"]]
+    assert len(to_bob) == 5 and len(dsns) == 5
+    assert "Final-Recipient: rfc822; eve@elsewhere.example" in dsns[0]["data"].decode()
+    for qid in ids:
+        g.wait_log(r"event=delivered id=%s .*tls=TLSv1\.3" % qid)
+    # the five messages shared one connection to the hub (RSET between them)
+    hub.wait_log(r"event=disconnect .*messages=([5-9]|1[0-9]) ")
