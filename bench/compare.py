@@ -114,7 +114,7 @@ def start_mailout(certs, sink):
         f.write(f"""[gateway]
 hostname = mailout.bench.test
 spool = {spool}
-workers = 2
+workers = {os.environ.get("MAILOUT_WORKERS", "2")}
 max_client_connections = 1000
 [tls]
 certificate = {certs}/ecdsa.pem {certs}/rsa.pem
