@@ -77,7 +77,9 @@ demo-certs:
 run: all demo-certs
 	@mkdir -p var
 	@echo "mailout demo: STARTTLS on 127.0.0.1:2587, implicit TLS on 127.0.0.1:2465,"
-	@echo "plain (internal recipients only) on 127.0.0.1:2525; mail lands in var/outbox/"
+	@echo "plain on 127.0.0.1:2525 for registered devices (mailoutctl -c etc/demo.conf device add"
+	@echo "127.0.0.1 --name demo --owner you@example.edu), internal recipients only;"
+	@echo "relayed mail lands in var/outbox/"
 	$(BUILD)/mailoutd -c etc/demo.conf -f
 
 # ---- tests ----
