@@ -32,8 +32,11 @@ struct qentry {
 	int64_t next_attempt;
 	bool is_in_flight;
 	bool is_seen;
-	struct qentry *next;
+	struct qentry *next;      /* all entries */
+	struct qentry *hash_next; /* same bucket */
 };
+
+#define ENTRY_BUCKETS 8192 /* a deep queue stays O(1) per lookup */
 
 struct qjob {
 	struct qentry *e;
@@ -62,11 +65,13 @@ struct queue {
 	pthread_cond_t cond;
 	pthread_cond_t hop_cond; /* a connection to some hop was closed */
 	struct qentry *entries;
+	struct qentry *bucket[ENTRY_BUCKETS];
 	struct qjob *jobs, *jobs_tail;
 	size_t n_jobs;
 	bool is_stopping;
 	pthread_t *threads;
 	struct hop hops[HOPS_MAX]; /* next hops backed off as a whole */
+	size_t n_hops;             /* slots in use, from the front */
 	int control_fd;
 	int refill[2]; /* a delivery thread asks the scheduler for more jobs */
 	char control_buf[CONTROL_LINE_MAX * 4];
@@ -105,18 +110,16 @@ backoff(const struct config *cfg, unsigned n)
 static struct hop *
 hop_get(struct queue *q, const char *key)
 {
-	struct hop *free_slot = NULL, *oldest = &q->hops[0];
+	struct hop *oldest = &q->hops[0];
 
-	for (size_t i = 0; i < HOPS_MAX; i++) {
+	for (size_t i = 0; i < q->n_hops; i++) {
 		struct hop *h = &q->hops[i];
 		if (strcmp(h->key, key) == 0)
 			return h;
-		if (h->key[0] == '\0' && free_slot == NULL)
-			free_slot = h;
 		if (h->open == 0 && h->down_until < oldest->down_until)
 			oldest = h;
 	}
-	struct hop *h = free_slot ? free_slot : oldest;
+	struct hop *h = q->n_hops < HOPS_MAX ? &q->hops[q->n_hops++] : oldest;
 	memset(h, 0, sizeof(*h));
 	str_copy(h->key, sizeof(h->key), key);
 	return h;
@@ -155,7 +158,7 @@ hop_wait(struct queue *q, const char *key)
 	int64_t now = (int64_t)time(NULL), wait = 0;
 
 	pthread_mutex_lock(&q->lock);
-	for (size_t i = 0; i < HOPS_MAX; i++)
+	for (size_t i = 0; i < q->n_hops; i++)
 		if (strcmp(q->hops[i].key, key) == 0 && q->hops[i].down_until > now)
 			wait = q->hops[i].down_until - now;
 	pthread_mutex_unlock(&q->lock);
@@ -547,13 +550,49 @@ delivery_thread(void *arg)
 
 /* ---- scheduling (main thread) ---- */
 
+static unsigned
+entry_hash(const char *id)
+{
+	unsigned h = 2166136261u; /* FNV-1a */
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % ENTRY_BUCKETS;
+}
+
 static struct qentry *
 entry_find(struct queue *q, const char *id)
 {
-	for (struct qentry *e = q->entries; e; e = e->next)
+	for (struct qentry *e = q->bucket[entry_hash(id)]; e; e = e->hash_next)
 		if (strcmp(e->id, id) == 0)
 			return e;
 	return NULL;
+}
+
+/* A new entry, known to the list and the hash. Called with q->lock held. */
+static struct qentry *
+entry_add(struct queue *q, const char *id)
+{
+	struct qentry *e = xcalloc(1, sizeof(*e));
+	unsigned h = entry_hash(id);
+
+	str_copy(e->id, sizeof(e->id), id);
+	e->next = q->entries;
+	q->entries = e;
+	e->hash_next = q->bucket[h];
+	q->bucket[h] = e;
+	return e;
+}
+
+static void
+entry_unhash(struct queue *q, struct qentry *e)
+{
+	for (struct qentry **pp = &q->bucket[entry_hash(e->id)]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == e) {
+			*pp = e->hash_next;
+			return;
+		}
+	}
 }
 
 /* A message seen for the first time keeps the schedule it had before a restart. */
@@ -591,11 +630,8 @@ scan(struct queue *q)
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= SPOOL_ID_MAX)
 			continue;
 		if ((e = entry_find(q, de->d_name)) == NULL) {
-			e = xcalloc(1, sizeof(*e));
-			str_copy(e->id, sizeof(e->id), de->d_name);
+			e = entry_add(q, de->d_name);
 			e->next_attempt = saved_next_attempt(q, e->id);
-			e->next = q->entries;
-			q->entries = e;
 		}
 		e->is_seen = true;
 	}
@@ -604,6 +640,7 @@ scan(struct queue *q)
 		struct qentry *e = *pp;
 		if (!e->is_seen && !e->is_in_flight) {
 			*pp = e->next;
+			entry_unhash(q, e);
 			free(e);
 		} else {
 			pp = &e->next;
@@ -640,13 +677,15 @@ control_line(struct queue *q, const char *line)
 	if (strcmp(line, "flush") == 0) {
 		for (struct qentry *e = q->entries; e; e = e->next)
 			e->next_attempt = 0;
-		memset(q->hops, 0, sizeof(q->hops));
+		for (size_t i = 0; i < q->n_hops; i++)
+			q->hops[i].down_until = 0;
 		log_info("event=flush scope=all");
 	} else if (strncmp(line, "flush ", 6) == 0) {
 		struct qentry *e = entry_find(q, line + 6);
 		if (e)
 			e->next_attempt = 0;
-		memset(q->hops, 0, sizeof(q->hops));
+		for (size_t i = 0; i < q->n_hops; i++)
+			q->hops[i].down_until = 0;
 		log_info("event=flush id=%s known=%s", line + 6, e ? "yes" : "not-yet");
 	}
 }
@@ -702,13 +741,8 @@ read_wake(struct queue *q, int fd)
 				ok = false;
 				continue;
 			}
-			if (entry_find(q, line) == NULL) {
-				struct qentry *e = xcalloc(1, sizeof(*e));
-				str_copy(e->id, sizeof(e->id), line);
-				e->is_seen = true;
-				e->next = q->entries;
-				q->entries = e;
-			}
+			if (entry_find(q, line) == NULL)
+				entry_add(q, line)->is_seen = true;
 		}
 		pthread_mutex_unlock(&q->lock);
 		if (n == (ssize_t)sizeof(buf) - 1)
