@@ -30,6 +30,7 @@ MATRIX = [
     ("4KiB STARTTLS c=8 20/conn", ["-m", "starttls", "-c", "8", "-k", "20", "-n", "1200"]),
     ("4KiB implicit TLS c=8", ["-m", "smtps", "-c", "8", "-n", "600"]),
     ("4KiB implicit TLS c=8 resumed", ["-m", "smtps", "-c", "8", "-n", "600", "-R"]),
+    ("4KiB STARTTLS c=8 RSA certificate", ["-m", "starttls", "-c", "8", "-n", "600", "-A", "rsa"]),
 ]
 
 
@@ -142,7 +143,7 @@ def start_postfix(certs, sink):
     ports = {"starttls": free_port(), "smtps": free_port()}
     d = f"{WORK}/postfix"
     sh(f"{ROOT}/bench/postfix-instance.sh", d, str(ports["starttls"]), str(ports["smtps"]),
-       str(sink), f"{certs}/ecdsa.pem", f"{certs}/ecdsa.key")
+       str(sink), f"{certs}/ecdsa.pem", f"{certs}/ecdsa.key", f"{certs}/rsa.pem", f"{certs}/rsa.key")
     sh("postfix", "-c", f"{d}/etc", "start")
     time.sleep(1)
     with open(f"{d}/queue/pid/master.pid") as f:
@@ -304,7 +305,7 @@ def report(results, limits, rounds):
         hs = 1 / (1 / sign + 1 / ecdh)
         print(f"  full ECDSA+ECDHE handshakes per second per core (server side) ~ {hs:.0f}")
         for name, args, res in results:
-            if "-R" not in args and "-k" not in args:
+            if "-R" not in args and "-k" not in args and "-A" not in args:
                 rate = med(res["mailout"], "msgs_s")
                 print(f"  {name}: mailout reaches {rate / (hs * os.cpu_count()):.0%} of "
                       f"{os.cpu_count()} cores of handshakes, "

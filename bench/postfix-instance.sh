@@ -1,10 +1,12 @@
 #!/bin/sh
-# postfix-instance.sh DIR STARTTLS_PORT SMTPS_PORT SINK_PORT CERT KEY
+# postfix-instance.sh DIR STARTTLS_PORT SMTPS_PORT SINK_PORT CERT KEY [RSA_CERT RSA_KEY]
 # Writes a private Postfix instance under DIR (config, queue, data; never the
 # system instance) with the benchmark's policy: STARTTLS required on one
 # port, implicit TLS on another, relay everything to the sink, durable queue.
 set -e
 dir=$1 starttls=$2 smtps=$3 sink=$4 cert=$5 key=$6
+rsa=""
+[ -n "${7:-}" ] && rsa=", $8, $7"
 mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
 chown postfix "$dir/data"
 cat > "$dir/etc/main.cf" <<CF
@@ -24,7 +26,7 @@ relayhost = [127.0.0.1]:$sink
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_client_connection_rate_limit = 0
 smtpd_client_connection_count_limit = 0
-smtpd_tls_chain_files = $key, $cert
+smtpd_tls_chain_files = $key, $cert$rsa
 smtpd_tls_security_level = encrypt
 smtp_tls_security_level = none
 default_process_limit = 200

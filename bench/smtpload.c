@@ -2,7 +2,7 @@
  * smtpload: an SMTP load generator for benchmarks.
  *
  *   smtpload -p PORT [-H 127.0.0.1] [-m plain|starttls|smtps] [-c CONC] [-n MSGS]
- *            [-k MSGS_PER_CONN] [-s SIZE] [-r RCPTS] [-t SECONDS] [-R] [-N]
+ *            [-k MSGS_PER_CONN] [-s SIZE] [-r RCPTS] [-t SECONDS] [-R] [-N] [-A rsa]
  *
  * Each of CONC threads opens connections and sends messages until MSGS are
  * done or SECONDS passed. Every reply is checked; a wrong one counts as a
@@ -37,8 +37,8 @@ static struct {
 	int conc, per_conn, rcpts;
 	long total, size;
 	double seconds;
-	bool resume, nodelay;
-} opt = {"127.0.0.1", 0, STARTTLS, 1, 1, 1, 100, 4096, 60, false, false};
+	bool resume, nodelay, rsa;
+} opt = {"127.0.0.1", 0, STARTTLS, 1, 1, 1, 100, 4096, 60, false, false, false};
 
 static atomic_long next_msg, ok_msgs, failures, handshakes, resumed;
 static double *txn_ms, *eod_ms;
@@ -274,7 +274,7 @@ main(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "H:p:m:c:n:k:s:r:t:RN")) != -1) {
+	while ((ch = getopt(argc, argv, "H:p:m:c:n:k:s:r:t:RNA:")) != -1) {
 		switch (ch) {
 		case 'H': opt.host = optarg; break;
 		case 'p': opt.port = (int)num(optarg); break;
@@ -287,8 +287,9 @@ main(int argc, char **argv)
 		case 't': opt.seconds = (double)num(optarg); break;
 		case 'R': opt.resume = true; break;
 		case 'N': opt.nodelay = true; break;
+		case 'A': opt.rsa = !strcmp(optarg, "rsa"); break;
 		default:
-			fprintf(stderr, "usage: smtpload -p PORT [-H host] [-m plain|starttls|smtps] [-c conc] [-n msgs] [-k per-conn] [-s size] [-r rcpts] [-t secs] [-R] [-N]\n");
+			fprintf(stderr, "usage: smtpload -p PORT [-H host] [-m plain|starttls|smtps] [-c conc] [-n msgs] [-k per-conn] [-s size] [-r rcpts] [-t secs] [-R] [-N] [-A rsa]\n");
 			return 2;
 		}
 	}
@@ -297,6 +298,9 @@ main(int argc, char **argv)
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
+	/* -A rsa: accept only RSA signatures, so the server must use its RSA certificate */
+	if (opt.rsa && SSL_CTX_set1_sigalgs_list(ctx, "rsa_pss_rsae_sha256:rsa_pkcs1_sha256") != 1)
+		return 2;
 	/* body: headers, then 76-octet lines up to the size */
 	body = malloc((size_t)opt.size + 256);
 	body_len = (size_t)snprintf(body, 256, "Subject: bench\r\nFrom: bench@example.org\r\n\r\n");
@@ -316,10 +320,10 @@ main(int argc, char **argv)
 	double secs = now() - t_start;
 	long ok = atomic_load(&ok_msgs), n = atomic_load(&n_lat);
 	const char *modes[] = {"plain", "starttls", "smtps"};
-	printf("mode=%s conc=%d per_conn=%d size=%ld rcpts=%d resume=%d msgs=%ld ok=%ld fail=%ld "
+	printf("cert=%s mode=%s conc=%d per_conn=%d size=%ld rcpts=%d resume=%d msgs=%ld ok=%ld fail=%ld "
 	       "secs=%.2f msgs_per_s=%.1f MB_per_s=%.2f handshakes=%ld resumed=%ld "
 	       "txn_p50_ms=%.2f txn_p99_ms=%.2f eod_p50_ms=%.2f eod_p99_ms=%.2f\n",
-	       modes[opt.mode], opt.conc, opt.per_conn, opt.size, opt.rcpts, opt.resume, opt.total,
+	       opt.rsa ? "rsa" : "ecdsa", modes[opt.mode], opt.conc, opt.per_conn, opt.size, opt.rcpts, opt.resume, opt.total,
 	       ok, atomic_load(&failures), secs, (double)ok / secs,
 	       (double)ok * (double)body_len / secs / 1e6, atomic_load(&handshakes),
 	       atomic_load(&resumed), pct(txn_ms, ok < n ? ok : n, 0.5),
