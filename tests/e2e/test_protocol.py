@@ -132,8 +132,10 @@ def test_idle_timeout(make_gateway):
 
 def test_per_client_connection_limit(make_gateway):
     g = make_gateway(gateway={"max_client_connections": "2"}).start()
-    a, b = Raw(g.port("mailout")), Raw(g.port("mailout"))
-    c = Raw(g.port("mailout"), greet=False)
+    # a source of its own: the fixture's readiness probes come from 127.0.0.1
+    a, b = Raw(g.port("mailout"), source="127.0.0.8"), Raw(g.port("mailout"), source="127.0.0.8")
+    assert a.greeting[0] == 220 and b.greeting[0] == 220
+    c = Raw(g.port("mailout"), source="127.0.0.8", greet=False)
     code, lines = c.reply()
     assert code == 421 and lines[0].startswith("421 4.7.0"), lines
     assert c.closed()
@@ -142,7 +144,7 @@ def test_per_client_connection_limit(make_gateway):
     assert d.greeting[0] == 220
     a.close()
     time.sleep(0.3)
-    e = Raw(g.port("mailout"))
+    e = Raw(g.port("mailout"), source="127.0.0.8")
     assert e.greeting[0] == 220
     b.close()
 
