@@ -29,11 +29,13 @@ typedef int ctl_fn(const struct config *, int argc, char **argv);
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: mailoutctl [-c config] command ...\n"
-	             "  check                 validate the config and print the policy table\n"
-	             "  keys                  every config key with its default (Markdown)\n"
-	             "  queue ...             the queue (mailoutctl queue for help)\n"
-	             "  device ...            the device registry (mailoutctl device for help)\n");
+	fprintf(out,
+	        "usage: mailoutctl [-c config] command ...\n"
+	        "  check                 validate the config and print the policy table\n"
+	        "  keys                  every config key with its default (Markdown)\n"
+	        "  queue ...             the queue (mailoutctl queue for help)\n"
+	        "  device ...            the device registry (mailoutctl device for help)\n"
+	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n");
 }
 
 static int
@@ -53,6 +55,7 @@ static const struct {
     {"check", cmd_check},
     {"queue", ctl_queue},
     {"device", ctl_device},
+    {"report", ctl_report},
 };
 
 int

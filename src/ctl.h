@@ -10,6 +10,7 @@
 
 int ctl_device(const struct config *, int argc, char **argv);
 int ctl_queue(const struct config *, int argc, char **argv);
+int ctl_report(const struct config *, int argc, char **argv);
 /* Become [gateway] user when run as root, so files we create are the
  * daemon's. False (with a message) on failure. */
 bool ctl_drop_privileges(const struct config *);

@@ -9,6 +9,7 @@
 #include "util/xmalloc.h"
 
 #define USAGE_MAX 4096 /* distinct devices batched between two flushes */
+#define STATS_MAX 4096 /* distinct (client, listener, tls) batched between two flushes */
 
 struct devices {
 	struct registry *reg;
@@ -21,6 +22,8 @@ struct devices {
 	size_t n;
 	struct device_usage usage[USAGE_MAX];
 	size_t n_usage;
+	struct client_stat *stats; /* STATS_MAX, batched like usage */
+	size_t n_stats;
 };
 
 struct snapshot {
@@ -81,6 +84,14 @@ flush(struct devices *dv)
 {
 	char err[256];
 
+	if (dv->n_stats > 0) {
+		if (registry_add_client_stats(dv->reg, dv->stats, dv->n_stats, err, sizeof(err)) ==
+		    OUT_OK)
+			dv->n_stats = 0;
+		else
+			log_warn("event=registry-error op=client-stats pending=%zu error=\"%s\"",
+			         dv->n_stats, err);
+	}
 	if (dv->n_usage == 0)
 		return;
 	if (registry_add_usage(dv->reg, dv->usage, dv->n_usage, err, sizeof(err)) != OUT_OK) {
@@ -119,6 +130,7 @@ devices_new(struct event_base *base, const char *db_path)
 	if (db_path == NULL || db_path[0] == '\0')
 		return NULL;
 	dv = xcalloc(1, sizeof(*dv));
+	dv->stats = xcalloc(STATS_MAX, sizeof(*dv->stats));
 	str_copy(dv->path, sizeof(dv->path), db_path);
 	/* busy 0: the event loop must never wait for a writer. */
 	if ((dv->reg = registry_open(db_path, 0, err, sizeof(err))) == NULL)
@@ -141,6 +153,7 @@ devices_free(struct devices *dv)
 	event_free(dv->ev_flush);
 	registry_close(dv->reg);
 	free(dv->list);
+	free(dv->stats);
 	free(dv);
 }
 
@@ -190,4 +203,42 @@ devices_note_session(struct devices *dv, int64_t id, time_t started, const char 
 	u->last_seen = (int64_t)now;
 	str_copy(u->last_tls, sizeof(u->last_tls), tls);
 	str_copy(u->last_listener, sizeof(u->last_listener), listener);
+}
+
+void
+devices_note_client(struct devices *dv, const char *client, const char *listener, const char *tls,
+                    unsigned messages, bool is_refused)
+{
+	int64_t now = (int64_t)time(NULL), day = now / 86400;
+	struct client_stat *c = NULL;
+
+	if (dv == NULL)
+		return;
+	for (size_t i = 0; i < dv->n_stats && c == NULL; i++) {
+		struct client_stat *x = &dv->stats[i];
+		if (x->day == day && strcmp(x->client, client) == 0 &&
+		    strcmp(x->listener, listener) == 0 && strcmp(x->tls, tls) == 0)
+			c = x;
+	}
+	if (c == NULL) {
+		if (dv->n_stats == STATS_MAX)
+			flush(dv);
+		if (dv->n_stats == STATS_MAX) {
+			log_warn(
+			    "event=registry-error op=client-stats note=\"batch full, session not "
+			    "counted\" client=%s",
+			    client);
+			return;
+		}
+		c = &dv->stats[dv->n_stats++];
+		memset(c, 0, sizeof(*c));
+		c->day = day;
+		str_copy(c->client, sizeof(c->client), client);
+		str_copy(c->listener, sizeof(c->listener), listener);
+		str_copy(c->tls, sizeof(c->tls), tls);
+	}
+	c->sessions++;
+	c->messages += messages;
+	c->refused += is_refused;
+	c->last_seen = now;
 }

@@ -31,6 +31,9 @@ void devices_free(struct devices *);
  * pointer is valid until control returns to the event loop: copy what you
  * keep. */
 const struct device *devices_match(struct devices *, const struct sockaddr *);
+/* Count one finished session of any client (for `mailoutctl report tls`). */
+void devices_note_client(struct devices *, const char *client, const char *listener,
+                         const char *tls, unsigned messages, bool is_refused);
 /* Count one finished session of a device. */
 void devices_note_session(struct devices *, int64_t device_id, time_t started, const char *tls,
                           const char *listener, unsigned messages);

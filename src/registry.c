@@ -44,6 +44,12 @@ static const char *const migrations[] = {
     " id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, at INTEGER NOT NULL,"
     " actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX history_device ON history(device_id);",
+    /* 1 -> 2: who sends how, for `mailoutctl report tls` */
+    "CREATE TABLE client_tls ("
+    " day INTEGER NOT NULL, client TEXT NOT NULL, listener TEXT NOT NULL, tls TEXT NOT NULL,"
+    " sessions INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL DEFAULT 0,"
+    " refused INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (day, client, listener, tls));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -773,4 +779,76 @@ registry_prepare(const char *db, bool do_chown, uid_t uid, gid_t gid, char *err,
 		}
 	}
 	return true;
+}
+
+enum outcome
+registry_add_client_stats(struct registry *r, const struct client_stat *c, size_t n, char *err,
+                          size_t errlen)
+{
+	sqlite3_stmt *st;
+	enum outcome o;
+	int rc;
+
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	rc = sqlite3_prepare_v2(
+	    r->db,
+	    "INSERT INTO client_tls (day, client, listener, tls, sessions, messages, refused,"
+	    " last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	    " ON CONFLICT (day, client, listener, tls) DO UPDATE SET"
+	    " sessions = sessions + excluded.sessions, messages = messages + excluded.messages,"
+	    " refused = refused + excluded.refused, last_seen = MAX(last_seen, excluded.last_seen)",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return finish(r, db_error(r, rc, "client stats", err, errlen), err, errlen);
+	for (size_t i = 0; i < n && o == OUT_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, c[i].day);
+		bind_text(st, 2, c[i].client);
+		bind_text(st, 3, c[i].listener);
+		bind_text(st, 4, c[i].tls);
+		sqlite3_bind_int64(st, 5, c[i].sessions);
+		sqlite3_bind_int64(st, 6, c[i].messages);
+		sqlite3_bind_int64(st, 7, c[i].refused);
+		sqlite3_bind_int64(st, 8, c[i].last_seen);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			o = db_error(r, rc, "client stats", err, errlen);
+	}
+	sqlite3_finalize(st);
+	return finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_tls_report(struct registry *r, int64_t since_day,
+                    bool (*fn)(const struct client_stat *, void *), void *arg, char *err,
+                    size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct client_stat c;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "SELECT client, listener, tls, SUM(sessions), SUM(messages), SUM(refused),"
+	    " MAX(last_seen) FROM client_tls WHERE day >= ? GROUP BY client, listener, tls"
+	    " ORDER BY tls <> 'none', tls <> 'handshake-failed', SUM(sessions) DESC, client",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "report", err, errlen);
+	sqlite3_bind_int64(st, 1, since_day);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof(c));
+		col_text(st, 0, c.client, sizeof(c.client));
+		col_text(st, 1, c.listener, sizeof(c.listener));
+		col_text(st, 2, c.tls, sizeof(c.tls));
+		c.sessions = sqlite3_column_int64(st, 3);
+		c.messages = sqlite3_column_int64(st, 4);
+		c.refused = sqlite3_column_int64(st, 5);
+		c.last_seen = sqlite3_column_int64(st, 6);
+		if (!fn(&c, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "report", err, errlen);
 }

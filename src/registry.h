@@ -19,7 +19,7 @@
 #include "outcome.h"
 #include "util/cidr.h"
 
-#define REGISTRY_SCHEMA_VERSION 1
+#define REGISTRY_SCHEMA_VERSION 2
 #define DEVICE_TEXT_MAX         256
 
 enum device_status {
@@ -62,6 +62,15 @@ struct device_usage {
 	int64_t sessions, messages;
 	char last_tls[128];
 	char last_listener[64];
+};
+
+/* Sessions of one client on one listener with one TLS state, per UTC day. */
+struct client_stat {
+	int64_t day; /* days since 1970-01-01 */
+	char client[64];
+	char listener[64];
+	char tls[128]; /* "none", "TLSv1.3/...", or "handshake-failed" */
+	int64_t sessions, messages, refused, last_seen;
 };
 
 struct device_filter {
@@ -114,6 +123,14 @@ enum outcome registry_history(struct registry *, int64_t id,
                               bool (*fn)(int64_t at, const char *actor, const char *action,
                                          const char *detail, void *),
                               void *arg, char *err, size_t errlen);
+/* Add batched per-client counters in one transaction (upsert). */
+enum outcome registry_add_client_stats(struct registry *, const struct client_stat *, size_t n,
+                                       char *err, size_t errlen);
+/* Per client, listener and TLS state, summed over the days since since_day;
+ * unencrypted first, then by sessions. */
+enum outcome registry_tls_report(struct registry *, int64_t since_day,
+                                 bool (*fn)(const struct client_stat *, void *), void *arg,
+                                 char *err, size_t errlen);
 /* Add batched usage counters in one transaction. */
 enum outcome registry_add_usage(struct registry *, const struct device_usage *, size_t n, char *err,
                                 size_t errlen);

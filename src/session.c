@@ -364,6 +364,9 @@ session_free(struct session *s)
 	if (s->device_id)
 		devices_note_session(s->w->devices, s->device_id, s->started, s->tls,
 		                     s->l->conf->name, s->n_msgs);
+	devices_note_client(s->w->devices, s->client, s->l->conf->name,
+	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
+	                    s->n_msgs, s->is_refused);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	if (!s->is_fd_owned_by_bev)

@@ -250,3 +250,35 @@ def test_legacy_tls_per_device(reg_gateway, sink):
         json.loads(g.ctl("device", "show", "127.0.0.5", "--json").stdout)), timeout=6,
         what="usage flushed")
     assert d["last_tls"] == "TLSv1/AES128-SHA"
+
+
+def test_tls_report_shows_who_sends_unencrypted(reg_gateway, sink):
+    g = reg_gateway().start()
+    g.ctl("device", "add", "127.0.0.5", "--name", 'copier "B"', "--owner", "a@example.edu")
+    assert send(g, "127.0.0.5", ["bob@example.edu"])[-1] == 250   # plain, registered
+    assert send(g, "127.0.0.5", ["bob@example.edu"])[-1] == 250
+    assert greet(g, "127.0.0.7")[1][0] == 554                       # plain, refused
+    c = Raw(g.port("mailout"), source="127.0.0.6")                  # TLS
+    c.cmd("EHLO t")
+    c.starttls()
+    c.cmd("EHLO t")
+    c.cmd("QUIT")
+
+    def rows():
+        return json.loads(g.ctl("report", "tls", "--since", "1d", "--json").stdout)
+
+    wait_for(lambda: any(r["client"] == "127.0.0.6" for r in rows()), timeout=8,
+             what="stats flushed")
+    by = {(r["client"], r["tls"]): r for r in rows()}
+    copier = by[("127.0.0.5", "none")]
+    assert copier["sessions"] == 2 and copier["messages"] == 2 and copier["device"] == 1
+    assert copier["listener"] == "mailout-unsecure"
+    assert by[("127.0.0.7", "none")]["refused"] == 1
+    tls_row = [r for (cl, t), r in by.items() if cl == "127.0.0.6"][0]
+    assert tls_row["tls"].startswith("TLSv1.3/")
+    # unencrypted senders come first
+    assert rows()[0]["tls"] == "none"
+    text = g.ctl("report", "tls").stdout
+    assert "client(s) sent without encryption" in text and 'copier "B"' in text
+    csv_rows = list(csv.DictReader(io.StringIO(g.ctl("report", "tls", "--csv").stdout)))
+    assert any(r["device"] == '#1 copier "B"' for r in csv_rows)

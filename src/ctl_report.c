@@ -1,0 +1,211 @@
+/*
+ * mailoutctl report tls [--since 30d] [--json|--csv]: who sends how. Per
+ * client address, listener and TLS state (none, handshake-failed, or the
+ * version and cipher) over the last days, with the registered device that
+ * covers the client. Unencrypted senders come first.
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "registry.h"
+#include "util/isodate.h"
+#include "util/num.h"
+#include "util/str.h"
+
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+struct report {
+	struct device *devices;
+	size_t n_devices, cap_devices;
+	int format; /* 0 text, 1 json, 2 csv */
+	bool is_first;
+	size_t n_rows, n_clear_clients;
+	char last_clear[64];
+};
+
+static bool
+keep_device(const struct device *d, void *arg)
+{
+	struct report *r = arg;
+
+	if (r->n_devices == r->cap_devices) {
+		r->cap_devices = r->cap_devices ? r->cap_devices * 2 : 32;
+		r->devices = realloc(r->devices, r->cap_devices * sizeof(*r->devices));
+		if (r->devices == NULL)
+			abort();
+	}
+	r->devices[r->n_devices++] = *d;
+	return true;
+}
+
+/* The most specific registered device covering client, or NULL. */
+static const struct device *
+device_of(const struct report *r, const char *client)
+{
+	const struct device *best = NULL;
+	struct cidr host;
+	struct sockaddr_storage ss = {0};
+
+	if (!cidr_parse(client, &host))
+		return NULL;
+	ss.ss_family = (sa_family_t)host.family;
+	if (host.family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, host.addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, host.addr, 16);
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (cidr_contains(&r->devices[i].net, (struct sockaddr *)&ss) &&
+		    (best == NULL || r->devices[i].net.prefix > best->net.prefix))
+			best = &r->devices[i];
+	return best;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* RFC 4180: quotes doubled inside a quoted field. */
+static void
+csv_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static bool
+print_row(const struct client_stat *c, void *arg)
+{
+	struct report *r = arg;
+	const struct device *d = device_of(r, c->client);
+	char seen[32], dev[DEVICE_TEXT_MAX + 32] = "-";
+
+	isodate_format(c->last_seen, seen, sizeof(seen));
+	if (d)
+		str_fmt(dev, sizeof(dev), "#%lld %s", (long long)d->id, d->name);
+	if (strcmp(c->tls, "none") == 0 && strcmp(r->last_clear, c->client) != 0) {
+		r->n_clear_clients++;
+		str_copy(r->last_clear, sizeof(r->last_clear), c->client);
+	}
+	if (r->format == 1) {
+		printf("%s{\"client\":", r->is_first ? "" : ",\n ");
+		json_str(c->client);
+		printf(",\"device\":");
+		if (d)
+			printf("%lld", (long long)d->id);
+		else
+			printf("null");
+		printf(",\"listener\":");
+		json_str(c->listener);
+		printf(",\"tls\":");
+		json_str(c->tls);
+		printf(
+		    ",\"sessions\":%lld,\"messages\":%lld,\"refused\":%lld,\"last_seen\":\"%s\"}",
+		    (long long)c->sessions, (long long)c->messages, (long long)c->refused, seen);
+	} else if (r->format == 2) {
+		if (r->is_first)
+			printf(
+			    "client,device,listener,tls,sessions,messages,refused,last_seen\r\n");
+		csv_str(c->client);
+		putchar(',');
+		csv_str(dev);
+		putchar(',');
+		csv_str(c->listener);
+		putchar(',');
+		csv_str(c->tls);
+		printf(",%lld,%lld,%lld,\"%s\"\r\n", (long long)c->sessions, (long long)c->messages,
+		       (long long)c->refused, seen);
+	} else {
+		if (r->is_first)
+			printf("%-16s %-24s %-18s %-40s %8s %8s %7s  %s\n", "CLIENT", "DEVICE",
+			       "LISTENER", "TLS", "SESSIONS", "MESSAGES", "REFUSED", "LAST SEEN");
+		printf("%-16s %-24.24s %-18s %-40s %8lld %8lld %7lld  %s\n", c->client, dev,
+		       c->listener, c->tls, (long long)c->sessions, (long long)c->messages,
+		       (long long)c->refused, seen);
+	}
+	r->is_first = false;
+	r->n_rows++;
+	return true;
+}
+
+int
+ctl_report(const struct config *cfg, int argc, char **argv)
+{
+	struct report r = {.is_first = true};
+	struct device_filter all = {-1, 0};
+	struct registry *reg;
+	uint64_t since = 30 * 86400;
+	char err[512] = "", day[16];
+	enum outcome o;
+
+	if (argc < 2 || strcmp(argv[1], "tls") != 0) {
+		fprintf(stderr, "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n");
+		return EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			r.format = 1;
+		else if (strcmp(argv[i], "--csv") == 0)
+			r.format = 2;
+		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc &&
+		         num_parse_duration(argv[i + 1], 1, 3650ULL * 86400, &since))
+			i++;
+		else {
+			fprintf(stderr,
+			        "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (cfg->registry_db[0] == '\0') {
+		fprintf(stderr, "mailoutctl: the TLS report lives in the registry: set [registry] "
+		                "database\n");
+		return EXIT_FAIL;
+	}
+	if (!ctl_drop_privileges(cfg) ||
+	    (reg = registry_open(cfg->registry_db, 10000, err, sizeof(err))) == NULL) {
+		if (err[0])
+			fprintf(stderr, "mailoutctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	int64_t since_day = ((int64_t)time(NULL) - (int64_t)since) / 86400;
+	o = registry_list(reg, &all, keep_device, &r, err, sizeof(err));
+	if (o == OUT_OK && r.format == 1)
+		printf("[");
+	if (o == OUT_OK)
+		o = registry_tls_report(reg, since_day, print_row, &r, err, sizeof(err));
+	registry_close(reg);
+	free(r.devices);
+	if (o != OUT_OK) {
+		fprintf(stderr, "mailoutctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (r.format == 1)
+		printf("]\n");
+	else if (r.format == 0) {
+		isodate_format_day(since_day * 86400, day, sizeof(day));
+		printf("%s%zu client(s) sent without encryption since %s (UTC).\n",
+		       r.n_rows ? "\n" : "", r.n_clear_clients, day);
+	}
+	return 0;
+}
