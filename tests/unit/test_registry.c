@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "registry.h"
 #include "util/isodate.h"
 #include "util/str.h"
@@ -21,16 +23,16 @@ test_isodate(void **state)
 		bool ok;
 		int64_t until;
 	} cases[] = {
-		{"2019-12-31", true, 1577836800},	    /* through the end of the day */
-		{"2019-12-31T18:00:00Z", true, 1577815200}, /* until that instant */
-		{"2019-12-31T19:00:00+01:00", true, 1577815200},
-		{"2020-02-29", true, 1583020800},
-		{"2019-02-29", false, 0},
-		{"2019-13-01", false, 0},
-		{"31.12.2019", false, 0},
-		{"2019-12-31T25:00:00Z", false, 0},
-		{"2019-12-31T18:00:00", false, 0}, /* a time needs its zone */
-		{"2019-12-31 ", false, 0},
+	    {"2019-12-31", true, 1577836800},           /* through the end of the day */
+	    {"2019-12-31T18:00:00Z", true, 1577815200}, /* until that instant */
+	    {"2019-12-31T19:00:00+01:00", true, 1577815200},
+	    {"2020-02-29", true, 1583020800},
+	    {"2019-02-29", false, 0},
+	    {"2019-13-01", false, 0},
+	    {"31.12.2019", false, 0},
+	    {"2019-12-31T25:00:00Z", false, 0},
+	    {"2019-12-31T18:00:00", false, 0}, /* a time needs its zone */
+	    {"2019-12-31 ", false, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -90,7 +92,7 @@ test_add_overlap_and_decide(void **state)
 	char path[256], err[256];
 	struct registry *r = open_tmp(path, sizeof(path));
 	struct device a = dev("10.1.2.0/24", NULL), b = dev("10.1.2.7", NULL),
-		      c = dev("10.1.3.7", "2019-01-01"), got;
+	              c = dev("10.1.3.7", "2019-01-01"), got;
 
 	(void)state;
 	assert_int_equal(registry_add(r, &a, "t", err, sizeof(err)), OUT_OK);
@@ -99,16 +101,15 @@ test_add_overlap_and_decide(void **state)
 	assert_int_equal(registry_add(r, &c, "t", err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_find_by_address(r, "10.1.2.99", &got, err, sizeof(err)), OUT_OK);
 	assert_int_equal(got.id, a.id);
-	assert_int_equal(registry_decide(r, a.id, DEVICE_REVOKED, NULL, "gone", "t", err,
-					 sizeof(err)),
-			 OUT_OK);
+	assert_int_equal(
+	    registry_decide(r, a.id, DEVICE_REVOKED, NULL, "gone", "t", err, sizeof(err)), OUT_OK);
 	/* a revoked registration no longer blocks a new one */
 	assert_int_equal(registry_add(r, &b, "t", err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_decide(r, 999, DEVICE_APPROVED, NULL, "", "t", err, sizeof(err)),
-			 OUT_PERMFAIL);
-	assert_int_equal(registry_decide(r, b.id, DEVICE_APPROVED, "2019-02-30", "", "t", err,
-					 sizeof(err)),
-			 OUT_PERMFAIL);
+	                 OUT_PERMFAIL);
+	assert_int_equal(
+	    registry_decide(r, b.id, DEVICE_APPROVED, "2019-02-30", "", "t", err, sizeof(err)),
+	    OUT_PERMFAIL);
 	unsigned n = 0;
 	assert_int_equal(registry_expire(r, 1700000000, "t", &n, err, sizeof(err)), OUT_OK);
 	assert_int_equal(n, 1);
@@ -146,13 +147,68 @@ test_usage_and_reopen(void **state)
 	cleanup(r, path);
 }
 
+/* A database written by the first release (schema 1) is upgraded in place. */
+static void
+test_migrate_v1(void **state)
+{
+	char path[256], err[256];
+	sqlite3 *db;
+	struct registry *r;
+	struct device got;
+	struct client_stat c = {0};
+
+	(void)state;
+	str_fmt(path, sizeof(path), "/tmp/mailout-reg-v1-%d.sqlite", (int)getpid());
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(
+	        db,
+	        "CREATE TABLE devices (id INTEGER PRIMARY KEY, address TEXT NOT NULL,"
+	        " name TEXT NOT NULL, manufacturer TEXT NOT NULL DEFAULT '',"
+	        " model TEXT NOT NULL DEFAULT '', location TEXT NOT NULL DEFAULT '',"
+	        " owner_name TEXT NOT NULL DEFAULT '', owner_email TEXT NOT NULL,"
+	        " org_unit TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
+	        " replacement TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,"
+	        " legacy_tls INTEGER NOT NULL DEFAULT 0, expires TEXT NOT NULL DEFAULT '',"
+	        " expires_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,"
+	        " decided_at INTEGER NOT NULL DEFAULT 0, decided_by TEXT NOT NULL DEFAULT '',"
+	        " note TEXT NOT NULL DEFAULT '', first_seen INTEGER NOT NULL DEFAULT 0,"
+	        " last_seen INTEGER NOT NULL DEFAULT 0,"
+	        " session_count INTEGER NOT NULL DEFAULT 0,"
+	        " message_count INTEGER NOT NULL DEFAULT 0,"
+	        " last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT '');"
+	        "CREATE TABLE history (id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL,"
+	        " at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+	        " detail TEXT NOT NULL DEFAULT '');"
+	        "INSERT INTO devices (address, name, owner_email, status, created_at)"
+	        " VALUES ('10.1.2.3', 'old copier', 'o@example.edu', 'approved', 1);"
+	        "PRAGMA user_version = 1;",
+	        NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	r = registry_open(path, 1000, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("open: %s", err);
+	assert_int_equal(registry_get(r, 1, &got, err, sizeof(err)), OUT_OK);
+	assert_string_equal(got.name, "old copier");
+	c.day = 20000;
+	str_copy(c.client, sizeof(c.client), "10.1.2.3");
+	str_copy(c.listener, sizeof(c.listener), "u");
+	str_copy(c.tls, sizeof(c.tls), "none");
+	c.sessions = 1;
+	assert_int_equal(registry_add_client_stats(r, &c, 1, err, sizeof(err)), OUT_OK);
+	cleanup(r, path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_isodate),
-		cmocka_unit_test(test_add_overlap_and_decide),
-		cmocka_unit_test(test_usage_and_reopen),
+	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_isodate),
+	    cmocka_unit_test(test_add_overlap_and_decide),
+	    cmocka_unit_test(test_usage_and_reopen),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }
