@@ -62,7 +62,7 @@ $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/src/ctl_queue.o \
-		$(BUILD)/src/ctl_report.o \
+		$(BUILD)/src/ctl_report.o $(BUILD)/src/ctl_format.o \
 		$(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -150,4 +150,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d $(BUILD)/src/ctl_queue.d \
-	$(BUILD)/src/ctl_report.d
+	$(BUILD)/src/ctl_report.d $(BUILD)/src/ctl_format.d

@@ -14,6 +14,7 @@
 
 #include "address.h"
 #include "ctl.h"
+#include "ctl_format.h"
 #include "registry.h"
 #include "util/isodate.h"
 #include "util/num.h"
@@ -166,34 +167,6 @@ parse_id(const char *s, int64_t *id)
 /* ---- output ---- */
 
 static void
-json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-static void
-csv_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-static void
 time_str(int64_t t, char *dst, size_t size)
 {
 	if (t == 0)
@@ -267,7 +240,7 @@ print_device(const struct device *d, void *arg)
 			else if (i == 12)
 				printf("%s", d->legacy_tls ? "true" : "false");
 			else
-				json_str(stdout, values[i]);
+				ctl_json_str(stdout, values[i]);
 		}
 		printf("}");
 	} else if (p->format == OUT_CSV) {
@@ -275,7 +248,7 @@ print_device(const struct device *d, void *arg)
 			for (int i = 0; i < N_FIELDS; i++)
 				printf("%s%s", names[i], i + 1 < N_FIELDS ? "," : "\r\n");
 		for (int i = 0; i < N_FIELDS; i++) {
-			csv_str(stdout, values[i]);
+			ctl_csv_str(stdout, values[i]);
 			printf("%s", i + 1 < N_FIELDS ? "," : "\r\n");
 		}
 	} else if (p->is_show) {

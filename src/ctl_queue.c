@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_format.h"
 #include "spool.h"
 #include "util/isodate.h"
 #include "util/str.h"
@@ -33,22 +34,6 @@ usage(void)
 	                "  hold ID | release ID               stop and resume delivery\n"
 	                "  delete ID                          remove without a notice\n"
 	                "  bounce ID                          return to the sender with a DSN\n");
-}
-
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 static const char *
@@ -92,24 +77,24 @@ print_json(const struct envelope *e, long long size, bool is_held, bool is_first
 
 	isodate_format(e->next_attempt, next, sizeof(next));
 	printf("%s{\"id\":", is_first ? "" : ",\n ");
-	json_str(e->id);
+	ctl_json_str(stdout, e->id);
 	printf(",\"age\":%lld,\"size\":%lld,\"held\":%s,\"attempts\":%u,\"next_attempt\":",
 	       (long long)(time(NULL) - e->arrival), size, is_held ? "true" : "false", e->attempts);
-	json_str(e->next_attempt ? next : "");
+	ctl_json_str(stdout, e->next_attempt ? next : "");
 	printf(",\"sender\":");
-	json_str(e->sender);
+	ctl_json_str(stdout, e->sender);
 	printf(",\"listener\":");
-	json_str(e->listener);
+	ctl_json_str(stdout, e->listener);
 	printf(",\"client\":");
-	json_str(e->client);
+	ctl_json_str(stdout, e->client);
 	printf(",\"tls\":");
-	json_str(e->tls);
+	ctl_json_str(stdout, e->tls);
 	printf(",\"recipients\":[");
 	for (size_t i = 0; i < e->n_rcpt; i++) {
 		printf("%s{\"address\":", i ? "," : "");
-		json_str(e->rcpt[i]);
+		ctl_json_str(stdout, e->rcpt[i]);
 		printf(",\"state\":\"%s\",\"last_error\":", rcpt_state_name(e, i));
-		json_str(e->rcpt_state[i] == RCPT_DONE ? "" : e->rcpt_note[i]);
+		ctl_json_str(stdout, e->rcpt_state[i] == RCPT_DONE ? "" : e->rcpt_note[i]);
 		printf("}");
 	}
 	printf("]}");

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_format.h"
 #include "registry.h"
 #include "util/isodate.h"
 #include "util/num.h"
@@ -65,35 +66,6 @@ device_of(const struct report *r, const char *client)
 	return best;
 }
 
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-/* RFC 4180: quotes doubled inside a quoted field. */
-static void
-csv_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"')
-			putchar('"');
-		putchar(*s);
-	}
-	putchar('"');
-}
-
 static bool
 print_row(const struct client_stat *c, void *arg)
 {
@@ -110,16 +82,16 @@ print_row(const struct client_stat *c, void *arg)
 	}
 	if (r->format == 1) {
 		printf("%s{\"client\":", r->is_first ? "" : ",\n ");
-		json_str(c->client);
+		ctl_json_str(stdout, c->client);
 		printf(",\"device\":");
 		if (d)
 			printf("%lld", (long long)d->id);
 		else
 			printf("null");
 		printf(",\"listener\":");
-		json_str(c->listener);
+		ctl_json_str(stdout, c->listener);
 		printf(",\"tls\":");
-		json_str(c->tls);
+		ctl_json_str(stdout, c->tls);
 		printf(
 		    ",\"sessions\":%lld,\"messages\":%lld,\"refused\":%lld,\"last_seen\":\"%s\"}",
 		    (long long)c->sessions, (long long)c->messages, (long long)c->refused, seen);
@@ -127,13 +99,13 @@ print_row(const struct client_stat *c, void *arg)
 		if (r->is_first)
 			printf(
 			    "client,device,listener,tls,sessions,messages,refused,last_seen\r\n");
-		csv_str(c->client);
+		ctl_csv_str(stdout, c->client);
 		putchar(',');
-		csv_str(dev);
+		ctl_csv_str(stdout, dev);
 		putchar(',');
-		csv_str(c->listener);
+		ctl_csv_str(stdout, c->listener);
 		putchar(',');
-		csv_str(c->tls);
+		ctl_csv_str(stdout, c->tls);
 		printf(",%lld,%lld,%lld,\"%s\"\r\n", (long long)c->sessions, (long long)c->messages,
 		       (long long)c->refused, seen);
 	} else {
