@@ -35,7 +35,8 @@ usage(FILE *out)
 	        "  keys                  every config key with its default (Markdown)\n"
 	        "  queue ...             the queue (mailoutctl queue for help)\n"
 	        "  device ...            the device registry (mailoutctl device for help)\n"
-	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n");
+	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n"
+	        "  report sessions ADDRESS [--json]          the last sessions of one client\n");
 }
 
 static int

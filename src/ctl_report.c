@@ -1,5 +1,6 @@
 /*
- * mailoutctl report tls [--since 30d] [--json|--csv]: who sends how. Per
+ * mailoutctl report tls [--since 30d] [--json|--csv]: who sends how, and
+ * mailoutctl report sessions ADDRESS [--json]: what one client just did. Per
  * client address, listener and TLS state (none, handshake-failed, or the
  * version and cipher) over the last days, with the registered device that
  * covers the client. Unencrypted senders come first.
@@ -121,6 +122,70 @@ print_row(const struct client_stat *c, void *arg)
 	return true;
 }
 
+static bool
+print_recent(const struct recent_session *x, void *arg)
+{
+	int *json = arg;
+	char when[32];
+
+	isodate_format(x->at, when, sizeof(when));
+	if (*json >= 1) {
+		printf("%s{\"at\":\"%s\",\"listener\":", *json == 1 ? "" : ",\n ", when);
+		ctl_json_str(stdout, x->listener);
+		printf(",\"tls\":");
+		ctl_json_str(stdout, x->tls);
+		printf(",\"result\":");
+		ctl_json_str(stdout, x->result);
+		printf("}");
+		*json = 2;
+	} else {
+		printf("%s  %-18s %-40s %s\n", when, x->listener, x->tls, x->result);
+	}
+	return true;
+}
+
+/* mailoutctl report sessions ADDRESS [--json]: the last sessions of one client. */
+static int
+report_sessions(struct registry *reg, const char *client, bool json)
+{
+	char err[512] = "";
+	int state = json ? 1 : 0;
+	enum outcome o;
+
+	if (json)
+		printf("[");
+	else
+		printf("%-20s  %-18s %-40s %s\n", "TIME (UTC)", "LISTENER", "TLS", "RESULT");
+	o = registry_recent(reg, client, print_recent, &state, err, sizeof(err));
+	if (o != OUT_OK) {
+		fprintf(stderr, "mailoutctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+static struct registry *
+open_registry(const struct config *cfg)
+{
+	char err[512] = "";
+	struct registry *reg;
+
+	if (cfg->registry_db[0] == '\0') {
+		fprintf(stderr,
+		        "mailoutctl: reports live in the registry: set [registry] database\n");
+		return NULL;
+	}
+	if (!ctl_drop_privileges(cfg) ||
+	    (reg = registry_open(cfg->registry_db, 10000, err, sizeof(err))) == NULL) {
+		if (err[0])
+			fprintf(stderr, "mailoutctl: %s\n", err);
+		return NULL;
+	}
+	return reg;
+}
+
 int
 ctl_report(const struct config *cfg, int argc, char **argv)
 {
@@ -131,8 +196,22 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 	char err[512] = "", day[16];
 	enum outcome o;
 
+	if (argc >= 3 && strcmp(argv[1], "sessions") == 0) {
+		struct cidr host;
+		bool json = argc == 4 && strcmp(argv[3], "--json") == 0;
+		if (!cidr_parse(argv[2], &host) || (argc == 4 && !json) || argc > 4) {
+			fprintf(stderr, "usage: mailoutctl report sessions ADDRESS [--json]\n");
+			return EXIT_USAGE;
+		}
+		if ((reg = open_registry(cfg)) == NULL)
+			return EXIT_FAIL;
+		int rc = report_sessions(reg, argv[2], json);
+		registry_close(reg);
+		return rc;
+	}
 	if (argc < 2 || strcmp(argv[1], "tls") != 0) {
-		fprintf(stderr, "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n");
+		fprintf(stderr, "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n"
+		                "       mailoutctl report sessions ADDRESS [--json]\n");
 		return EXIT_USAGE;
 	}
 	for (int i = 2; i < argc; i++) {

@@ -24,6 +24,8 @@ struct devices {
 	size_t n_usage;
 	struct client_stat *stats; /* STATS_MAX, batched like usage */
 	size_t n_stats;
+	struct recent_session *recent; /* STATS_MAX */
+	size_t n_recent;
 };
 
 struct snapshot {
@@ -84,6 +86,14 @@ flush(struct devices *dv)
 {
 	char err[256];
 
+	if (dv->n_recent > 0) {
+		if (registry_add_recent(dv->reg, dv->recent, dv->n_recent, err, sizeof(err)) ==
+		    OUT_OK)
+			dv->n_recent = 0;
+		else
+			log_warn("event=registry-error op=recent pending=%zu error=\"%s\"",
+			         dv->n_recent, err);
+	}
 	if (dv->n_stats > 0) {
 		if (registry_add_client_stats(dv->reg, dv->stats, dv->n_stats, err, sizeof(err)) ==
 		    OUT_OK)
@@ -131,6 +141,7 @@ devices_new(struct event_base *base, const char *db_path)
 		return NULL;
 	dv = xcalloc(1, sizeof(*dv));
 	dv->stats = xcalloc(STATS_MAX, sizeof(*dv->stats));
+	dv->recent = xcalloc(STATS_MAX, sizeof(*dv->recent));
 	str_copy(dv->path, sizeof(dv->path), db_path);
 	/* busy 0: the event loop must never wait for a writer. */
 	if ((dv->reg = registry_open(db_path, 0, err, sizeof(err))) == NULL)
@@ -154,6 +165,7 @@ devices_free(struct devices *dv)
 	registry_close(dv->reg);
 	free(dv->list);
 	free(dv->stats);
+	free(dv->recent);
 	free(dv);
 }
 
@@ -241,4 +253,24 @@ devices_note_client(struct devices *dv, const char *client, const char *listener
 	c->messages += messages;
 	c->refused += is_refused;
 	c->last_seen = now;
+}
+
+void
+devices_note_recent(struct devices *dv, const char *client, const char *listener, const char *tls,
+                    const char *result)
+{
+	struct recent_session *r;
+
+	if (dv == NULL)
+		return;
+	if (dv->n_recent == STATS_MAX)
+		flush(dv);
+	if (dv->n_recent == STATS_MAX)
+		return; /* the database is stuck; the log has every session anyway */
+	r = &dv->recent[dv->n_recent++];
+	r->at = (int64_t)time(NULL);
+	str_copy(r->client, sizeof(r->client), client);
+	str_copy(r->listener, sizeof(r->listener), listener);
+	str_copy(r->tls, sizeof(r->tls), tls);
+	str_copy(r->result, sizeof(r->result), result);
 }

@@ -34,6 +34,9 @@ const struct device *devices_match(struct devices *, const struct sockaddr *);
 /* Count one finished session of any client (for `mailoutctl report tls`). */
 void devices_note_client(struct devices *, const char *client, const char *listener,
                          const char *tls, unsigned messages, bool is_refused);
+/* Remember one finished session for `mailoutctl report sessions`. */
+void devices_note_recent(struct devices *, const char *client, const char *listener,
+                         const char *tls, const char *result);
 /* Count one finished session of a device. */
 void devices_note_session(struct devices *, int64_t device_id, time_t started, const char *tls,
                           const char *listener, unsigned messages);

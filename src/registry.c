@@ -50,6 +50,11 @@ static const char *const migrations[] = {
     " sessions INTEGER NOT NULL DEFAULT 0, messages INTEGER NOT NULL DEFAULT 0,"
     " refused INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (day, client, listener, tls));",
+    /* 2 -> 3: the last sessions of each client, for device operators */
+    "CREATE TABLE recent_sessions (id INTEGER PRIMARY KEY, client TEXT NOT NULL,"
+    " at INTEGER NOT NULL, listener TEXT NOT NULL, tls TEXT NOT NULL, result TEXT NOT NULL);"
+    "CREATE INDEX recent_client ON recent_sessions(client, id);"
+    "CREATE INDEX recent_at ON recent_sessions(at);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -851,4 +856,95 @@ registry_tls_report(struct registry *r, int64_t since_day,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "report", err, errlen);
+}
+
+/* Run sql with text parameter a (and b when set); SQLITE_DONE or an error. */
+static int
+exec_bound(struct registry *r, const char *sql, const char *a, int64_t b)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if (a)
+		bind_text(st, 1, a);
+	sqlite3_bind_int64(st, a ? 2 : 1, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum outcome
+registry_add_recent(struct registry *r, const struct recent_session *s, size_t n, char *err,
+                    size_t errlen)
+{
+	sqlite3_stmt *st;
+	enum outcome o;
+	int rc;
+
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	rc = sqlite3_prepare_v2(r->db,
+	                        "INSERT INTO recent_sessions (client, at, listener, tls, result)"
+	                        " VALUES (?, ?, ?, ?, ?)",
+	                        -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return finish(r, db_error(r, rc, "recent", err, errlen), err, errlen);
+	for (size_t i = 0; i < n && o == OUT_OK; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, s[i].client);
+		sqlite3_bind_int64(st, 2, s[i].at);
+		bind_text(st, 3, s[i].listener);
+		bind_text(st, 4, s[i].tls);
+		bind_text(st, 5, s[i].result);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			o = db_error(r, rc, "recent", err, errlen);
+	}
+	sqlite3_finalize(st);
+	/* Bound the table: per client, and by age. */
+	for (size_t i = 0; i < n && o == OUT_OK; i++) {
+		rc = exec_bound(
+		    r,
+		    "DELETE FROM recent_sessions WHERE client = ?1 AND id <= (SELECT id FROM"
+		    " recent_sessions WHERE client = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+		    s[i].client, RECENT_PER_CLIENT);
+		if (rc != SQLITE_DONE)
+			o = db_error(r, rc, "recent prune", err, errlen);
+	}
+	if (o == OUT_OK && (rc = exec_bound(r, "DELETE FROM recent_sessions WHERE at < ?", NULL,
+	                                    (int64_t)time(NULL) - RECENT_MAX_AGE)) != SQLITE_DONE)
+		o = db_error(r, rc, "recent prune", err, errlen);
+	return finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_recent(struct registry *r, const char *client,
+                bool (*fn)(const struct recent_session *, void *), void *arg, char *err,
+                size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct recent_session x;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "SELECT at, listener, tls, result FROM recent_sessions"
+	                            " WHERE client = ? ORDER BY id DESC",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "recent", err, errlen);
+	bind_text(st, 1, client);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&x, 0, sizeof(x));
+		x.at = sqlite3_column_int64(st, 0);
+		str_copy(x.client, sizeof(x.client), client);
+		col_text(st, 1, x.listener, sizeof(x.listener));
+		col_text(st, 2, x.tls, sizeof(x.tls));
+		col_text(st, 3, x.result, sizeof(x.result));
+		if (!fn(&x, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "recent", err, errlen);
 }

@@ -19,7 +19,9 @@
 #include "outcome.h"
 #include "util/cidr.h"
 
-#define REGISTRY_SCHEMA_VERSION 2
+#define REGISTRY_SCHEMA_VERSION 3
+#define RECENT_PER_CLIENT       20 /* sessions kept per client address */
+#define RECENT_MAX_AGE          (30 * 86400)
 #define DEVICE_TEXT_MAX         256
 
 enum device_status {
@@ -71,6 +73,15 @@ struct client_stat {
 	char listener[64];
 	char tls[128]; /* "none", "TLSv1.3/...", or "handshake-failed" */
 	int64_t sessions, messages, refused, last_seen;
+};
+
+/* One finished session, for "what did my device just do?". */
+struct recent_session {
+	int64_t at;
+	char client[64];
+	char listener[64];
+	char tls[128];
+	char result[256]; /* "accepted 1 message", "refused at connect: ...", ... */
 };
 
 struct device_filter {
@@ -131,6 +142,14 @@ enum outcome registry_add_client_stats(struct registry *, const struct client_st
 enum outcome registry_tls_report(struct registry *, int64_t since_day,
                                  bool (*fn)(const struct client_stat *, void *), void *arg,
                                  char *err, size_t errlen);
+/* Record sessions; keeps the newest RECENT_PER_CLIENT per client and
+ * nothing older than RECENT_MAX_AGE, so the table stays bounded. */
+enum outcome registry_add_recent(struct registry *, const struct recent_session *, size_t n,
+                                 char *err, size_t errlen);
+/* The recent sessions of one client, newest first. */
+enum outcome registry_recent(struct registry *, const char *client,
+                             bool (*fn)(const struct recent_session *, void *), void *arg,
+                             char *err, size_t errlen);
 /* Add batched usage counters in one transaction. */
 enum outcome registry_add_usage(struct registry *, const struct device_usage *, size_t n, char *err,
                                 size_t errlen);

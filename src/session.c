@@ -77,6 +77,7 @@ struct session {
 	struct event *ev_deadline; /* total time of a handshake, a DATA, a command line */
 	bool has_deadline;
 	unsigned n_cmds_before_mail;
+	char last_refusal[160]; /* the last 4xx/5xx reply, for the session record */
 	int in_callback;
 	bool is_dead;
 	struct session *prev, *next;
@@ -93,6 +94,7 @@ typedef void cmd_fn(struct session *, struct smtp_cmd *);
 
 /* phase: setup and teardown */
 static void session_free(struct session *);
+static void session_note_recent(const struct session *);
 static void session_close(struct session *);
 static void session_set_state(struct session *, enum session_state);
 static void session_set_timeout(struct session *, uint64_t seconds);
@@ -348,6 +350,30 @@ session_close(struct session *s)
 		session_free(s);
 }
 
+/* One line on how the session ended, for "what did my device just do?". */
+static void
+session_note_recent(const struct session *s)
+{
+	char result[256];
+
+	if (s->w->devices == NULL)
+		return;
+	if (s->n_msgs > 0)
+		str_fmt(result, sizeof(result), "accepted %u message%s", s->n_msgs,
+		        s->n_msgs == 1 ? "" : "s");
+	else if (s->is_refused)
+		str_fmt(result, sizeof(result), "refused at connect: %s", s->refuse_why);
+	else if (s->state == SESSION_TLS_HANDSHAKE)
+		str_copy(result, sizeof(result), "TLS handshake failed");
+	else if (s->last_refusal[0])
+		str_fmt(result, sizeof(result), "refused: %s", s->last_refusal);
+	else
+		str_copy(result, sizeof(result), "no message sent");
+	devices_note_recent(s->w->devices, s->client, s->l->conf->name,
+	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
+	                    result);
+}
+
 static void
 session_free(struct session *s)
 {
@@ -367,6 +393,7 @@ session_free(struct session *s)
 	devices_note_client(s->w->devices, s->client, s->l->conf->name,
 	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
 	                    s->n_msgs, s->is_refused);
+	session_note_recent(s);
 	if (s->bev)
 		bufferevent_free(s->bev);
 	if (!s->is_fd_owned_by_bev)
@@ -635,6 +662,8 @@ session_reply(struct session *s, enum reply_id id, ...)
 		bufferevent_write(s->bev, b.data, b.len);
 	if (code >= 400 && id != REPLY_GREETING_REFUSED) {
 		char esc[256];
+		str_copyn(s->last_refusal, sizeof(s->last_refusal), b.data,
+		          b.len >= 2 ? b.len - 2 : b.len);
 		log_info("event=reply " SFMT " code=%d reply=\"%s\"", SARG(s), code,
 		         log_escape(esc, sizeof(esc), b.data, b.len >= 2 ? b.len - 2 : b.len));
 		if (++s->n_errors >= s->w->cfg->max_errors && s->state != SESSION_CLOSING &&

@@ -282,3 +282,35 @@ def test_tls_report_shows_who_sends_unencrypted(reg_gateway, sink):
     assert "client(s) sent without encryption" in text and 'copier "B"' in text
     csv_rows = list(csv.DictReader(io.StringIO(g.ctl("report", "tls", "--csv").stdout)))
     assert any(r["device"] == '#1 copier "B"' for r in csv_rows)
+
+
+def test_recent_sessions_of_a_client(reg_gateway, sink):
+    """What issue #4's /check page will show, through mailoutctl for now."""
+    g = reg_gateway().start()
+    c = Raw(g.port("mailout"), source="127.0.0.9")       # plaintext on a TLS-only listener
+    c.cmd("EHLO copier.test")
+    assert c.cmd("MAIL FROM:<scan@example.edu>")[0] == 530
+    c.cmd("QUIT")
+    c = Raw(g.port("mailout"), source="127.0.0.9")       # then with STARTTLS
+    c.cmd("EHLO copier.test")
+    c.starttls()
+    c.cmd("EHLO copier.test")
+    c.cmd("MAIL FROM:<scan@example.edu>")
+    c.cmd("RCPT TO:<bob@example.edu>")
+    c.cmd("DATA")
+    c.send(b"Subject: scan\r\n\r\npage\r\n.\r\n")
+    assert c.reply()[0] == 250
+    c.cmd("QUIT")
+    assert greet(g, "127.0.0.9")[1][0] == 554            # the unregistered plain interface
+
+    def rows():
+        return json.loads(g.ctl("report", "sessions", "127.0.0.9", "--json").stdout)
+
+    wait_for(lambda: len(rows()) >= 3, timeout=8, what="sessions recorded")
+    newest, tls_ok, plain = rows()[:3]
+    assert newest["listener"] == "mailout-unsecure" and newest["tls"] == "none"
+    assert newest["result"].startswith("refused at connect: Device 127.0.0.9 is not registered")
+    assert tls_ok["tls"].startswith("TLSv1.3/") and tls_ok["result"] == "accepted 1 message"
+    assert plain["tls"] == "none" and "530 5.7.0 Must issue a STARTTLS" in plain["result"]
+    text = g.ctl("report", "sessions", "127.0.0.9").stdout
+    assert "accepted 1 message" in text

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -201,13 +202,53 @@ test_migrate_v1(void **state)
 	cleanup(r, path);
 }
 
+static bool
+count_recent(const struct recent_session *x, void *arg)
+{
+	int *n = arg;
+
+	if (*n == 0 && strcmp(x->result, "session 29") != 0)
+		fail_msg("newest first: got '%s'", x->result);
+	(*n)++;
+	return true;
+}
+
+static void
+test_recent_is_bounded(void **state)
+{
+	char path[256], err[256];
+	struct registry *r = open_tmp(path, sizeof(path));
+	struct recent_session x = {0};
+	int n = 0;
+
+	(void)state;
+	str_copy(x.client, sizeof(x.client), "10.9.9.9");
+	str_copy(x.listener, sizeof(x.listener), "u");
+	str_copy(x.tls, sizeof(x.tls), "none");
+	for (int i = 0; i < 30; i++) {
+		x.at = time(NULL);
+		str_fmt(x.result, sizeof(x.result), "session %d", i);
+		assert_int_equal(registry_add_recent(r, &x, 1, err, sizeof(err)), OUT_OK);
+	}
+	x.at = 1000; /* older than RECENT_MAX_AGE: pruned at once */
+	str_copy(x.client, sizeof(x.client), "10.8.8.8");
+	assert_int_equal(registry_add_recent(r, &x, 1, err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_recent(r, "10.9.9.9", count_recent, &n, err, sizeof(err)),
+	                 OUT_OK);
+	assert_int_equal(n, RECENT_PER_CLIENT);
+	n = 0;
+	assert_int_equal(registry_recent(r, "10.8.8.8", count_recent, &n, err, sizeof(err)),
+	                 OUT_OK);
+	assert_int_equal(n, 0);
+	cleanup(r, path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_migrate_v1),
-	    cmocka_unit_test(test_isodate),
-	    cmocka_unit_test(test_add_overlap_and_decide),
+	    cmocka_unit_test(test_recent_is_bounded), cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_isodate),           cmocka_unit_test(test_add_overlap_and_decide),
 	    cmocka_unit_test(test_usage_and_reopen),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
