@@ -228,17 +228,8 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (cfg->registry_db[0] == '\0') {
-		fprintf(stderr, "mailoutctl: the TLS report lives in the registry: set [registry] "
-		                "database\n");
+	if ((reg = open_registry(cfg)) == NULL)
 		return EXIT_FAIL;
-	}
-	if (!ctl_drop_privileges(cfg) ||
-	    (reg = registry_open(cfg->registry_db, 10000, err, sizeof(err))) == NULL) {
-		if (err[0])
-			fprintf(stderr, "mailoutctl: %s\n", err);
-		return EXIT_FAIL;
-	}
 	int64_t since_day = ((int64_t)time(NULL) - (int64_t)since) / 86400;
 	o = registry_list(reg, &all, keep_device, &r, err, sizeof(err));
 	if (o == OUT_OK && r.format == 1)
