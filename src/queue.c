@@ -219,41 +219,36 @@ expire_if_old(const struct config *cfg, const struct envelope *env, struct clien
 }
 
 /* Record each recipient's outcome; true when none is left to try. */
+/* Log each recipient's outcome and gather its state line; true when none
+ * is left to try. The caller writes the lines only if some are: a message
+ * that finished now is removed, and a crash before that at worst delivers
+ * it again. */
 static bool
-record_results(struct queue *q, const struct envelope *env, const struct client_result *res,
-               unsigned attempt, int64_t retry_in)
+record_results(const struct envelope *env, const struct client_result *res, unsigned attempt,
+               int64_t retry_in, struct buf *state)
 {
-	bool all_done = true, persist = false;
-
-	/* When every recipient finished now, the message file goes away: its
-	 * state need not be written (a crash before the unlink at worst
-	 * delivers again). Only partial progress is made durable. */
-	for (size_t i = 0; i < env->n_rcpt; i++)
-		if (!env->rcpt_done[i] && res->rcpt[i] == OUT_TEMPFAIL)
-			persist = true;
+	bool all_done = true;
 
 	for (size_t i = 0; i < env->n_rcpt; i++) {
 		char esc[CLIENT_REPLY_MAX * 4];
+		enum rcpt_state st = res->rcpt[i] == OUT_OK         ? RCPT_DONE
+		                     : res->rcpt[i] == OUT_PERMFAIL ? RCPT_FAILED
+		                                                    : RCPT_PENDING;
 
 		if (env->rcpt_done[i])
 			continue;
 		log_escape(esc, sizeof(esc), res->rcpt_reply[i], strlen(res->rcpt_reply[i]));
-		if (res->rcpt[i] == OUT_TEMPFAIL) {
+		spool_state_rcpt(state, st, env->rcpt[i], res->rcpt_reply[i]);
+		if (st == RCPT_PENDING) {
 			all_done = false;
-			spool_mark_deferred(q->cfg->spool, env->id, env->rcpt[i],
-			                    res->rcpt_reply[i]);
 			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "
 			         "retry_in=%llds reply=\"%s\"",
 			         env->id, env->rcpt[i], res->rcpt_relay[i], res->rcpt_tls[i],
 			         attempt, (long long)retry_in, esc);
 			continue;
 		}
-		if (persist)
-			spool_mark(q->cfg->spool, env->id, env->rcpt[i],
-			           res->rcpt[i] == OUT_OK ? RCPT_DONE : RCPT_FAILED,
-			           res->rcpt_reply[i]);
 		log_info("event=%s id=%s to=<%s> relay=%s tls=%s reply=\"%s\"",
-		         res->rcpt[i] == OUT_OK ? "delivered" : "failed", env->id, env->rcpt[i],
+		         st == RCPT_DONE ? "delivered" : "failed", env->id, env->rcpt[i],
 		         res->rcpt_relay[i], res->rcpt_tls[i], esc);
 	}
 	return all_done;
@@ -438,6 +433,7 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 {
 	struct envelope env;
 	struct client_result res;
+	struct buf state;
 	off_t body_off;
 	int64_t next = 0, now = (int64_t)time(NULL), retry_in;
 	int fd, rc;
@@ -462,9 +458,13 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 			if (res.rcpt[i] == OUT_PERMFAIL)
 				res.rcpt[i] = OUT_TEMPFAIL;
 	retry_in = backoff(q->cfg, env.attempts + 1);
-	if (!record_results(q, &env, &res, env.attempts + 1, retry_in)) {
+	buf_init(&state, SPOOL_HEADER_MAX);
+	if (!record_results(&env, &res, env.attempts + 1, retry_in, &state)) {
 		next = now + retry_in;
-		spool_mark_attempt(q->cfg->spool, id, env.attempts + 1, next);
+		spool_state_attempt(&state, env.attempts + 1, next);
+		if ((rc = spool_state_write(q->cfg->spool, id, &state)) != 0)
+			log_error("event=queue-error id=%s op=state error=\"%s\"", id,
+			          strerror(rc));
 		if (!env.is_warned && q->cfg->delay_warning &&
 		    now - env.arrival >= (int64_t)q->cfg->delay_warning &&
 		    send_dsn(q, &env, fd, body_off, &res, OUT_TEMPFAIL, true) == 0)
@@ -476,6 +476,7 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 	} else {
 		log_info("event=removed id=%s", id);
 	}
+	buf_free(&state);
 	close(fd);
 	client_result_free(&res);
 	envelope_free(&env);

@@ -554,42 +554,30 @@ append_state(const char *spool_dir, const char *id, const char *line)
 	return rc;
 }
 
-static int
-mark_rcpt(const char *spool_dir, const char *id, const char *kind, const char *rcpt,
-          const char *text)
+bool
+spool_state_rcpt(struct buf *b, enum rcpt_state st, const char *rcpt, const char *text)
 {
-	char line[ADDRESS_MAX + SPOOL_NOTE_MAX + 32], clean[SPOOL_NOTE_MAX];
+	const char *kind = st == RCPT_DONE ? "done" : st == RCPT_FAILED ? "failed" : "deferred";
+	char clean[SPOOL_NOTE_MAX];
 	size_t n = 0;
 
 	/* One line per record: keep spaces, drop control characters. */
 	for (const char *p = text ? text : ""; *p && n + 1 < sizeof(clean); p++)
 		clean[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
 	clean[n] = '\0';
-	if (!str_fmt(line, sizeof(line), "%s %s %s\n", kind, rcpt, clean))
-		return ENAMETOOLONG;
-	return append_state(spool_dir, id, line);
+	return buf_printf(b, "%s %s %s\n", kind, rcpt, clean);
+}
+
+bool
+spool_state_attempt(struct buf *b, unsigned attempts, int64_t next)
+{
+	return buf_printf(b, "attempt %u %lld\n", attempts, (long long)next);
 }
 
 int
-spool_mark(const char *spool_dir, const char *id, const char *rcpt, enum rcpt_state st,
-           const char *text)
+spool_state_write(const char *spool_dir, const char *id, const struct buf *b)
 {
-	return mark_rcpt(spool_dir, id, st == RCPT_DONE ? "done" : "failed", rcpt, text);
-}
-
-int
-spool_mark_deferred(const char *spool_dir, const char *id, const char *rcpt, const char *text)
-{
-	return mark_rcpt(spool_dir, id, "deferred", rcpt, text);
-}
-
-int
-spool_mark_attempt(const char *spool_dir, const char *id, unsigned attempts, int64_t next)
-{
-	char line[64];
-
-	str_fmt(line, sizeof(line), "attempt %u %lld\n", attempts, (long long)next);
-	return append_state(spool_dir, id, line);
+	return b->len ? append_state(spool_dir, id, buf_cstr(b)) : 0;
 }
 
 int

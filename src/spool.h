@@ -95,12 +95,11 @@ int spool_load_from(const char *spool_dir, const char *folder, const char *id, s
                     int *fd, off_t *body_offset);
 /* Read state/ID into env (recipient states, attempts, flags). */
 int spool_load_state(const char *spool_dir, struct envelope *);
-/* Append one recipient's outcome to state/ID and fsync it. */
-int spool_mark(const char *spool_dir, const char *id, const char *rcpt, enum rcpt_state,
-               const char *text);
-int spool_mark_deferred(const char *spool_dir, const char *id, const char *rcpt, const char *text);
-/* Record the attempt count and the time of the next attempt. */
-int spool_mark_attempt(const char *spool_dir, const char *id, unsigned attempts, int64_t next);
+/* State lines of one delivery attempt, gathered in a buffer and made
+ * durable together: one append and one fsync, however many recipients. */
+bool spool_state_rcpt(struct buf *, enum rcpt_state, const char *rcpt, const char *text);
+bool spool_state_attempt(struct buf *, unsigned attempts, int64_t next);
+int spool_state_write(const char *spool_dir, const char *id, const struct buf *);
 int spool_mark_warned(const char *spool_dir, const char *id);
 int spool_mark_bounce(const char *spool_dir, const char *id, const char *actor);
 /* Remove queue/ID, then (only if that worked) state/ID. */
