@@ -717,38 +717,57 @@ registry_history(struct registry *r, int64_t id,
 	                                             : db_error(r, rc, "history", err, errlen);
 }
 
+/* Run one statement for each of n items (bind fills it from item i), in
+ * the caller's transaction. */
+static enum outcome
+run_each(struct registry *r, const char *sql, size_t n,
+         void (*bind)(sqlite3_stmt *, const void *items, size_t i), const void *items,
+         const char *what, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	enum outcome o = OUT_OK;
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, what, err, errlen);
+	for (size_t i = 0; i < n && o == OUT_OK; i++) {
+		sqlite3_reset(st);
+		bind(st, items, i);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			o = db_error(r, rc, what, err, errlen);
+	}
+	sqlite3_finalize(st);
+	return o;
+}
+
+static void
+bind_usage(sqlite3_stmt *st, const void *items, size_t i)
+{
+	const struct device_usage *u = (const struct device_usage *)items + i;
+
+	sqlite3_bind_int64(st, 1, u->sessions);
+	sqlite3_bind_int64(st, 2, u->messages);
+	sqlite3_bind_int64(st, 3, u->first_seen);
+	sqlite3_bind_int64(st, 4, u->last_seen);
+	bind_text(st, 5, u->last_tls);
+	bind_text(st, 6, u->last_listener);
+	sqlite3_bind_int64(st, 7, u->device_id);
+}
+
 enum outcome
 registry_add_usage(struct registry *r, const struct device_usage *u, size_t n, char *err,
                    size_t errlen)
 {
-	sqlite3_stmt *st;
 	enum outcome o;
-	int rc;
 
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
-	rc = sqlite3_prepare_v2(
-	    r->db,
-	    "UPDATE devices SET session_count = session_count + ?,"
-	    " message_count = message_count + ?,"
-	    " first_seen = CASE WHEN first_seen = 0 THEN ? ELSE first_seen END,"
-	    " last_seen = MAX(last_seen, ?), last_tls = ?, last_listener = ? WHERE id = ?",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return finish(r, db_error(r, rc, "usage", err, errlen), err, errlen);
-	for (size_t i = 0; i < n && o == OUT_OK; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, u[i].sessions);
-		sqlite3_bind_int64(st, 2, u[i].messages);
-		sqlite3_bind_int64(st, 3, u[i].first_seen);
-		sqlite3_bind_int64(st, 4, u[i].last_seen);
-		bind_text(st, 5, u[i].last_tls);
-		bind_text(st, 6, u[i].last_listener);
-		sqlite3_bind_int64(st, 7, u[i].device_id);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-			o = db_error(r, rc, "usage", err, errlen);
-	}
-	sqlite3_finalize(st);
+	o = run_each(r,
+	             "UPDATE devices SET session_count = session_count + ?,"
+	             " message_count = message_count + ?,"
+	             " first_seen = CASE WHEN first_seen = 0 THEN ? ELSE first_seen END,"
+	             " last_seen = MAX(last_seen, ?), last_tls = ?, last_listener = ? WHERE id = ?",
+	             n, bind_usage, u, "usage", err, errlen);
 	return finish(r, o, err, errlen);
 }
 
@@ -786,40 +805,37 @@ registry_prepare(const char *db, bool do_chown, uid_t uid, gid_t gid, char *err,
 	return true;
 }
 
+static void
+bind_client_stat(sqlite3_stmt *st, const void *items, size_t i)
+{
+	const struct client_stat *c = (const struct client_stat *)items + i;
+
+	sqlite3_bind_int64(st, 1, c->day);
+	bind_text(st, 2, c->client);
+	bind_text(st, 3, c->listener);
+	bind_text(st, 4, c->tls);
+	sqlite3_bind_int64(st, 5, c->sessions);
+	sqlite3_bind_int64(st, 6, c->messages);
+	sqlite3_bind_int64(st, 7, c->refused);
+	sqlite3_bind_int64(st, 8, c->last_seen);
+}
+
 enum outcome
 registry_add_client_stats(struct registry *r, const struct client_stat *c, size_t n, char *err,
                           size_t errlen)
 {
-	sqlite3_stmt *st;
 	enum outcome o;
-	int rc;
 
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
-	rc = sqlite3_prepare_v2(
-	    r->db,
+	o = run_each(
+	    r,
 	    "INSERT INTO client_tls (day, client, listener, tls, sessions, messages, refused,"
 	    " last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (day, client, listener, tls) DO UPDATE SET"
 	    " sessions = sessions + excluded.sessions, messages = messages + excluded.messages,"
 	    " refused = refused + excluded.refused, last_seen = MAX(last_seen, excluded.last_seen)",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return finish(r, db_error(r, rc, "client stats", err, errlen), err, errlen);
-	for (size_t i = 0; i < n && o == OUT_OK; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, c[i].day);
-		bind_text(st, 2, c[i].client);
-		bind_text(st, 3, c[i].listener);
-		bind_text(st, 4, c[i].tls);
-		sqlite3_bind_int64(st, 5, c[i].sessions);
-		sqlite3_bind_int64(st, 6, c[i].messages);
-		sqlite3_bind_int64(st, 7, c[i].refused);
-		sqlite3_bind_int64(st, 8, c[i].last_seen);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-			o = db_error(r, rc, "client stats", err, errlen);
-	}
-	sqlite3_finalize(st);
+	    n, bind_client_stat, c, "client stats", err, errlen);
 	return finish(r, o, err, errlen);
 }
 
@@ -875,33 +891,31 @@ exec_bound(struct registry *r, const char *sql, const char *a, int64_t b)
 	return rc;
 }
 
+static void
+bind_recent(sqlite3_stmt *st, const void *items, size_t i)
+{
+	const struct recent_session *x = (const struct recent_session *)items + i;
+
+	bind_text(st, 1, x->client);
+	sqlite3_bind_int64(st, 2, x->at);
+	bind_text(st, 3, x->listener);
+	bind_text(st, 4, x->tls);
+	bind_text(st, 5, x->result);
+}
+
 enum outcome
 registry_add_recent(struct registry *r, const struct recent_session *s, size_t n, char *err,
                     size_t errlen)
 {
-	sqlite3_stmt *st;
 	enum outcome o;
 	int rc;
 
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
-	rc = sqlite3_prepare_v2(r->db,
-	                        "INSERT INTO recent_sessions (client, at, listener, tls, result)"
-	                        " VALUES (?, ?, ?, ?, ?)",
-	                        -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return finish(r, db_error(r, rc, "recent", err, errlen), err, errlen);
-	for (size_t i = 0; i < n && o == OUT_OK; i++) {
-		sqlite3_reset(st);
-		bind_text(st, 1, s[i].client);
-		sqlite3_bind_int64(st, 2, s[i].at);
-		bind_text(st, 3, s[i].listener);
-		bind_text(st, 4, s[i].tls);
-		bind_text(st, 5, s[i].result);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-			o = db_error(r, rc, "recent", err, errlen);
-	}
-	sqlite3_finalize(st);
+	o = run_each(r,
+	             "INSERT INTO recent_sessions (client, at, listener, tls, result)"
+	             " VALUES (?, ?, ?, ?, ?)",
+	             n, bind_recent, s, "recent", err, errlen);
 	/* Bound the table: per client, and by age. */
 	for (size_t i = 0; i < n && o == OUT_OK; i++) {
 		rc = exec_bound(
