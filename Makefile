@@ -32,7 +32,8 @@ LIBS	:= $(PKG_LIBS)
 LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
 	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/session.c \
 	    src/registry.c src/devices.c src/dns.c src/route.c \
-	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c
+	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c \
+	    $(wildcard src/web/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -62,7 +63,7 @@ $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/src/ctl_queue.o \
-		$(BUILD)/src/ctl_report.o $(BUILD)/src/ctl_format.o \
+		$(BUILD)/src/ctl_report.o $(BUILD)/src/ctl_format.o $(BUILD)/src/ctl_web.o \
 		$(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -120,7 +121,7 @@ soak: test-deps all
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
 FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c src/util/isodate.c \
 		 src/util/cidr.c src/util/fsx.c src/log.c src/address.c src/smtp_cmd.c \
-		 src/smtp_data.c src/spool.c src/config.c
+		 src/smtp_data.c src/spool.c src/config.c src/web/webparse.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
 	@mkdir -p build/fuzz
@@ -144,10 +145,10 @@ fuzz-smoke: test-deps $(FUZZ_BINS)
 	done
 
 format:
-	clang-format -i src/*.c src/*.h src/util/*.c src/util/*.h tests/unit/*.c fuzz/*.c bench/*.c 2>/dev/null || true
+	clang-format -i src/*.c src/*.h src/util/*.c src/util/*.h src/web/*.c src/web/*.h tests/unit/*.c fuzz/*.c bench/*.c 2>/dev/null || true
 
 clean:
 	rm -rf build
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d $(BUILD)/src/ctl_queue.d \
-	$(BUILD)/src/ctl_report.d $(BUILD)/src/ctl_format.d
+	$(BUILD)/src/ctl_report.d $(BUILD)/src/ctl_format.d $(BUILD)/src/ctl_web.d

@@ -59,7 +59,8 @@ struct load_ctx {
 };
 
 static conf_parse_fn parse_expiry, parse_domains, parse_certs, parse_keys, parse_next_hop,
-    parse_addresses, parse_clients, parse_tls_version;
+    parse_addresses, parse_clients, parse_tls_version, parse_web_address, parse_web_clients,
+    parse_web_admin_clients, parse_web_register, parse_cutover;
 
 static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
 static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
@@ -149,6 +150,29 @@ static const struct conf_key keys[] = {
      "YYYY-MM-DDTHH:MM:SSZ"},
     {"registry", "registration_url", CONF_STR, 1, 0, NULL, G(registration_url), NULL, NULL, false,
      "where device operators register; named in every refusal of an unregistered device"},
+    {"web", "address", CONF_CUSTOM, 0, 0, NULL, G(web_addr), NULL, parse_web_address, false,
+     "`address:port` of the registration and admin pages (no [web] address: no web pages)"},
+    {"web", "certificate", CONF_PATH, 1, 0, NULL, G(web_certificate), NULL, NULL, false,
+     "certificate chain (PEM) for HTTPS; without it the pages are served over plain HTTP"},
+    {"web", "key", CONF_PATH, 1, 0, NULL, G(web_key), NULL, NULL, false,
+     "private key (PEM) of the web certificate"},
+    {"web", "clients", CONF_CUSTOM, 0, 0, "127.0.0.0/8 ::1", G(web_clients), NULL,
+     parse_web_clients, true,
+     "addresses and CIDR prefixes that may reach the pages (403 otherwise)"},
+    {"web", "admin_clients", CONF_CUSTOM, 0, 0, NULL, G(web_admin_clients), NULL,
+     parse_web_admin_clients, true,
+     "prefixes that may reach /admin, within `clients` (default: all of `clients`)"},
+    {"web", "register_networks", CONF_CUSTOM, 0, 0, NULL, G(web_register), NULL, parse_web_register,
+     true, "prefixes whose addresses may be registered through the page (default: `clients`)"},
+    {"web", "admins", CONF_PATH, 1, 0, NULL, G(web_admins), NULL, NULL, false,
+     "file of `user:crypt-hash` lines (yescrypt or bcrypt; `mailoutctl web passwd USER` makes "
+     "one); read as root at start and on SIGHUP"},
+    {"web", "cutover", CONF_CUSTOM, 0, 0, NULL, G(web_cutover), NULL, parse_cutover, false,
+     "YYYY-MM-DD from which only encrypted mail is accepted; shown on the guide"},
+    {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, false,
+     "name shown in the page titles"},
+    {"web", "session_timeout", CONF_DURATION, 60, DAY, "30m", G(web_session_timeout), NULL, NULL,
+     false, "an admin login ends after this long without a request"},
     {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true,
      "one or more `IPv4:port` or `[IPv6]:port`"},
     {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false,
@@ -446,6 +470,91 @@ parse_clients(struct load_ctx *c, void *base, const char *value, char *err, size
 	return true;
 }
 
+/* A list of CIDR prefixes appended to nets[*n]. */
+static bool
+parse_net_list(const char *value, struct cidr *nets, size_t *n_nets, char *err, size_t errlen)
+{
+	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
+	size_t n;
+
+	str_copy(copy, sizeof(copy), value);
+	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (*n_nets == CONF_NETS_MAX) {
+			str_fmt(err, errlen, "more than %d prefixes", CONF_NETS_MAX);
+			return false;
+		}
+		if (!cidr_parse(w[i], &nets[*n_nets])) {
+			str_fmt(err, errlen,
+			        "'%s' is not an address or CIDR prefix (like 10.0.0.0/8 or "
+			        "2001:db8::/32, host bits zero)",
+			        w[i]);
+			return false;
+		}
+		(*n_nets)++;
+	}
+	return true;
+}
+
+static bool
+parse_web_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	return parse_net_list(value, cfg->web_clients, &cfg->n_web_clients, err, errlen);
+}
+
+static bool
+parse_web_admin_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	return parse_net_list(value, cfg->web_admin_clients, &cfg->n_web_admin_clients, err,
+	                      errlen);
+}
+
+static bool
+parse_web_register(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	return parse_net_list(value, cfg->web_register, &cfg->n_web_register, err, errlen);
+}
+
+static bool
+parse_web_address(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	if (!sockaddr_parse_hostport(value, &cfg->web_addr, &cfg->web_addr_len)) {
+		str_fmt(err, errlen,
+		        "'%s' is not an address:port (IPv4 as 127.0.0.1:8025, IPv6 as [::1]:8025)",
+		        value);
+		return false;
+	}
+	cfg->web_enabled = true;
+	return true;
+}
+
+static bool
+parse_cutover(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	int64_t at;
+
+	(void)c;
+	if (strlen(value) != 10 || !isodate_parse_expiry(value, &at)) {
+		str_fmt(err, errlen, "cutover = '%s': use YYYY-MM-DD", value);
+		return false;
+	}
+	return str_copy(cfg->web_cutover, sizeof(cfg->web_cutover), value);
+}
+
 static bool
 parse_tls_version(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
 {
@@ -544,6 +653,12 @@ list_reset(const struct conf_key *k, void *base)
 		((struct listener_conf *)base)->n_addr = 0;
 	else if (k->parse == parse_clients)
 		((struct listener_conf *)base)->n_nets = 0;
+	else if (k->parse == parse_web_clients)
+		((struct config *)base)->n_web_clients = 0;
+	else if (k->parse == parse_web_admin_clients)
+		((struct config *)base)->n_web_admin_clients = 0;
+	else if (k->parse == parse_web_register)
+		((struct config *)base)->n_web_register = 0;
 }
 
 static void
@@ -571,24 +686,18 @@ section_begin(struct load_ctx *c, const char *name)
 	c->section_ok = true;
 	str_copy(c->section, sizeof(c->section), name);
 	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 ||
-	    strcmp(name, "relay") == 0 || strcmp(name, "registry") == 0)
+	    strcmp(name, "relay") == 0 || strcmp(name, "registry") == 0 || strcmp(name, "web") == 0)
 		return;
 	if (strcmp(name, "routes") == 0) {
 		c->is_routes = true;
 		return;
 	}
-	if (strcmp(name, "web") == 0) {
-		conf_error(c, c->line, "section [%s] is not supported by this version of mailout",
-		           name);
-		c->section_ok = false;
-		return;
-	}
 	if (strncmp(name, "listener ", 9) != 0 || !address_is_atom_name(name + 9)) {
-		conf_error(
-		    c, c->line,
-		    "unknown section [%s]: expected gateway, tls, relay, registry or listener NAME "
-		    "(NAME made of letters, digits, '-' and '_')",
-		    name);
+		conf_error(c, c->line,
+		           "unknown section [%s]: expected gateway, tls, relay, registry, routes, "
+		           "web or listener NAME "
+		           "(NAME made of letters, digits, '-' and '_')",
+		           name);
 		c->section_ok = false;
 		return;
 	}
@@ -840,6 +949,33 @@ check_listener(struct load_ctx *c, const struct listener_conf *l)
 }
 
 static void
+check_web(struct load_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	unsigned line = c->seen_global[key_find("web", "address") - keys];
+
+	if (!cfg->web_enabled) {
+		for (size_t i = 0; i < N_KEYS; i++)
+			if (strcmp(keys[i].section, "web") == 0 && c->seen_global[i])
+				conf_error(c, c->seen_global[i],
+				           "[web] %s is set but [web] address is not: the pages "
+				           "are not served without an address",
+				           keys[i].name);
+		return;
+	}
+	if ((cfg->web_certificate[0] == '\0') != (cfg->web_key[0] == '\0'))
+		conf_error(c, line, "[web] needs both certificate and key for HTTPS, or neither");
+	if (cfg->registry_db[0] == '\0')
+		conf_error(c, line,
+		           "[web] needs [registry] database: the pages show and change it");
+	for (size_t i = 0; i < cfg->n_listener; i++)
+		for (size_t j = 0; j < cfg->listener[i].n_addr; j++)
+			if (sockaddr_equal(&cfg->web_addr, &cfg->listener[i].addr[j]))
+				conf_error(c, line, "[web] address is also used by listener '%s'",
+				           cfg->listener[i].name);
+}
+
+static void
 check_config(struct load_ctx *c)
 {
 	struct config *cfg = c->cfg;
@@ -867,6 +1003,7 @@ check_config(struct load_ctx *c)
 	d->tls = cfg->relay_tls;
 	for (size_t i = 0; i < cfg->n_listener; i++)
 		check_listener(c, &cfg->listener[i]);
+	check_web(c);
 }
 
 unsigned
@@ -889,6 +1026,7 @@ config_load(const char *path, struct config *cfg, struct buf *errs)
 	apply_defaults(&c, "tls", cfg);
 	apply_defaults(&c, "relay", cfg);
 	apply_defaults(&c, "registry", cfg);
+	apply_defaults(&c, "web", cfg);
 	if (gethostname(cfg->hostname, sizeof(cfg->hostname)) != 0)
 		str_copy(cfg->hostname, sizeof(cfg->hostname), "localhost");
 	if ((c.fp = fopen(path, "r")) == NULL) {

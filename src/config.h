@@ -110,6 +110,22 @@ struct config {
 	char registry_db[PATH_MAX];
 	char default_expiry[40];
 	char registration_url[512];
+	/* [web] */
+	bool web_enabled;
+	struct sockaddr_storage web_addr;
+	socklen_t web_addr_len;
+	char web_certificate[PATH_MAX];
+	char web_key[PATH_MAX];
+	struct cidr web_clients[CONF_NETS_MAX];
+	size_t n_web_clients;
+	struct cidr web_admin_clients[CONF_NETS_MAX]; /* none: same as web_clients */
+	size_t n_web_admin_clients;
+	struct cidr web_register[CONF_NETS_MAX]; /* none: same as web_clients */
+	size_t n_web_register;
+	char web_admins[PATH_MAX];
+	char web_cutover[40];
+	char web_organisation[CONF_DOMAIN_MAX];
+	uint64_t web_session_timeout;
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;

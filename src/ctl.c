@@ -6,6 +6,7 @@
  *   mailoutctl keys
  *   mailoutctl [-c FILE] queue ...
  *   mailoutctl [-c FILE] device ...
+ *   mailoutctl web passwd USER
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ctl.h"
 #include "ctl.h"
 #include "spool.h"
 #include "util/str.h"
@@ -36,7 +36,8 @@ usage(FILE *out)
 	        "  queue ...             the queue (mailoutctl queue for help)\n"
 	        "  device ...            the device registry (mailoutctl device for help)\n"
 	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n"
-	        "  report sessions ADDRESS [--json]          the last sessions of one client\n");
+	        "  report sessions ADDRESS [--json]          the last sessions of one client\n"
+	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n");
 }
 
 static int
@@ -86,6 +87,8 @@ main(int argc, char **argv)
 		config_print_keys(stdout);
 		return 0;
 	}
+	if (strcmp(argv[optind], "web") == 0) /* needs no config either */
+		return ctl_web(argc - optind, argv + optind);
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;

@@ -15,4 +15,7 @@ int ctl_report(const struct config *, int argc, char **argv);
  * daemon's. False (with a message) on failure. */
 bool ctl_drop_privileges(const struct config *);
 
+/* web passwd USER: needs no config. */
+int ctl_web(int argc, char **argv);
+
 #endif

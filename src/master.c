@@ -26,6 +26,7 @@
 #include "util/fsx.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+#include "web/web.h"
 #include "worker.h"
 
 #define LISTEN_BACKLOG 1024
@@ -34,7 +35,9 @@
 #define RESTART_DELAY  1  /* seconds before a crashed child is started again */
 #define STOP_TIMEOUT   40 /* seconds for children to stop before SIGKILL */
 
-enum child_role { CHILD_WORKER, CHILD_QUEUE };
+enum child_role { CHILD_WORKER, CHILD_QUEUE, CHILD_WEB };
+
+static const char *const role_names[] = {"smtp", "queue", "web"};
 
 struct child {
 	pid_t pid;
@@ -57,6 +60,8 @@ struct generation {
 	struct listener *listeners;
 	SSL_CTX *client_ctx;
 	SSL_CTX *legacy_ctx; /* shared by every listener with TLS */
+	int web_fd;          /* -1: no [web] */
+	struct web_files web_files;
 	uid_t uid;
 	gid_t gid;
 	bool is_dropping;
@@ -240,6 +245,20 @@ prepare_registry(struct generation *g, char *err, size_t errlen)
 	return registry_prepare(g->cfg->registry_db, g->is_dropping, g->uid, g->gid, err, errlen);
 }
 
+static bool
+prepare_web(struct master *m, struct generation *g, char *err, size_t errlen)
+{
+	const struct config *cfg = g->cfg;
+
+	g->web_fd = -1;
+	if (!cfg->web_enabled)
+		return true;
+	if (!web_files_load(cfg, &g->web_files, err, errlen))
+		return false;
+	g->web_fd = socket_for(m, &cfg->web_addr, cfg->web_addr_len, err, errlen);
+	return g->web_fd >= 0;
+}
+
 /* Load path and build everything the children need; false with err. */
 static bool
 generation_build(struct master *m, struct generation *g, char *err, size_t errlen)
@@ -248,6 +267,7 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 	unsigned n;
 
 	memset(g, 0, sizeof(*g));
+	g->web_fd = -1;
 	g->cfg = xcalloc(1, sizeof(*g->cfg));
 	buf_init(&errs, 64 * 1024);
 	n = config_load(m->config_path, g->cfg, &errs);
@@ -269,7 +289,8 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 	    (g->legacy_ctx = tls_legacy_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
 	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
-	    !prepare_registry(g, err, errlen) || !build_listeners(m, g, err, errlen))
+	    !prepare_registry(g, err, errlen) || !build_listeners(m, g, err, errlen) ||
+	    !prepare_web(m, g, err, errlen))
 		return false;
 	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
@@ -286,6 +307,7 @@ generation_free(struct generation *g)
 	}
 	SSL_CTX_free(g->client_ctx);
 	SSL_CTX_free(g->legacy_ctx);
+	web_files_free(&g->web_files);
 	free(g->cfg);
 	memset(g, 0, sizeof(*g));
 }
@@ -319,6 +341,10 @@ child_main(struct master *m, enum child_role role)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	if (role == CHILD_WEB) {
+		log_init("mailoutd/web", log_to_stderr_enabled());
+		return web_run(m->gen.cfg, m->gen.web_fd, &m->gen.web_files);
+	}
 	if (role == CHILD_QUEUE) {
 		log_init("mailoutd/queue", log_to_stderr_enabled());
 		return queue_run(m->gen.cfg, m->gen.client_ctx, m->wake[0]);
@@ -341,16 +367,17 @@ child_start(struct master *m, struct child *c)
 		_exit(child_main(m, c->role));
 	c->pid = pid;
 	c->generation = m->generation;
-	log_info("event=child-started pid=%d role=%s", (int)pid,
-	         c->role == CHILD_QUEUE ? "queue" : "smtp");
+	log_info("event=child-started pid=%d role=%s", (int)pid, role_names[c->role]);
 }
 
-/* Plan the slots the current generation wants: its workers and one queue
- * runner. Slots of older generations are let go as their children exit. */
+/* Plan the slots the current generation wants: its workers, one queue
+ * runner and the web process if [web] is set. Slots of older generations
+ * are let go as their children exit. */
 static void
 children_plan(struct master *m)
 {
-	size_t want = m->gen.cfg->workers + 1, k = 0;
+	bool has_web = m->gen.cfg->web_enabled;
+	size_t want = m->gen.cfg->workers + 1 + has_web, k = 0;
 
 	for (size_t i = 0; i < CHILDREN_MAX; i++)
 		if (m->child[i].generation != m->generation)
@@ -360,9 +387,10 @@ children_plan(struct master *m)
 
 		if (c->pid != 0 || c->is_wanted)
 			continue;
-		*c = (struct child){.role = k == 0 ? CHILD_QUEUE : CHILD_WORKER,
-		                    .generation = m->generation,
-		                    .is_wanted = true};
+		enum child_role role = k == 0              ? CHILD_QUEUE
+		                       : k == 1 && has_web ? CHILD_WEB
+		                                           : CHILD_WORKER;
+		*c = (struct child){.role = role, .generation = m->generation, .is_wanted = true};
 		k++;
 	}
 }
@@ -405,7 +433,7 @@ children_reap(struct master *m)
 			bool is_crash = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 			if (is_crash && !m->is_stopping && c->generation == m->generation)
 				log_error("event=child-crashed pid=%d role=%s status=%d signal=%d",
-				          (int)pid, c->role == CHILD_QUEUE ? "queue" : "smtp",
+				          (int)pid, role_names[c->role],
 				          WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 				          WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 			else

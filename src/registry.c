@@ -124,6 +124,10 @@ migrate(struct registry *r, char *err, size_t errlen)
 	int v, rc;
 	char sql[64];
 
+	/* Current already (the usual case): no write lock, so processes
+	 * opening the registry at the same moment do not collide. */
+	if (user_version(r, &v) == SQLITE_OK && v == (int)N_MIGRATIONS)
+		return true;
 	if ((rc = exec(r, "BEGIN IMMEDIATE")) != SQLITE_OK) {
 		db_error(r, rc, "begin migration", err, errlen);
 		return false;

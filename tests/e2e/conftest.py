@@ -128,7 +128,7 @@ class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
-                 registry=None, routes=None):
+                 registry=None, routes=None, web=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as nobody
         self.certs = certs
@@ -141,6 +141,10 @@ class Gateway:
                       "retry_interval": "1s"}
         self.relay.update(relay or {})
         self.routes = routes or {}
+        self.web = None
+        if web is not None:
+            self.web = {"address": f"127.0.0.1:{free_port()}"}
+            self.web.update(web)
         self.registry = None
         if registry is not None:
             self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
@@ -162,6 +166,8 @@ class Gateway:
             lines += ["", "[registry]"] + [f"{k} = {v}" for k, v in self.registry.items()]
         if self.routes:
             lines += ["", "[routes]"] + [f"{k} = {v}" for k, v in self.routes.items()]
+        if self.web:
+            lines += ["", "[web]"] + [f"{k} = {v}" for k, v in self.web.items()]
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
@@ -179,7 +185,14 @@ class Gateway:
         for name in self.listeners:
             wait_for(lambda: self._accepting(self.ports[name]), 10, what=f"listener {name}")
         wait_for(lambda: "event=queue-started" in self.log(), 10, what="queue runner")
+        if self.web:
+            wait_for(lambda: "event=web-started" in self.log(), 10, what="web pages")
         return self
+
+    @property
+    def web_url(self):
+        scheme = "https" if "certificate" in self.web else "http"
+        return f"{scheme}://{self.web['address']}"
 
     def _accepting(self, port):
         if self.proc.poll() is not None:

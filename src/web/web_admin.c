@@ -1,0 +1,451 @@
+/* /admin: login, the list of registrations with their use, decisions and
+ * the CSV export. dispatch() has checked [web] admin_clients already. */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util/isodate.h"
+#include "util/num.h"
+#include "util/str.h"
+#include "web/web_internal.h"
+
+#define SESSION_COOKIE "mo_s"
+
+/* ---- login and logout ---- */
+
+static void
+login_form(struct web_req *r, const char *error)
+{
+	page_begin(r, TR(r, "Admin login", "Anmeldung für Administratoren"));
+	if (error)
+		html(&r->out, "<p class=\"error\" role=\"alert\">%s</p>\n", error);
+	if (r->w->admins.n == 0)
+		html(&r->out, "<p class=\"notice\">%s</p>\n",
+		     TR(r, "No admins are configured ([web] admins).",
+		        "Es sind keine Administratoren eingerichtet ([web] admins)."));
+	html(&r->out, "<form class=\"fields\" method=\"post\" action=\"/admin/login\">\n");
+	form_csrf(r);
+	html(&r->out,
+	     "<label for=\"user\">%s</label><input id=\"user\" name=\"user\" "
+	     "autocomplete=\"username\" "
+	     "maxlength=\"63\" required>\n<label for=\"password\">%s</label><input id=\"password\" "
+	     "name=\"password\" type=\"password\" autocomplete=\"current-password\" "
+	     "maxlength=\"200\" "
+	     "required>\n<button type=\"submit\">%s</button>\n</form>\n",
+	     TR(r, "User name", "Benutzername"), TR(r, "Password", "Passwort"),
+	     TR(r, "Log in", "Anmelden"));
+	page_end(r);
+}
+
+void
+page_admin_login(struct web_req *r)
+{
+	const char *user = req_field(r, "user");
+	int64_t wait = login_wait(&r->w->logins, r->client, r->now);
+	char esc[100], id[TOKEN_HEX + 1];
+
+	log_escape(esc, sizeof(esc), user, strlen(user));
+	if (wait > 0) {
+		log_warn("event=web-login-limited client=%s user=\"%s\" wait=%llds", r->client, esc,
+		         (long long)wait);
+		r->status = MHD_HTTP_TOO_MANY_REQUESTS;
+		login_form(
+		    r,
+		    TR(r,
+		       "Too many failed logins from your address. Wait 15 minutes, then try again.",
+		       "Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse. Warten Sie 15 "
+		       "Minuten und versuchen Sie es dann noch einmal."));
+		return;
+	}
+	if (strlen(user) >= ADMIN_NAME_MAX ||
+	    !admins_check(&r->w->admins, user, req_field(r, "password"))) {
+		login_failed(&r->w->logins, r->client, r->now);
+		log_warn("event=web-login-failed client=%s user=\"%s\"", r->client, esc);
+		r->status = MHD_HTTP_FORBIDDEN;
+		login_form(
+		    r, TR(r, "Wrong user name or password.", "Benutzername oder Passwort falsch."));
+		return;
+	}
+	login_succeeded(&r->w->logins, r->client);
+	if (!session_start(&r->w->sessions, user, r->now, id))
+		fatal_bug("no random bytes for a session id");
+	req_add_cookie(r, SESSION_COOKIE, id, -1);
+	log_info("event=web-login client=%s user=\"%s\"", r->client, esc);
+	req_redirect(r, "/admin");
+}
+
+void
+page_admin_logout(struct web_req *r)
+{
+	if (r->admin)
+		log_info("event=web-logout client=%s user=\"%s\"", r->client, r->admin);
+	session_end(&r->w->sessions, r->session);
+	req_add_cookie(r, SESSION_COOKIE, "", 0);
+	req_redirect(r, "/");
+}
+
+/* ---- the list ---- */
+
+struct list_ctx {
+	struct web_req *r;
+	size_t n;
+};
+
+static void
+action_form(struct web_req *r, const struct device *d, const char *op, const char *label,
+            const char *input_name, const char *input_value, const char *placeholder)
+{
+	html(&r->out, "<form class=\"inline\" method=\"post\" action=\"/admin/action\">");
+	form_csrf(r);
+	html(&r->out,
+	     "<input type=\"hidden\" name=\"id\" value=\"%L\"><input type=\"hidden\" name=\"op\" "
+	     "value=\"%s\">",
+	     d->id, op);
+	if (input_name)
+		html(&r->out,
+		     "<input name=\"%s\" value=\"%s\" placeholder=\"%s\" aria-label=\"%s\" "
+		     "maxlength=\"200\">",
+		     input_name, input_value, placeholder, placeholder);
+	html(&r->out, "<button type=\"submit\" name=\"do\" value=\"%s-%L\">%s</button></form>\n",
+	     op, d->id, label);
+}
+
+static void
+row_actions(struct web_req *r, const struct device *d)
+{
+	const char *dflt = r->cfg->default_expiry;
+	const char *date = TR(r, "YYYY-MM-DD", "JJJJ-MM-TT");
+	const char *why = TR(r, "reason", "Grund");
+
+	switch (d->status) {
+	case DEVICE_PENDING:
+		action_form(r, d, "approve", TR(r, "Approve", "Genehmigen"), "expires", dflt, date);
+		action_form(r, d, "reject", TR(r, "Reject", "Ablehnen"), "note", "", why);
+		break;
+	case DEVICE_APPROVED:
+		action_form(r, d, "renew", TR(r, "Renew", "Verlängern"), "expires", dflt, date);
+		action_form(r, d, "revoke", TR(r, "Revoke", "Widerrufen"), "note", "", why);
+		break;
+	case DEVICE_EXPIRED:
+		action_form(r, d, "renew", TR(r, "Renew", "Verlängern"), "expires", dflt, date);
+		break;
+	default:
+		action_form(r, d, "approve", TR(r, "Approve", "Genehmigen"), "expires", dflt, date);
+		break;
+	}
+}
+
+static bool
+list_row(const struct device *d, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct web_req *r = c->r;
+	char seen[40];
+
+	c->n++;
+	time_text(d->last_seen, seen, sizeof(seen));
+	html(&r->out,
+	     "<tr id=\"device-%L\"><td>%L</td><td>%s</td><td "
+	     "class=\"device\"><b>%s</b><br><small>%s "
+	     "%s</small><br><small>%s</small></td>"
+	     "<td>%s<br><small>%s</small><br><small>%s</small></td><td class=\"status-%s\">%s",
+	     d->id, d->id, d->address, d->name, d->manufacturer, d->model, d->reason, d->owner_name,
+	     d->owner_email, d->org_unit, device_status_name(d->status),
+	     device_status_name(d->status));
+	if (d->decided_by[0])
+		html(&r->out, "<br><small>%s%R%s</small>", d->decided_by, d->note[0] ? ": " : "",
+		     d->note);
+	html(&r->out, "</td><td>%s</td><td>%s</td><td>%L</td><td>%s</td><td class=\"actions\">",
+	     d->expires[0] ? d->expires : "-", seen, d->message_count,
+	     d->last_tls[0] ? d->last_tls : "-");
+	row_actions(r, d);
+	html(&r->out, "</td></tr>\n");
+	return true;
+}
+
+/* The filter from ?status= and ?expiring=; false if one is malformed. */
+static bool
+list_filter(struct web_req *r, struct device_filter *f, const char **status, const char **expiring)
+{
+	enum device_status st;
+	int64_t until;
+
+	*status = req_arg(r, "status");
+	*expiring = req_arg(r, "expiring");
+	f->status = -1;
+	f->expiring_before = 0;
+	if (*status && (*status)[0]) {
+		if (!device_status_parse(*status, &st))
+			return false;
+		f->status = (int)st;
+	}
+	if (*expiring && (*expiring)[0]) {
+		if (!isodate_parse_expiry(*expiring, &until))
+			return false;
+		f->expiring_before = until;
+	}
+	return true;
+}
+
+static void
+filter_form(struct web_req *r, const char *status, const char *expiring)
+{
+	html(&r->out,
+	     "<form class=\"inline\" method=\"get\" action=\"/admin\"><select name=\"status\" "
+	     "aria-label=\"%s\"><option value=\"\">%s</option>",
+	     TR(r, "Status", "Status"), TR(r, "every status", "jeder Status"));
+	for (int s = 0; s < DEVICE_NSTATUS; s++) {
+		const char *name = device_status_name((enum device_status)s);
+		html(&r->out, "<option value=\"%s\"%R>%s</option>", name,
+		     status && strcmp(status, name) == 0 ? " selected" : "", name);
+	}
+	html(&r->out,
+	     "</select><input name=\"expiring\" value=\"%s\" placeholder=\"%s\" aria-label=\"%s\">"
+	     "<button type=\"submit\">%s</button></form>\n",
+	     expiring ? expiring : "",
+	     TR(r, "expiring before YYYY-MM-DD", "läuft ab vor JJJJ-MM-TT"),
+	     TR(r, "expiring before", "läuft ab vor"), TR(r, "Filter", "Filtern"));
+	html(&r->out, "<p><a href=\"/admin/export.csv?status=%s&amp;expiring=%s\">%s</a></p>\n",
+	     status ? status : "", expiring ? expiring : "",
+	     TR(r, "Export as CSV", "Als CSV exportieren"));
+}
+
+static void
+done_notice(struct web_req *r)
+{
+	const char *done = req_arg(r, "done"), *id = req_arg(r, "id");
+
+	if (done && id)
+		html(&r->out, "<p class=\"notice\" role=\"status\" id=\"done\">%s %s: %s</p>\n",
+		     TR(r, "Registration", "Registrierung"), id, done);
+}
+
+static void
+logout_form(struct web_req *r)
+{
+	html(&r->out,
+	     "<form class=\"inline\" method=\"post\" action=\"/admin/logout\"><span>%s "
+	     "<b>%s</b></span>",
+	     TR(r, "Logged in as", "Angemeldet als"), r->admin);
+	form_csrf(r);
+	html(&r->out, "<button type=\"submit\">%s</button></form>\n", TR(r, "Log out", "Abmelden"));
+}
+
+void
+page_admin(struct web_req *r)
+{
+	struct device_filter f;
+	struct list_ctx c = {r, 0};
+	const char *status, *expiring;
+	char err[256];
+
+	if (r->admin == NULL) {
+		/* /admin/login shows the form; any other admin page needs a login first. */
+		if (strcmp(r->path, "/admin/login") != 0)
+			r->status = MHD_HTTP_FORBIDDEN;
+		login_form(r, NULL);
+		return;
+	}
+	if (!list_filter(r, &f, &status, &expiring)) {
+		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown status or date (use YYYY-MM-DD).",
+		           "Unbekannter Status oder unbekanntes Datum (JJJJ-MM-TT).");
+		return;
+	}
+	r->is_wide = true;
+	page_begin(r, TR(r, "Device registrations", "Geräte-Registrierungen"));
+	logout_form(r);
+	done_notice(r);
+	filter_form(r, status, expiring);
+	html(&r->out,
+	     "<div class=\"table\"><table "
+	     "id=\"devices\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</"
+	     "th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+	     TR(r, "Ref.", "Ref."), TR(r, "Address", "Adresse"), TR(r, "Device", "Gerät"),
+	     TR(r, "Owner", "Verantwortlich"), TR(r, "Status", "Status"),
+	     TR(r, "Expires", "Läuft ab"), TR(r, "Last seen", "Zuletzt gesehen"),
+	     TR(r, "Messages", "Nachrichten"), TR(r, "Last TLS", "Letztes TLS"),
+	     TR(r, "Decide", "Entscheiden"));
+	if (registry_list(r->w->reg, &f, list_row, &c, err, sizeof(err)) != OUT_OK) {
+		log_error("event=web-error page=admin error=\"%s\"", err);
+		html(&r->out, "</table></div><p class=\"error\">%s</p>\n",
+		     TR(r, "The registry cannot be read just now.",
+		        "Das Register kann gerade nicht gelesen werden."));
+		page_end(r);
+		return;
+	}
+	html(&r->out, "</table></div>\n<p>%Z %s</p>\n", c.n,
+	     TR(r, "registrations", "Registrierungen"));
+	page_end(r);
+}
+
+/* ---- decisions ---- */
+
+static enum outcome
+apply_action(struct web_req *r, int64_t id, const char *op, char *err, size_t errlen)
+{
+	const char *expires = req_field(r, "expires"), *note = req_field(r, "note");
+	char actor[96];
+
+	str_fmt(actor, sizeof(actor), "%s (web)", r->admin);
+	if (!text_is_clean(note, false) || strlen(note) >= DEVICE_TEXT_MAX) {
+		str_copy(err, errlen, "the reason is too long or holds control characters");
+		return OUT_PERMFAIL;
+	}
+	if (strcmp(op, "approve") == 0 || strcmp(op, "renew") == 0) {
+		if (expires[0] == '\0')
+			expires = r->cfg->default_expiry;
+		if (expires[0] == '\0') {
+			str_copy(err, errlen, "give an expiry date (YYYY-MM-DD)");
+			return OUT_PERMFAIL;
+		}
+		if (op[0] == 'r')
+			return registry_renew(r->w->reg, id, expires, actor, err, errlen);
+		return registry_decide(r->w->reg, id, DEVICE_APPROVED, expires, "", actor, err,
+		                       errlen);
+	}
+	if (strcmp(op, "reject") == 0 || strcmp(op, "revoke") == 0) {
+		if (note[strspn(note, " ")] == '\0') {
+			str_copy(err, errlen, "give a reason");
+			return OUT_PERMFAIL;
+		}
+		return registry_decide(r->w->reg, id,
+		                       op[2] == 'j' ? DEVICE_REJECTED : DEVICE_REVOKED, "", note,
+		                       actor, err, errlen);
+	}
+	str_copy(err, errlen, "unknown action");
+	return OUT_PERMFAIL;
+}
+
+void
+page_admin_action(struct web_req *r)
+{
+	const char *op = req_field(r, "op");
+	char err[512], loc[128], esc[600];
+	uint64_t id;
+
+	if (r->admin == NULL) {
+		page_error(r, MHD_HTTP_FORBIDDEN, "Please log in first.",
+		           "Bitte melden Sie sich zuerst an.");
+		return;
+	}
+	err[0] = '\0';
+	if (!num_parse_u64(req_field(r, "id"), 1, INT64_MAX, &id)) {
+		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown registration.",
+		           "Unbekannte Registrierung.");
+		return;
+	}
+	enum outcome o = apply_action(r, (int64_t)id, op, err, sizeof(err));
+	log_escape(esc, sizeof(esc), err, strlen(err));
+	if (o != OUT_OK) {
+		log_warn("event=web-admin-action user=\"%s\" client=%s device=%llu action=%s "
+		         "result=refused error=\"%s\"",
+		         r->admin, r->client, (unsigned long long)id, strlen(op) < 16 ? op : "?",
+		         esc);
+		r->status = o == OUT_TEMPFAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
+		                              : MHD_HTTP_UNPROCESSABLE_CONTENT;
+		page_begin(r, TR(r, "Not done", "Nicht ausgeführt"));
+		html(&r->out,
+		     "<p class=\"error\" role=\"alert\">%s</p>\n<p><a href=\"/admin\">%s</a></p>\n",
+		     err, TR(r, "Back to the list", "Zurück zur Liste"));
+		page_end(r);
+		return;
+	}
+	log_info("event=web-admin-action user=\"%s\" client=%s device=%llu action=%s result=done",
+	         r->admin, r->client, (unsigned long long)id, op);
+	str_fmt(loc, sizeof(loc), "/admin?done=%s&id=%llu#device-%llu", op, (unsigned long long)id,
+	        (unsigned long long)id);
+	req_redirect(r, loc);
+}
+
+/* ---- CSV export ---- */
+
+/* An RFC 4180 field. A leading = + - @ (a spreadsheet formula) is
+ * prefixed with ', since the names come from a public form. */
+static void
+csv_field(struct buf *b, const char *s, bool last)
+{
+	buf_puts(b, "\"");
+	if (strchr("=+-@\t\r", s[0]) && s[0])
+		buf_puts(b, "'");
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_puts(b, "\"");
+		buf_append(b, s, 1);
+	}
+	buf_puts(b, last ? "\"\r\n" : "\",");
+}
+
+static bool
+csv_row(const struct device *d, void *arg)
+{
+	struct buf *b = arg;
+	char id[24], created[40], seen[40], sessions[24], messages[24];
+
+	str_fmt(id, sizeof(id), "%lld", (long long)d->id);
+	isodate_format(d->created_at, created, sizeof(created));
+	if (d->last_seen)
+		isodate_format(d->last_seen, seen, sizeof(seen));
+	else
+		seen[0] = '\0';
+	str_fmt(sessions, sizeof(sessions), "%lld", (long long)d->session_count);
+	str_fmt(messages, sizeof(messages), "%lld", (long long)d->message_count);
+	const char *v[] = {id,
+	                   d->address,
+	                   d->name,
+	                   d->manufacturer,
+	                   d->model,
+	                   d->location,
+	                   d->owner_name,
+	                   d->owner_email,
+	                   d->org_unit,
+	                   d->reason,
+	                   d->replacement,
+	                   device_status_name(d->status),
+	                   d->expires,
+	                   created,
+	                   d->decided_by,
+	                   d->note,
+	                   seen,
+	                   sessions,
+	                   messages,
+	                   d->last_tls,
+	                   d->last_listener};
+	size_t n = sizeof(v) / sizeof(v[0]);
+	for (size_t i = 0; i < n; i++)
+		csv_field(b, v[i], i + 1 == n);
+	return true;
+}
+
+void
+page_admin_export(struct web_req *r)
+{
+	struct device_filter f;
+	const char *status, *expiring;
+	char err[256], disp[128], day[16];
+
+	if (r->admin == NULL) {
+		page_error(r, MHD_HTTP_FORBIDDEN, "Please log in first.",
+		           "Bitte melden Sie sich zuerst an.");
+		return;
+	}
+	if (!list_filter(r, &f, &status, &expiring)) {
+		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown status or date.",
+		           "Unbekannter Status oder Datum.");
+		return;
+	}
+	buf_puts(&r->out, "id,address,name,manufacturer,model,location,owner_name,owner_email,"
+	                  "org_unit,reason,replacement,status,expires,created,decided_by,note,"
+	                  "last_seen,sessions,messages,last_tls,last_listener\r\n");
+	if (registry_list(r->w->reg, &f, csv_row, &r->out, err, sizeof(err)) != OUT_OK) {
+		log_error("event=web-error page=export error=\"%s\"", err);
+		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The registry cannot be read just now.",
+		           "Das Register kann gerade nicht gelesen werden.");
+		return;
+	}
+	isodate_format_day(r->now, day, sizeof(day));
+	str_fmt(disp, sizeof(disp), "attachment; filename=\"mailout-devices-%s.csv\"", day);
+	str_copy(r->disposition, sizeof(r->disposition), disp);
+	r->content_type = "text/csv; charset=utf-8";
+	log_info("event=web-export user=\"%s\" client=%s", r->admin, r->client);
+}

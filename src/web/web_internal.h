@@ -1,0 +1,95 @@
+/*
+ * web_internal: what the page modules share: the process state, one
+ * request with its response, and the page frame. Only for src/web/.
+ */
+#ifndef MAILOUT_WEB_INTERNAL_H
+#define MAILOUT_WEB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "registry.h"
+#include "util/buf.h"
+#include "web/html.h"
+#include "web/webauth.h"
+#include "web/webparse.h"
+
+#define WEB_BODY_MAX  (16 * 1024) /* largest form submitted */
+#define WEB_FIELD_MAX 200         /* characters in one form field */
+#define WEB_PAGE_MAX  (4 * 1024 * 1024)
+#define WEB_COOKIES   3
+
+struct web {
+	const struct config *cfg;
+	struct registry *reg;
+	struct admins admins;
+	struct sessions sessions;
+	struct login_limit logins;
+	unsigned char secret[32]; /* for CSRF tokens; new at every start */
+	bool is_https;
+};
+
+struct web_req {
+	struct web *w;
+	const struct config *cfg;
+	struct MHD_Connection *conn;
+	const char *method;
+	char *path; /* escaped for logs; only known paths are served */
+	bool is_post;
+	struct sockaddr_storage client_sa;
+	char client[64];
+	enum lang lang;
+	char visitor[TOKEN_HEX + 1];
+	char session[TOKEN_HEX + 1]; /* "" when not logged in */
+	const char *admin;           /* user name when logged in */
+	char csrf[CSRF_HEX + 1];
+	struct buf body;
+	bool is_body_too_big;
+	struct form form;
+	int64_t now;
+	/* the response */
+	int status;
+	struct buf out;
+	const char *content_type;
+	char location[512];
+	char disposition[128]; /* Content-Disposition, "" for none */
+	char cookie[WEB_COOKIES][256];
+	size_t n_cookie;
+	bool is_private; /* Cache-Control: no-store */
+	bool is_wide;    /* a page of wide tables */
+};
+
+/* Pick the text of the request's language. */
+#define TR(r, en, de) ((r)->lang == LANG_DE ? (de) : (en))
+
+/* A query argument, or NULL. */
+const char *req_arg(struct web_req *, const char *name);
+/* A form field of the POST body ("" if absent). */
+const char *req_field(struct web_req *, const char *name);
+bool req_client_in(const struct web_req *, const struct cidr *nets, size_t n);
+void req_add_cookie(struct web_req *, const char *name, const char *value, int64_t max_age);
+void req_redirect(struct web_req *, const char *location);
+
+void page_begin(struct web_req *, const char *title);
+void page_end(struct web_req *);
+void page_error(struct web_req *, int status, const char *en, const char *de);
+/* <input type=hidden name=csrf ...> */
+void form_csrf(struct web_req *);
+/* "2026-11-28 17:31 UTC", or "-" for 0. */
+void time_text(int64_t t, char *dst, size_t size);
+
+/* Pages (web_public.c) */
+void page_guide(struct web_req *);
+void page_check(struct web_req *);
+void page_register(struct web_req *);
+void page_style(struct web_req *);
+/* Pages (web_admin.c): only called for addresses in admin_clients. */
+void page_admin(struct web_req *);
+void page_admin_login(struct web_req *);
+void page_admin_logout(struct web_req *);
+void page_admin_action(struct web_req *);
+void page_admin_export(struct web_req *);
+
+#endif

@@ -1,0 +1,265 @@
+#include "web/webauth.h"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/str.h"
+
+/* ---- the admins file ---- */
+
+static bool
+admin_line(char *line, struct admins *ad, unsigned n, char *err, size_t errlen)
+{
+	char *colon = strchr(line, ':');
+
+	if (colon == NULL || colon == line) {
+		str_fmt(err, errlen, "line %u: expected user:crypt-hash", n);
+		return false;
+	}
+	*colon = '\0';
+	const char *hash = colon + 1;
+	if (hash[0] != '$' || strchr(hash, ':') != NULL) {
+		str_fmt(err, errlen,
+		        "line %u: '%s' has no crypt hash (make one with mailoutctl web passwd)", n,
+		        line);
+		return false;
+	}
+	if (ad->n == ADMINS_MAX) {
+		str_fmt(err, errlen, "line %u: more than %d admins", n, ADMINS_MAX);
+		return false;
+	}
+	if (!str_copy(ad->a[ad->n].user, ADMIN_NAME_MAX, line) ||
+	    !str_copy(ad->a[ad->n].hash, ADMIN_HASH_MAX, hash)) {
+		str_fmt(err, errlen, "line %u: user name or hash too long", n);
+		return false;
+	}
+	ad->n++;
+	return true;
+}
+
+bool
+admins_parse(const char *text, struct admins *ad, char *err, size_t errlen)
+{
+	unsigned n = 0;
+
+	ad->n = 0;
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+		char line[ADMIN_NAME_MAX + ADMIN_HASH_MAX + 2];
+		const char *next = text[len] ? text + len + 1 : text + len;
+
+		n++;
+		if (len >= sizeof(line)) {
+			str_fmt(err, errlen, "line %u: too long", n);
+			return false;
+		}
+		memcpy(line, text, len);
+		line[len] = '\0';
+		text = next;
+		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
+			line[--len] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if (!admin_line(line, ad, n, err, errlen))
+			return false;
+	}
+	return true;
+}
+
+bool
+admins_check(const struct admins *ad, const char *user, const char *password)
+{
+	const char *hash = NULL, *dummy = ad->n ? ad->a[0].hash : "$y$j9T$AAAAAAAAAAAAAAAAAAAAAA$";
+	struct crypt_data cd;
+	bool ok;
+
+	for (size_t i = 0; i < ad->n; i++)
+		if (strcmp(ad->a[i].user, user) == 0)
+			hash = ad->a[i].hash;
+	memset(&cd, 0, sizeof(cd));
+	/* An unknown user costs one hash too, so timing does not tell. */
+	const char *out = crypt_r(password, hash ? hash : dummy, &cd);
+	ok = hash != NULL && out != NULL && out[0] != '*' && strlen(out) == strlen(hash) &&
+	     CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+	OPENSSL_cleanse(&cd, sizeof(cd));
+	return ok;
+}
+
+bool
+admins_make_line(const char *user, const char *password, char *out, size_t size)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	bool ok;
+
+	if (user[0] == '\0' || strchr(user, ':') || strchr(user, '\n') ||
+	    crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL)
+		return false;
+	memset(&cd, 0, sizeof(cd));
+	const char *h = crypt_r(password, salt, &cd);
+	ok = h && h[0] == '$' && str_fmt(out, size, "%s:%s", user, h);
+	OPENSSL_cleanse(&cd, sizeof(cd));
+	return ok;
+}
+
+/* ---- sessions ---- */
+
+static void
+hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+bool
+token_new(char out[TOKEN_HEX + 1])
+{
+	unsigned char raw[TOKEN_HEX / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return false;
+	hex(raw, sizeof(raw), out);
+	return true;
+}
+
+bool
+session_start(struct sessions *ss, const char *user, int64_t now, char id[TOKEN_HEX + 1])
+{
+	struct session *slot = &ss->s[0];
+
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		struct session *s = &ss->s[i];
+		if (s->id[0] == '\0' || now - s->last_used > ss->timeout) {
+			slot = s;
+			break;
+		}
+		if (s->last_used < slot->last_used)
+			slot = s;
+	}
+	if (!token_new(id))
+		return false;
+	memcpy(slot->id, id, TOKEN_HEX + 1);
+	str_copy(slot->user, sizeof(slot->user), user);
+	slot->last_used = now;
+	return true;
+}
+
+static struct session *
+session_find(struct sessions *ss, const char *id)
+{
+	if (id == NULL || strlen(id) != TOKEN_HEX)
+		return NULL;
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		if (ss->s[i].id[0] && CRYPTO_memcmp(ss->s[i].id, id, TOKEN_HEX) == 0)
+			return &ss->s[i];
+	return NULL;
+}
+
+const char *
+session_user(struct sessions *ss, const char *id, int64_t now)
+{
+	struct session *s = session_find(ss, id);
+
+	if (s == NULL)
+		return NULL;
+	if (now - s->last_used > ss->timeout) {
+		memset(s, 0, sizeof(*s));
+		return NULL;
+	}
+	s->last_used = now;
+	return s->user;
+}
+
+void
+session_end(struct sessions *ss, const char *id)
+{
+	struct session *s = session_find(ss, id);
+
+	if (s)
+		memset(s, 0, sizeof(*s));
+}
+
+/* ---- failed logins ---- */
+
+static size_t
+slot_of(const char *addr)
+{
+	size_t h = 5381;
+
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+		h = h * 33 + *p;
+	return h % LOGIN_SLOTS;
+}
+
+int64_t
+login_wait(const struct login_limit *l, const char *addr, int64_t now)
+{
+	size_t i = slot_of(addr);
+
+	if (strcmp(l->slot[i].addr, addr) != 0 || now - l->slot[i].first >= LOGIN_WINDOW)
+		return 0;
+	if (l->slot[i].failures < LOGIN_FAILURES)
+		return 0;
+	return LOGIN_WINDOW - (now - l->slot[i].first);
+}
+
+void
+login_failed(struct login_limit *l, const char *addr, int64_t now)
+{
+	size_t i = slot_of(addr);
+
+	/* A colliding address takes the slot over: an attacker gains at most
+	 * a fresh window by making another address fail. */
+	if (strcmp(l->slot[i].addr, addr) != 0 || now - l->slot[i].first >= LOGIN_WINDOW) {
+		str_copy(l->slot[i].addr, sizeof(l->slot[i].addr), addr);
+		l->slot[i].failures = 0;
+		l->slot[i].first = now;
+	}
+	l->slot[i].failures++;
+}
+
+void
+login_succeeded(struct login_limit *l, const char *addr)
+{
+	size_t i = slot_of(addr);
+
+	if (strcmp(l->slot[i].addr, addr) == 0)
+		memset(&l->slot[i], 0, sizeof(l->slot[i]));
+}
+
+/* ---- CSRF ---- */
+
+void
+csrf_token(const unsigned char secret[32], const char *visitor, const char *session,
+           char out[CSRF_HEX + 1])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	char msg[256];
+
+	str_fmt(msg, sizeof(msg), "csrf|%s|%s", visitor, session ? session : "");
+	HMAC(EVP_sha256(), secret, 32, (const unsigned char *)msg, strlen(msg), mac, &len);
+	hex(mac, CSRF_HEX / 2, out);
+}
+
+bool
+csrf_valid(const unsigned char secret[32], const char *visitor, const char *session,
+           const char *token)
+{
+	char want[CSRF_HEX + 1];
+
+	if (visitor == NULL || visitor[0] == '\0' || token == NULL || strlen(token) != CSRF_HEX)
+		return false;
+	csrf_token(secret, visitor, session, want);
+	return CRYPTO_memcmp(want, token, CSRF_HEX) == 0;
+}

@@ -1,0 +1,80 @@
+/*
+ * webauth: who may use the admin pages. The admins file (user:crypt-hash
+ * lines, checked with libcrypt: yescrypt, bcrypt, ...), admin sessions
+ * (random ids, idle timeout, bounded table), the per-address limit on
+ * failed logins, and CSRF tokens (HMAC of the visitor's cookie). No I/O;
+ * the caller gives the time.
+ */
+#ifndef MAILOUT_WEBAUTH_H
+#define MAILOUT_WEBAUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADMINS_MAX     64
+#define ADMIN_NAME_MAX 64
+#define ADMIN_HASH_MAX 256
+#define SESSIONS_MAX   256
+#define TOKEN_HEX      32 /* random ids: 16 bytes as hex */
+#define CSRF_HEX       64
+#define LOGIN_SLOTS    512
+#define LOGIN_FAILURES 5   /* failed logins per address ... */
+#define LOGIN_WINDOW   900 /* ... within this many seconds */
+
+struct admins {
+	struct {
+		char user[ADMIN_NAME_MAX];
+		char hash[ADMIN_HASH_MAX];
+	} a[ADMINS_MAX];
+	size_t n;
+};
+
+/* Parse the file's text; blank lines and lines starting with '#' are
+ * skipped. false with "line N: ..." in err. */
+bool admins_parse(const char *text, struct admins *, char *err, size_t errlen);
+/* True if user is listed and password matches its hash. Takes as long for
+ * an unknown user as for a wrong password. */
+bool admins_check(const struct admins *, const char *user, const char *password);
+/* "user:hash" for password with a new yescrypt salt; false on failure. */
+bool admins_make_line(const char *user, const char *password, char *out, size_t size);
+
+struct session {
+	char id[TOKEN_HEX + 1];
+	char user[ADMIN_NAME_MAX];
+	int64_t last_used;
+};
+
+struct sessions {
+	struct session s[SESSIONS_MAX];
+	int64_t timeout;
+};
+
+/* A random id as hex (TOKEN_HEX characters); false if the random source failed. */
+bool token_new(char out[TOKEN_HEX + 1]);
+/* Start a session for user (the oldest is dropped when the table is full). */
+bool session_start(struct sessions *, const char *user, int64_t now, char id[TOKEN_HEX + 1]);
+/* The user of a live session (its idle time starts again), or NULL. */
+const char *session_user(struct sessions *, const char *id, int64_t now);
+void session_end(struct sessions *, const char *id);
+
+struct login_limit {
+	struct {
+		char addr[64];
+		unsigned failures;
+		int64_t first;
+	} slot[LOGIN_SLOTS];
+};
+
+/* 0 if addr may try to log in now, else the seconds until it may. */
+int64_t login_wait(const struct login_limit *, const char *addr, int64_t now);
+void login_failed(struct login_limit *, const char *addr, int64_t now);
+void login_succeeded(struct login_limit *, const char *addr);
+
+/* The CSRF token of a visitor (and admin session, "" if none). */
+void csrf_token(const unsigned char secret[32], const char *visitor, const char *session,
+                char out[CSRF_HEX + 1]);
+bool csrf_valid(const unsigned char secret[32], const char *visitor, const char *session,
+                const char *token);
+
+#endif

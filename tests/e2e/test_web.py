@@ -1,0 +1,484 @@
+"""The registration and admin pages (issue #4): a real browser (headless
+Chromium through Selenium) and raw HTTP requests from chosen addresses
+against a running mailoutd, mail checked at the sink.
+
+Addresses: 127.0.0.1 plays the admin's desk and the browser, 127.0.0.5 the
+copier being registered, 127.0.0.6 an unregistered device, 127.0.0.7 an
+operator's PC (in [web] clients but not admin_clients), 127.0.0.9 an
+address outside [web] clients. Screenshots land in test-output/web/.
+"""
+import json
+import os
+import re
+import shutil
+import smtplib
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import MAILOUTCTL, ROOT, wait_for
+from webclient import WebClient
+
+ADMIN_USER = "alice"
+ADMIN_PASSWORD = "correct horse 42"
+SHOTS = os.path.join(ROOT, "test-output", "web")
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+LISTENERS = {
+    "mailout": {"tls": "required"},
+    "mailout-smtps": {"tls": "implicit"},
+    "mailout-unsecure": {"tls": "off", "clients": "registered", "recipients": "internal"},
+}
+
+
+@pytest.fixture
+def admins_file():
+    d = tempfile.mkdtemp(prefix="mailout-admins-")
+    line = subprocess.run([MAILOUTCTL, "web", "passwd", ADMIN_USER], input=ADMIN_PASSWORD + "\n",
+                          capture_output=True, text=True, check=True).stdout
+    assert line.startswith(ADMIN_USER + ":$y$"), line
+    path = os.path.join(d, "web-admins")
+    with open(path, "w") as f:
+        f.write("# web admins\n" + line)
+    os.chmod(path, 0o600)  # root only: the master reads it before dropping privileges
+    yield path
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def web_gateway(make_gateway, admins_file):
+    def make(**web):
+        conf = {"clients": "127.0.0.1 127.0.0.5 127.0.0.6 127.0.0.7",
+                "admin_clients": "127.0.0.1", "register_networks": "127.0.0.0/24",
+                "admins": admins_file, "cutover": "2026-12-01",
+                "organisation": "Example University"}
+        conf.update(web)
+        return make_gateway(listeners=LISTENERS, web=conf,
+                            registry={"default_expiry": "2027-06-30"}).start()
+    return make
+
+
+def devices(gw):
+    return json.loads(gw.ctl("device", "list", "--json").stdout)
+
+
+def send_plain(gw, source, rcpt="lab@example.edu"):
+    with smtplib.SMTP("127.0.0.1", gw.port("mailout-unsecure"), timeout=10,
+                      source_address=(source, 0)) as s:
+        s.sendmail("copier@example.edu", [rcpt], b"Subject: scan\r\n\r\nscanned page\r\n")
+
+
+# ---- the browser ----
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="mailout-chromium-")
+    opts = Options()
+    for flag in CHROME_FLAGS + [f"--user-data-dir={profile}", "--window-size=1280,1000"]:
+        opts.add_argument(flag)
+    opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    driver.set_page_load_timeout(30)
+    os.makedirs(SHOTS, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, name))
+
+
+def fill(driver, values):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in values.items():
+        el = driver.find_element(By.NAME, name)
+        if el.tag_name == "select":
+            Select(el).select_by_value(value)
+        else:
+            el.clear()
+            el.send_keys(value)
+
+
+COPIER = {"name": "Copier 3rd floor", "manufacturer": "Canon", "model": "iR-ADV C5235",
+          "address": "127.0.0.5", "location": "Building A, room 312",
+          "owner_name": "Lab Manager", "owner_email": "lab@example.edu",
+          "org_unit": "Physics", "reason": "no-tls", "replacement": "2027 budget"}
+
+
+def click_and_wait(driver, element):
+    """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+
+
+def admin_login(driver, base):
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/admin")
+    fill(driver, {"user": ADMIN_USER, "password": ADMIN_PASSWORD})
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.fields button[type=submit]"))
+
+
+def register_in_browser(driver, base, values):
+    from selenium.webdriver.common.by import By
+
+    driver.get(base + "/register")
+    fill(driver, values)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.fields button[type=submit]"))
+
+
+def test_browser_register_approve_send(web_gateway, browser, sink):
+    """Acceptance 1 and 4: register in the browser, see the reference, an
+    admin approves it, the device's plaintext mail then arrives."""
+    from selenium.webdriver.common.by import By
+
+    gw = web_gateway()
+    base = gw.web_url
+    browser.get(base + "/")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "2026-12-01" in body and "STARTTLS" in body and "mailout.test" in body
+    assert str(gw.port("mailout")) in body and str(gw.port("mailout-smtps")) in body
+    shot(browser, "guide.png")
+    browser.set_window_size(390, 844)  # a phone
+    shot(browser, "guide-phone.png")
+    browser.set_window_size(1280, 1000)
+
+    browser.get(base + "/register")
+    assert browser.find_element(By.NAME, "address").get_attribute("value") == "127.0.0.1"
+    shot(browser, "register-form.png")
+    register_in_browser(browser, base, COPIER)
+    ref = browser.find_element(By.ID, "reference").text
+    assert ref.isdigit(), browser.page_source[:2000]
+    shot(browser, "register-done.png")
+    [d] = devices(gw)
+    assert str(d["id"]) == ref and d["status"] == "pending" and d["owner_email"] == "lab@example.edu"
+
+    # pending is not enough for the unencrypted listener
+    with pytest.raises(smtplib.SMTPException):
+        send_plain(gw, "127.0.0.5")
+
+    browser.get(base + "/admin")
+    assert browser.find_elements(By.ID, "devices") == []  # the login form, not the list
+    admin_login(browser, base)
+    row = browser.find_element(By.ID, f"device-{ref}")
+    assert "pending" in row.text and "Copier 3rd floor" in row.text
+    shot(browser, "admin-list.png")
+    exp = row.find_element(By.CSS_SELECTOR, "form input[name=expires]")
+    exp.clear()
+    exp.send_keys("2027-03-31")
+    click_and_wait(browser, row.find_element(By.CSS_SELECTOR, f"button[value=approve-{ref}]"))
+    assert browser.find_element(By.ID, "done").text.endswith("approve")
+    assert "approved" in browser.find_element(By.ID, f"device-{ref}").text
+    shot(browser, "admin-approved.png")
+    [d] = devices(gw)
+    assert d["status"] == "approved" and d["expires"] == "2027-03-31"
+    history = gw.ctl("device", "history", ref).stdout
+    assert "alice (web)" in history and "web form (127.0.0.1)" in history
+
+    send_plain(gw, "127.0.0.5")
+    [m] = sink.wait_messages(1)
+    assert m["to"] == ["lab@example.edu"] and b"scanned page" in m["data"]
+
+
+def test_browser_field_errors_store_nothing(web_gateway, browser):
+    """Acceptance 2: a malformed address and a duplicate registration show
+    errors next to the field; nothing is stored for them."""
+    from selenium.webdriver.common.by import By
+
+    gw = web_gateway()
+    base = gw.web_url
+    register_in_browser(browser, base, dict(COPIER, address="10.1.2"))
+    err = browser.find_element(By.ID, "address-error").text
+    assert "Not an IP address" in err
+    assert browser.find_element(By.NAME, "address").get_attribute("aria-invalid") == "true"
+    assert browser.find_element(By.NAME, "name").get_attribute("value") == COPIER["name"]
+    shot(browser, "register-error.png")
+    assert devices(gw) == []
+
+    register_in_browser(browser, base, dict(COPIER, address="192.0.2.10"))
+    assert "outside the networks" in browser.find_element(By.ID, "address-error").text
+    register_in_browser(browser, base, dict(COPIER, owner_email=""))
+    assert "Required" in browser.find_element(By.ID, "owner_email-error").text
+    register_in_browser(browser, base, dict(COPIER, owner_email="not-an-address"))
+    assert "Not an email address" in browser.find_element(By.ID, "owner_email-error").text
+    assert devices(gw) == []
+
+    register_in_browser(browser, base, COPIER)
+    ref = browser.find_element(By.ID, "reference").text
+    register_in_browser(browser, base, dict(COPIER, name="Second copier"))
+    err = browser.find_element(By.ID, "address-error").text
+    assert "already registered" in err and ref in err
+    shot(browser, "register-duplicate.png")
+    assert [d["name"] for d in devices(gw)] == [COPIER["name"]]
+
+
+def test_check_shows_plaintext_and_refused_sessions(web_gateway, browser):
+    """Acceptance 3: /check shows the client's plaintext refusal and its
+    refused MAIL without STARTTLS, with TLS state and reason."""
+    from selenium.webdriver.common.by import By
+
+    gw = web_gateway()
+    # 1: unregistered device on the unencrypted listener: refused at connect
+    with pytest.raises(smtplib.SMTPException):
+        send_plain(gw, "127.0.0.6")
+    # 2: the STARTTLS listener without STARTTLS: MAIL refused with 530
+    with smtplib.SMTP("127.0.0.1", gw.port("mailout"), timeout=10,
+                      source_address=("127.0.0.6", 0)) as s:
+        s.ehlo()
+        code, _ = s.mail("copier@example.edu")
+        assert code == 530
+    # 3: and properly, over TLS
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with smtplib.SMTP_SSL("127.0.0.1", gw.port("mailout-smtps"), timeout=10, context=ctx,
+                          source_address=("127.0.0.6", 0)) as s:
+        s.sendmail("copier@example.edu", ["lab@example.edu"], b"Subject: t\r\n\r\nok\r\n")
+
+    # the workers write the record in batches (every 2 s)
+    c = WebClient(gw.web_url, source="127.0.0.6")
+    page = wait_for(lambda: (lambda p: p.count("<tr><td>") >= 3 and p)(c.get("/check")[2]),
+                    15, what="three sessions on /check")
+    rows = re.findall(r"<tr><td>.*?</tr>", page)
+    assert len(rows) == 3, rows
+    tls_row, refused_mail, refused_connect = rows  # newest first
+    assert "TLS 1.3" in tls_row and "accepted 1 message" in tls_row
+    assert "unencrypted" in refused_mail and "530" in refused_mail and "mailout<" in refused_mail
+    assert "unencrypted" in refused_connect and "refused at connect" in refused_connect
+    assert "mailout-unsecure" in refused_connect and "not registered" in page.lower()
+
+    # the browser (from 127.0.0.1) types the device's address
+    browser.get(gw.web_url + "/check?address=127.0.0.6")
+    table = browser.find_element(By.ID, "sessions").text
+    assert "unencrypted" in table and "refused at connect" in table and "530" in table
+    shot(browser, "check.png")
+    # an address outside [web] clients cannot be looked up
+    status, _, page = WebClient(gw.web_url).get("/check?address=10.9.9.9")
+    assert 'id="address-error"' in page and "<table" not in page
+
+
+def test_forged_post_without_csrf_is_refused(web_gateway):
+    """Acceptance 5: POSTs without the right CSRF token change nothing."""
+    gw = web_gateway()
+    c = WebClient(gw.web_url, source="127.0.0.5")
+    c.get("/register")  # has a visitor cookie now
+    fields = {k: v for k, v in COPIER.items()}
+    status, _, page = c.post("/register", fields)
+    assert status == 403 and "expired" in page
+    other = WebClient(gw.web_url, source="127.0.0.5")
+    _, _, form = other.get("/register")
+    status, _, _ = c.post("/register", dict(fields, csrf=WebClient.csrf(form)))
+    assert status == 403  # another visitor's token
+    bare = WebClient(gw.web_url, source="127.0.0.5")  # no cookie at all
+    status, _, _ = bare.post("/register", dict(fields, csrf="0" * 64))
+    assert status == 403
+    assert devices(gw) == []
+
+    admin = WebClient(gw.web_url)
+    assert admin.login(ADMIN_USER, ADMIN_PASSWORD)[0] == 303
+    status, _, _ = c.post("/register", dict(fields, csrf=c.csrf(c.get("/register")[2])))
+    assert status == 200
+    [d] = devices(gw)
+    # a logged-in admin's session without the token cannot approve
+    status, _, _ = admin.post("/admin/action", {"id": d["id"], "op": "approve"})
+    assert status == 403
+    assert devices(gw)[0]["status"] == "pending"
+    assert "event=web-csrf-refused" in gw.log()
+
+
+def test_admin_needs_login_and_address(web_gateway):
+    """Acceptance 5: no admin page without a login, none from an address
+    outside clients or admin_clients."""
+    gw = web_gateway()
+    gw.ctl("device", "add", "127.0.0.5", "--name", "copier", "--owner", "lab@example.edu")
+    anon = WebClient(gw.web_url)
+    for path in ("/admin", "/admin/export.csv"):
+        status, _, page = anon.get(path)
+        assert status == 403 and "copier" not in page and "lab@example.edu" not in page
+    status, _, page = anon.post("/admin/action", {"id": "1", "op": "revoke", "note": "x",
+                                                 "csrf": WebClient.csrf(anon.get("/admin")[2])})
+    assert status == 403
+    assert devices(gw)[0]["status"] == "approved"
+
+    outside = WebClient(gw.web_url, source="127.0.0.9")
+    for path in ("/", "/admin", "/check", "/register"):
+        assert outside.get(path)[0] == 403
+    operator = WebClient(gw.web_url, source="127.0.0.7")  # in clients, not admin_clients
+    assert operator.get("/")[0] == 200
+    status, _, page = operator.get("/admin")
+    assert status == 403 and "cannot be reached from your address" in page
+    assert 'href="/admin"' not in operator.get("/")[2]  # no admin link either
+    # even with a session cookie stolen from the admin
+    admin = WebClient(gw.web_url)
+    assert admin.login(ADMIN_USER, ADMIN_PASSWORD)[0] == 303
+    operator.cookies.update(admin.cookies)
+    status, _, page = operator.get("/admin")
+    assert status == 403 and "copier" not in page
+    assert "event=web-admin-refused client=127.0.0.7" in gw.log()
+
+
+def test_script_in_device_name_is_text(web_gateway, browser):
+    """Acceptance 5: a script tag in the device name is shown as text."""
+    from selenium.webdriver.common.by import By
+
+    gw = web_gateway()
+    evil = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">Copier"
+    register_in_browser(browser, gw.web_url, dict(COPIER, name=evil))
+    assert browser.find_element(By.ID, "reference").text.isdigit()
+    assert browser.execute_script("return window.pwned") is None
+    admin_login(browser, gw.web_url)
+    row = browser.find_element(By.ID, "device-1")
+    assert evil in row.text  # shown literally
+    assert browser.execute_script("return window.pwned") is None
+    assert row.find_elements(By.TAG_NAME, "script") == [] and row.find_elements(By.TAG_NAME, "img") == []
+    assert "&lt;script&gt;" in browser.page_source
+    assert devices(gw)[0]["name"] == evil  # stored as given
+
+
+def test_login_rate_limit(web_gateway):
+    gw = web_gateway(admin_clients="127.0.0.1 127.0.0.5")
+    c = WebClient(gw.web_url)
+    for _ in range(5):
+        status, _, page = c.login(ADMIN_USER, "wrong password")
+        assert status == 403 and "Wrong user name or password" in page
+    status, _, page = c.login(ADMIN_USER, ADMIN_PASSWORD)  # right, but too late
+    assert status == 429 and "Too many failed logins" in page
+    assert "mo_s" not in c.cookies
+    # another address is not affected
+    assert WebClient(gw.web_url, source="127.0.0.5").login(ADMIN_USER, ADMIN_PASSWORD)[0] == 303
+    assert gw.log().count("event=web-login-failed") == 5
+    assert "event=web-login-limited" in gw.log()
+
+
+def test_session_cookie_flags_logout_and_unknown_user(web_gateway):
+    gw = web_gateway()
+    c = WebClient(gw.web_url)
+    assert c.login("mallory", ADMIN_PASSWORD)[0] == 403
+    status, headers, _ = c.login(ADMIN_USER, ADMIN_PASSWORD)
+    assert status == 303 and headers["Location"] == "/admin"
+    [sc] = [h for h in c.last_set_cookie if h.startswith("mo_s=")]
+    assert "HttpOnly" in sc and "SameSite=Strict" in sc and "Secure" not in sc
+    status, headers, page = c.get("/admin")
+    assert status == 200 and 'id="devices"' in page and headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    c.post("/admin/logout", {"csrf": WebClient.csrf(page)})
+    assert "mo_s" not in c.cookies
+    assert c.get("/admin")[0] == 403
+
+
+def test_admin_reject_revoke_renew_filter_export(web_gateway):
+    gw = web_gateway()
+    for i, addr in enumerate(["127.0.0.20", "127.0.0.21", "127.0.0.22"]):
+        c = WebClient(gw.web_url, source="127.0.0.5")
+        page = c.get("/register")[2]
+        status, _, _ = c.post("/register", dict(COPIER, address=addr, name=f"dev{i}",
+                                                csrf=WebClient.csrf(page)))
+        assert status == 200
+    a = WebClient(gw.web_url)
+    a.login(ADMIN_USER, ADMIN_PASSWORD)
+    tok = WebClient.csrf(a.get("/admin")[2])
+    assert a.post("/admin/action", {"csrf": tok, "id": 1, "op": "reject"})[0] == 422  # no reason
+    assert a.post("/admin/action", {"csrf": tok, "id": 1, "op": "reject",
+                                    "note": "has a TLS option"})[0] == 303
+    assert a.post("/admin/action", {"csrf": tok, "id": 2, "op": "approve", "expires": ""})[0] == 303
+    assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "approve",
+                                    "expires": "2027-01-15"})[0] == 303
+    assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "renew",
+                                    "expires": "2027-02-15"})[0] == 303
+    assert a.post("/admin/action", {"csrf": tok, "id": 2, "op": "revoke",
+                                    "note": "replaced"})[0] == 303
+    assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "approve",
+                                    "expires": "31.12.2027"})[0] == 422
+    st = {d["id"]: (d["status"], d["expires"]) for d in devices(gw)}
+    assert st == {1: ("rejected", ""), 2: ("revoked", "2027-06-30"), 3: ("approved", "2027-02-15")}
+    page = a.get("/admin?status=approved")[2]
+    assert "device-3" in page and "device-1" not in page and "device-2" not in page
+    page = a.get("/admin?status=approved&expiring=2027-01-31")[2]
+    assert "device-3" not in page
+    status, headers, csv = a.get("/admin/export.csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in headers["Content-Disposition"]
+    lines = csv.strip().split("\r\n")
+    assert lines[0].startswith("id,address,name") and len(lines) == 4
+    assert '"has a TLS option"' in lines[1] and '"alice (web)"' in lines[1]
+    hist = gw.ctl("device", "history", "2").stdout
+    assert "approved" in hist and "revoked" in hist and "alice (web)" in hist
+
+
+def test_csv_export_neutralises_formulas(web_gateway):
+    gw = web_gateway()
+    c = WebClient(gw.web_url, source="127.0.0.5")
+    page = c.get("/register")[2]
+    c.post("/register", dict(COPIER, name="=HYPERLINK(\"http://x\")", csrf=WebClient.csrf(page)))
+    a = WebClient(gw.web_url)
+    a.login(ADMIN_USER, ADMIN_PASSWORD)
+    csv = a.get("/admin/export.csv")[2]
+    assert '"\'=HYPERLINK(""http://x"")"' in csv
+
+
+def test_language_choice(web_gateway):
+    gw = web_gateway()
+    de = WebClient(gw.web_url, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
+    status, headers, page = de.get("/")
+    assert status == 200 and headers["Content-Language"] == "de"
+    assert "Ab dem <b>2026-12-01</b>" in page and '<html lang="de">' in page
+    en = WebClient(gw.web_url, headers={"Accept-Language": "en-GB,de;q=0.5"})
+    assert "From <b>2026-12-01</b>" in en.get("/")[2]
+    # the switch wins over the header and is remembered
+    page = de.get("/register?lang=en")[2]
+    assert "Register a device" in page and de.cookies.get("mo_lang") == "en"
+    assert de.get("/check")[1]["Content-Language"] == "en"
+
+
+def test_limits_and_unknown_paths(web_gateway):
+    gw = web_gateway()
+    c = WebClient(gw.web_url)
+    page = c.get("/register")[2]
+    status, _, _ = c.post("/register", dict(COPIER, csrf=WebClient.csrf(page),
+                                            location="x" * 20000))
+    assert status == 413
+    status, _, page = c.post("/register", dict(COPIER, csrf=WebClient.csrf(page),
+                                               location="y" * 201))
+    assert status == 422 and "At most 200 characters" in page
+    status, _, _ = c.request("POST", "/register", "csrf=%zz",
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400
+    assert c.get("/nope")[0] == 404
+    assert c.request("DELETE", "/")[0] == 405
+    assert c.get("/style.css")[1]["Content-Type"].startswith("text/css")
+    assert devices(gw) == []
+
+
+def test_https_web_pages(web_gateway, certs):
+    gw = web_gateway(certificate=f"{certs}/ecdsa.pem", key=f"{certs}/ecdsa.key")
+    assert gw.web_url.startswith("https://")
+    c = WebClient(gw.web_url)
+    status, headers, page = c.get("/")
+    assert status == 200 and "Strict-Transport-Security" in headers
+    assert any("Secure" in h for h in c.last_set_cookie)
+    out = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                          gw.web_url + "/check"], capture_output=True, text=True, timeout=20)
+    assert out.stdout == "200"
+
+
+def test_web_config_errors(make_gateway, tmp_path):
+    gw = make_gateway(web={"certificate": "/nonexistent.pem"})
+    r = gw.ctl("check", check=False)
+    assert r.returncode == 1 and "needs both certificate and key" in r.stderr
+    assert "needs [registry] database" in r.stderr
