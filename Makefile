@@ -78,10 +78,12 @@ demo-certs:
 
 run: all demo-certs
 	@mkdir -p var
+	@scripts/demo-admin.sh var
 	@echo "mailout demo: STARTTLS on 127.0.0.1:2587, implicit TLS on 127.0.0.1:2465,"
 	@echo "plain on 127.0.0.1:2525 for registered devices (mailoutctl -c etc/demo.conf device add"
 	@echo "127.0.0.1 --name demo --owner you@example.edu), internal recipients only;"
-	@echo "relayed mail lands in var/outbox/"
+	@echo "relayed mail lands in var/outbox/; web pages on http://127.0.0.1:8025/"
+	@echo "(admin login: admin, password in var/web-admin-password)"
 	$(BUILD)/mailoutd -c etc/demo.conf -f
 
 # ---- tests ----
@@ -121,7 +123,7 @@ soak: test-deps all
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
 FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c src/util/isodate.c \
 		 src/util/cidr.c src/util/fsx.c src/log.c src/address.c src/smtp_cmd.c \
-		 src/smtp_data.c src/spool.c src/config.c src/web/webparse.c
+		 src/smtp_data.c src/spool.c src/config.c src/web/webparse.c src/web/html.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
 	@mkdir -p build/fuzz

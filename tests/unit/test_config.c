@@ -100,7 +100,56 @@ static const struct bad_case bad_cases[] = {
      ":1: 'max_recipients' is outside any section"},
     {"bad next hop", "[relay]\nnext_hop = nowhere\n", ":2: 'nowhere' is not host:port"},
     {"key without cert", "[tls]\nkey = /k.pem\n", "1 key(s)"},
+    {"web key without address", BASE "[web]\nclients = 10.0.0.0/8\n",
+     ":10: [web] clients is set but [web] address is not"},
+    {"web bad address", BASE "[web]\naddress = localhost\n", "is not an address:port"},
+    {"web cert without key",
+     BASE "[registry]\ndatabase = /r.db\n[web]\naddress = 127.0.0.1:80\n"
+          "certificate = /w.pem\n",
+     "needs both certificate and key"},
+    {"web without registry", BASE "[web]\naddress = 127.0.0.1:80\n", "needs [registry] database"},
+    {"web bad prefix", BASE "[web]\naddress = 127.0.0.1:80\nadmin_clients = 10.1.2.3/8\n",
+     "'10.1.2.3/8' is not an address or CIDR prefix"},
+    {"web bad cutover", BASE "[web]\naddress = 127.0.0.1:80\ncutover = 2026-13-01\n",
+     "cutover = '2026-13-01': use YYYY-MM-DD"},
+    {"web address of a listener",
+     BASE "[registry]\ndatabase = /r.db\n[web]\naddress = 127.0.0.1:25\n[listener a]\n"
+          "address = 127.0.0.1:25\n",
+     "[web] address is also used by listener 'a'"},
 };
+
+static void
+test_web_section(void **state)
+{
+	struct buf errs;
+
+	(void)state;
+	assert_int_equal(load(BASE "[registry]\ndatabase = /r.db\n[listener a]\n"
+	                           "address = 127.0.0.1:587\n",
+	                      &errs),
+	                 0);
+	assert_false(cfg.web_enabled);
+	buf_free(&errs);
+	assert_int_equal(load(BASE "[registry]\ndatabase = /r.db\n[web]\naddress = [::1]:8025\n"
+	                           "clients = 10.0.0.0/8\n  192.0.2.0/24\nregister_networks = "
+	                           "10.1.0.0/16\ncutover = 2026-12-01\n[listener a]\n"
+	                           "address = 127.0.0.1:587\n",
+	                      &errs),
+	                 0);
+	assert_true(cfg.web_enabled);
+	assert_int_equal(cfg.n_web_clients, 2); /* the default list is replaced */
+	assert_int_equal(cfg.n_web_register, 1);
+	assert_int_equal(cfg.n_web_admin_clients, 0); /* same as clients */
+	assert_string_equal(cfg.web_cutover, "2026-12-01");
+	assert_int_equal(cfg.web_session_timeout, 1800);
+	buf_free(&errs);
+	assert_int_equal(load(BASE "[registry]\ndatabase = /r.db\n[web]\naddress = 127.0.0.1:8025\n"
+	                           "[listener a]\naddress = 127.0.0.1:587\n",
+	                      &errs),
+	                 0);
+	assert_int_equal(cfg.n_web_clients, 2); /* default: 127.0.0.0/8 ::1 */
+	buf_free(&errs);
+}
 
 static void
 test_bad_configs(void **state)
@@ -137,6 +186,7 @@ main(void)
 	    cmocka_unit_test(test_defaults_and_values),
 	    cmocka_unit_test(test_bad_configs),
 	    cmocka_unit_test(test_all_errors_reported),
+	    cmocka_unit_test(test_web_section),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
