@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util/str.h"
@@ -462,7 +463,8 @@ on_mhd_error(void *cls, const char *fmt, va_list ap)
 static struct MHD_Daemon *
 start_daemon(struct web *w, int fd, const struct web_files *files)
 {
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/* ITC: so that MHD_quiesce_daemon() can hand the socket back. */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
 	if (w->is_https)
 		flags |= MHD_USE_TLS;
@@ -505,7 +507,13 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 	log_info("event=web-started https=%s admins=%zu", w->is_https ? "yes" : "no", w->admins.n);
 	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
+	/* MHD_stop_daemon() would shut the listening socket down, and with it
+	 * the socket the master and the next web process share: take it back
+	 * first and only close this process's descriptor. */
+	MHD_socket lfd = MHD_quiesce_daemon(d);
 	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	registry_close(w->reg);
 	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);

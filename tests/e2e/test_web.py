@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import smtplib
 import ssl
 import subprocess
@@ -482,3 +483,34 @@ def test_web_config_errors(make_gateway, tmp_path):
     r = gw.ctl("check", check=False)
     assert r.returncode == 1 and "needs both certificate and key" in r.stderr
     assert "needs [registry] database" in r.stderr
+
+
+def test_admins_file_reread_on_sighup(web_gateway, admins_file):
+    gw = web_gateway()
+    line = subprocess.run([MAILOUTCTL, "web", "passwd", "bob"], input="bobs password\n",
+                          capture_output=True, text=True, check=True).stdout
+    with open(admins_file, "a") as f:
+        f.write(line)
+    assert WebClient(gw.web_url).login("bob", "bobs password")[0] == 403
+    os.kill(gw.proc.pid, signal.SIGHUP)
+    gw.wait_log("event=web-stopped")
+    gw.wait_log("event=web-started", count=2)
+    assert WebClient(gw.web_url).login("bob", "bobs password")[0] == 303
+    # a broken admins file is refused at reload; the old config stays
+    with open(admins_file, "a") as f:
+        f.write("carol\n")
+    os.kill(gw.proc.pid, signal.SIGHUP)
+    gw.wait_log("event=reload-failed")
+    assert "web-admins: line 4" in gw.log()
+    assert WebClient(gw.web_url).login("bob", "bobs password")[0] == 303
+
+
+def test_web_process_restarted_after_crash(web_gateway):
+    gw = web_gateway()
+    [pid] = re.findall(r"child-started pid=(\d+) role=web", gw.log())
+    os.kill(int(pid), signal.SIGKILL)
+    gw.wait_log(r"child-crashed pid=%s role=web" % pid)
+    gw.wait_log("event=web-started", count=2)
+    assert WebClient(gw.web_url).get("/")[0] == 200
+    # SMTP went on meanwhile
+    assert gw.log().count("role=smtp") == 1
