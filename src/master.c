@@ -147,7 +147,8 @@ static bool
 prepare_dirs(const struct generation *g, char *err, size_t errlen)
 {
 	const struct config *cfg = g->cfg;
-	static const char *const sub[] = {"", "/incoming", "/queue", "/state", "/hold", "/control"};
+	static const char *const sub[] = {"",      "/incoming", "/queue",  "/state",
+	                                  "/hold", "/free",     "/control"};
 	unsigned swept = 0;
 	int rc;
 
@@ -163,7 +164,7 @@ prepare_dirs(const struct generation *g, char *err, size_t errlen)
 	}
 	if (!g->is_dropping)
 		return true;
-	for (size_t i = 0; i < 6; i++) {
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
 		char p[PATH_MAX];
 		str_fmt(p, sizeof(p), "%s%s", cfg->spool, sub[i]);
 		if (chown(p, g->uid, g->gid) != 0) {

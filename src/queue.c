@@ -459,7 +459,8 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 				res.rcpt[i] = OUT_TEMPFAIL;
 	retry_in = backoff(q->cfg, env.attempts + 1);
 	buf_init(&state, SPOOL_HEADER_MAX);
-	if (!record_results(&env, &res, env.attempts + 1, retry_in, &state)) {
+	bool is_done = record_results(&env, &res, env.attempts + 1, retry_in, &state);
+	if (!is_done) {
 		next = now + retry_in;
 		spool_state_attempt(&state, env.attempts + 1, next);
 		if ((rc = spool_state_write(q->cfg->spool, id, &state)) != 0)
@@ -469,15 +470,15 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 		    now - env.arrival >= (int64_t)q->cfg->delay_warning &&
 		    send_dsn(q, &env, fd, body_off, &res, OUT_TEMPFAIL, true) == 0)
 			spool_mark_warned(q->cfg->spool, id);
-	} else if ((rc = spool_remove(q->cfg->spool, id)) != 0) {
+	}
+	buf_free(&state);
+	close(fd); /* before the file goes to free/, where a worker may reuse it */
+	if (is_done && (rc = spool_remove(q->cfg->spool, id)) != 0)
 		log_warn("event=queue-error id=%s op=remove error=\"%s\" note=\"held or deleted "
 		         "meanwhile\"",
 		         id, strerror(rc));
-	} else {
+	else if (is_done)
 		log_info("event=removed id=%s", id);
-	}
-	buf_free(&state);
-	close(fd);
 	client_result_free(&res);
 	envelope_free(&env);
 	return next;

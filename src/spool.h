@@ -81,7 +81,8 @@ const char *spool_id(const struct spool_msg *);
 /* Close and unlink the incoming file unless committed; free. NULL is ok. */
 void spool_msg_free(struct spool_msg *);
 
-/* Make incoming/, queue/, state/ under spool_dir; remove stale incoming files. */
+/* Make incoming/, queue/, state/, hold/, free/ under spool_dir; remove
+ * stale incoming files. */
 int spool_prepare(const char *spool_dir, unsigned *n_swept);
 
 /* Parse an envelope header from p[0..len); *header_len: bytes up to and
@@ -102,7 +103,8 @@ bool spool_state_attempt(struct buf *, unsigned attempts, int64_t next);
 int spool_state_write(const char *spool_dir, const char *id, const struct buf *);
 int spool_mark_warned(const char *spool_dir, const char *id);
 int spool_mark_bounce(const char *spool_dir, const char *id, const char *actor);
-/* Remove queue/ID, then (only if that worked) state/ID. */
+/* Remove queue/ID (into a free/ slot, for reuse by spool_create()), then
+ * (only if that worked) state/ID. */
 int spool_remove(const char *spool_dir, const char *id);
 /* Move queue/ID to hold/ID (is_hold) or back. 0 or an errno. */
 int spool_hold(const char *spool_dir, const char *id, bool is_hold);
