@@ -115,7 +115,7 @@ def start_mailout(certs, sink):
         f.write(f"""[gateway]
 hostname = mailout.bench.test
 spool = {spool}
-workers = {os.environ.get("MAILOUT_WORKERS", "2")}
+workers = {os.environ.get("MAILOUT_WORKERS", "1")}
 max_client_connections = 1000
 [tls]
 certificate = {certs}/ecdsa.pem {certs}/rsa.pem

@@ -143,6 +143,10 @@ conn_open(struct conn *c, SSL_SESSION **sess)
 		return false;
 	if (opt.nodelay)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* A stalled server fails the connection instead of hanging the run. */
+	struct timeval tv = {.tv_sec = (time_t)opt.seconds + 10};
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
 		return false;
 	if (opt.mode == SMTPS && !tls_start(c, sess))
