@@ -301,19 +301,24 @@ outcome_of(int code)
 }
 
 /* Send the message with dot-stuffing; the spool holds CRLF lines. Whole
- * lines are copied at once; a line that starts with '.' gets one more. */
+ * lines are copied at once; a line that starts with '.' gets one more.
+ * Each chunk is sent when the next one has been read, so the last goes
+ * out together with the final dot: one segment fewer per message. */
 static bool
 send_body(struct conn *c, int fd)
 {
 	char in[READ_CHUNK], out[READ_CHUNK * 2 + 8];
 	bool at_line_start = true;
 	char last[2] = {'\r', '\n'};
+	size_t o = 0; /* bytes of out not sent yet */
 	ssize_t n;
 
 	while ((n = read(fd, in, sizeof(in))) > 0) {
 		const char *p = in, *end = in + n;
-		size_t o = 0;
 
+		if (o > 0 && !conn_write(c, out, o))
+			return false;
+		o = 0;
 		while (p < end) {
 			const char *lf = memchr(p, '\n', (size_t)(end - p));
 			size_t run = (size_t)((lf ? lf + 1 : end) - p);
@@ -332,14 +337,16 @@ send_body(struct conn *c, int fd)
 			last[0] = last[1];
 			last[1] = in[0];
 		}
-		if (!conn_write(c, out, o))
-			return false;
 	}
 	if (n < 0)
 		return false;
-	if (last[0] != '\r' || last[1] != '\n')
-		return conn_write(c, "\r\n.\r\n", 5);
-	return conn_write(c, ".\r\n", 3);
+	/* out holds at most 2 * READ_CHUNK bytes: the terminator fits. */
+	if (last[0] != '\r' || last[1] != '\n') {
+		memcpy(out + o, "\r\n", 2);
+		o += 2;
+	}
+	memcpy(out + o, ".\r\n", 3);
+	return conn_write(c, out, o + 3);
 }
 
 void
