@@ -90,6 +90,7 @@ page_admin_logout(struct web_req *r)
 struct list_ctx {
 	struct web_req *r;
 	size_t n;
+	bool is_cut; /* the page would pass WEB_PAGE_MAX: the rest is not shown */
 };
 
 static void
@@ -143,6 +144,10 @@ list_row(const struct device *d, void *arg)
 	struct web_req *r = c->r;
 	char seen[40];
 
+	if (r->out.len > WEB_PAGE_MAX - WEB_ROW_ROOM) {
+		c->is_cut = true;
+		return false;
+	}
 	c->n++;
 	time_text(d->last_seen, seen, sizeof(seen));
 	html(&r->out,
@@ -236,7 +241,7 @@ void
 page_admin(struct web_req *r)
 {
 	struct device_filter f;
-	struct list_ctx c = {r, 0};
+	struct list_ctx c = {r, 0, false};
 	const char *status, *expiring;
 	char err[256];
 
@@ -276,6 +281,14 @@ page_admin(struct web_req *r)
 	}
 	html(&r->out, "</table></div>\n<p>%Z %s</p>\n", c.n,
 	     TR(r, "registrations", "Registrierungen"));
+	if (c.is_cut)
+		html(&r->out, "<p class=\"error\">%s</p>\n",
+		     TR(r,
+		        "More registrations match than one page can show: filter the list, or "
+		        "export it.",
+		        "Es passen mehr Registrierungen, als eine Seite zeigen kann: filtern Sie "
+		        "die "
+		        "Liste oder exportieren Sie sie."));
 	page_end(r);
 }
 
@@ -380,6 +393,9 @@ static bool
 csv_row(const struct device *d, void *arg)
 {
 	struct buf *b = arg;
+
+	if (b->len > WEB_PAGE_MAX - WEB_ROW_ROOM)
+		return false; /* page_admin_export() reports it */
 	char id[24], created[40], seen[40], sessions[24], messages[24];
 
 	str_fmt(id, sizeof(id), "%lld", (long long)d->id);
@@ -441,6 +457,14 @@ page_admin_export(struct web_req *r)
 		log_error("event=web-error page=export error=\"%s\"", err);
 		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The registry cannot be read just now.",
 		           "Das Register kann gerade nicht gelesen werden.");
+		return;
+	}
+	if (r->out.len > WEB_PAGE_MAX - WEB_ROW_ROOM) {
+		log_error("event=web-error page=export error=\"more than %d MiB of CSV\"",
+		          WEB_PAGE_MAX >> 20);
+		page_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		           "The export is too large; filter it by status or expiry.",
+		           "Der Export ist zu groß; filtern Sie ihn nach Status oder Ablauf.");
 		return;
 	}
 	isodate_format_day(r->now, day, sizeof(day));

@@ -18,7 +18,8 @@
 
 #define WEB_BODY_MAX  (16 * 1024) /* largest form submitted */
 #define WEB_FIELD_MAX 200         /* characters in one form field */
-#define WEB_PAGE_MAX  (4 * 1024 * 1024)
+#define WEB_PAGE_MAX  (16 * 1024 * 1024)
+#define WEB_ROW_ROOM  (64 * 1024) /* lists stop this far before WEB_PAGE_MAX */
 #define WEB_COOKIES   3
 
 struct web {
