@@ -92,6 +92,20 @@ reason_find(const char *code)
 	return NULL;
 }
 
+/* aria-describedby (hint and error) and aria-invalid of one control. */
+static void
+field_aria(struct web_req *r, const struct field_def *d, bool has_error)
+{
+	if (d->hint_en == NULL && !has_error)
+		return;
+	html(&r->out, " aria-describedby=\"");
+	if (d->hint_en)
+		html(&r->out, "%s-hint", d->name);
+	if (has_error)
+		html(&r->out, "%R%s-error", d->hint_en ? " " : "", d->name);
+	html(&r->out, "\"%R", has_error ? " aria-invalid=\"true\"" : "");
+}
+
 static void
 field_input(struct web_req *r, const struct reg_form *f, enum field i)
 {
@@ -104,23 +118,26 @@ field_input(struct web_req *r, const struct reg_form *f, enum field i)
 		html(&r->out, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", d->name,
 		     TR(r, d->hint_en, d->hint_de));
 	if (i == F_REASON) {
-		html(&r->out,
-		     "<select id=\"reason\" name=\"reason\"%R>\n<option value=\"\">%s</option>\n",
-		     err ? " aria-invalid=\"true\"" : "", TR(r, "Choose …", "Bitte wählen …"));
+		html(&r->out, "<select id=\"reason\" name=\"reason\"");
+		field_aria(r, d, err != NULL);
+		html(&r->out, ">\n<option value=\"\">%s</option>\n",
+		     TR(r, "Choose …", "Bitte wählen …"));
 		for (size_t k = 0; k < N_REASONS; k++)
 			html(&r->out, "<option value=\"%s\"%R>%s</option>\n", reasons[k].code,
 			     strcmp(f->value[i], reasons[k].code) == 0 ? " selected" : "",
 			     TR(r, reasons[k].en, reasons[k].de));
 		html(&r->out, "</select>\n");
 	} else if (d->is_multiline) {
-		html(&r->out, "<textarea id=\"%s\" name=\"%s\" maxlength=\"%d\"%R>%s</textarea>\n",
-		     d->name, d->name, WEB_FIELD_MAX, err ? " aria-invalid=\"true\"" : "",
-		     f->value[i]);
+		html(&r->out, "<textarea id=\"%s\" name=\"%s\" maxlength=\"%d\"", d->name, d->name,
+		     WEB_FIELD_MAX);
+		field_aria(r, d, err != NULL);
+		html(&r->out, ">%s</textarea>\n", f->value[i]);
 	} else {
-		html(&r->out, "<input id=\"%s\" name=\"%s\" value=\"%s\" maxlength=\"%d\"%R%R>\n",
+		html(&r->out, "<input id=\"%s\" name=\"%s\" value=\"%s\" maxlength=\"%d\"%R",
 		     d->name, d->name, f->value[i], WEB_FIELD_MAX,
-		     i == F_OWNER_EMAIL ? " type=\"email\" autocomplete=\"email\"" : "",
-		     err ? " aria-invalid=\"true\"" : "");
+		     i == F_OWNER_EMAIL ? " type=\"email\" autocomplete=\"email\"" : "");
+		field_aria(r, d, err != NULL);
+		html(&r->out, ">\n");
 	}
 	if (err)
 		html(&r->out, "<p class=\"error\" id=\"%s-error\">%s</p>\n", d->name, err);
