@@ -162,3 +162,32 @@ def test_second_starttls_refused(gateway):
     c.cmd("EHLO client.test")
     code, lines = c.cmd("STARTTLS")
     assert code == 503 and "TLS already active" in lines[0]
+
+
+def _smtps_session(gateway, ctx, source, session=None):
+    """One implicit-TLS connection from source: (its session, whether it resumed)."""
+    import socket
+    raw = socket.create_connection(("127.0.0.1", gateway.port("mailout-smtps")), timeout=10,
+                                   source_address=(source, 0))
+    s = ctx.wrap_socket(raw, session=session)
+    assert s.recv(1024).startswith(b"220 ")  # the ticket, if any, came before the greeting
+    s.sendall(b"QUIT\r\n")
+    s.recv(1024)
+    session, reused = s.session, s.session_reused
+    s.close()
+    return session, reused
+
+
+def test_tls13_resumption(gateway):
+    """A TLS 1.3 ticket from one connection resumes the next, which gets a
+    fresh ticket again (stateless tickets, shared by all workers)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    sess, reused = _smtps_session(gateway, ctx, "127.0.0.31")
+    assert sess.has_ticket and not reused
+    for _ in range(3):
+        sess, reused = _smtps_session(gateway, ctx, "127.0.0.31", session=sess)
+        assert reused and sess.has_ticket
+    assert gateway.log().count("resumed=yes") == 3
