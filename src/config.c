@@ -1042,18 +1042,15 @@ config_load(const char *path, struct config *cfg, struct buf *errs)
 
 /* ---- the policy table ---- */
 
+/* "10.0.0.0/8 192.168.0.0/16", cut at a whole prefix if it does not fit. */
 static void
-format_clients(const struct listener_conf *l, char *dst, size_t size)
+format_nets(const struct cidr *nets, size_t n, char *dst, size_t size)
 {
 	dst[0] = '\0';
-	if (l->clients != LCLIENTS_NETS) {
-		str_copy(dst, size, listener_clients_name(l->clients));
-		return;
-	}
-	for (size_t i = 0; i < l->n_nets; i++) {
+	for (size_t i = 0; i < n; i++) {
 		char net[CIDR_STR_MAX];
 
-		cidr_format(&l->nets[i], net, sizeof(net));
+		cidr_format(&nets[i], net, sizeof(net));
 		size_t len = strlen(dst);
 
 		if (!str_fmt(dst + len, size - len, "%s%s", i ? " " : "", net)) {
@@ -1061,6 +1058,33 @@ format_clients(const struct listener_conf *l, char *dst, size_t size)
 			return;
 		}
 	}
+}
+
+static void
+format_clients(const struct listener_conf *l, char *dst, size_t size)
+{
+	if (l->clients != LCLIENTS_NETS)
+		str_copy(dst, size, listener_clients_name(l->clients));
+	else
+		format_nets(l->nets, l->n_nets, dst, size);
+}
+
+static void
+print_web(const struct config *cfg, FILE *out)
+{
+	char addr[80], clients[512], admin[512];
+
+	if (!cfg->web_enabled) {
+		fprintf(out, "web pages: off (no [web] address)\n");
+		return;
+	}
+	sockaddr_format((const struct sockaddr *)&cfg->web_addr, addr, sizeof(addr));
+	format_nets(cfg->web_clients, cfg->n_web_clients, clients, sizeof(clients));
+	format_nets(cfg->web_admin_clients, cfg->n_web_admin_clients, admin, sizeof(admin));
+	fprintf(out, "web pages: %s://%s/ for %s; /admin for %s; admins from %s\n",
+	        cfg->web_certificate[0] ? "https" : "http", addr, clients,
+	        cfg->n_web_admin_clients ? admin : "the same",
+	        cfg->web_admins[0] ? cfg->web_admins : "(none)");
 }
 
 void
@@ -1101,6 +1125,7 @@ config_print_policy(const struct config *cfg, FILE *out)
 			fprintf(out, "route %-20s -> %s:%u (tls %s)\n", who, r->host, r->port,
 			        relay_tls_name(r->tls));
 	}
+	print_web(cfg, out);
 }
 
 static const char *

@@ -514,3 +514,10 @@ def test_web_process_restarted_after_crash(web_gateway):
     assert WebClient(gw.web_url).get("/")[0] == 200
     # SMTP went on meanwhile
     assert gw.log().count("role=smtp") == 1
+
+
+def test_check_prints_the_web_pages(web_gateway):
+    gw = web_gateway()
+    out = gw.ctl("check").stdout
+    assert f"web pages: {gw.web_url}/ for 127.0.0.1 127.0.0.5 127.0.0.6 127.0.0.7; " \
+           f"/admin for 127.0.0.1; admins from " in out
