@@ -159,6 +159,10 @@ def test_browser_register_approve_send(web_gateway, browser, sink):
     browser.set_window_size(390, 844)  # a phone
     shot(browser, "guide-phone.png")
     browser.set_window_size(1280, 1000)
+    browser.get(base + "/?lang=de")
+    assert "Ab dem 2026-12-01" in browser.find_element(By.TAG_NAME, "body").text
+    shot(browser, "guide-de.png")
+    browser.get(base + "/register?lang=en")  # the switch back, kept in a cookie
 
     browser.get(base + "/register")
     assert browser.find_element(By.NAME, "address").get_attribute("value") == "127.0.0.1"
