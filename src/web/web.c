@@ -308,18 +308,9 @@ dispatch(struct web_req *r)
 static void
 handle(struct web_req *r)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct config *cfg = r->cfg;
 
 	r->status = MHD_HTTP_OK;
-	r->content_type = "text/html; charset=utf-8";
-	if (ci && ci->client_addr) {
-		socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-		                                                       : sizeof(struct sockaddr_in);
-		memcpy(&r->client_sa, ci->client_addr, len);
-	}
-	sockaddr_format_addr((const struct sockaddr *)&r->client_sa, r->client, sizeof(r->client));
 	pick_language(r);
 	if (!req_client_in(r, cfg->web_clients, cfg->n_web_clients)) {
 		log_warn("event=web-refused client=%s reason=\"not in [web] clients\"", r->client);
@@ -380,10 +371,20 @@ req_new(struct web *w, struct MHD_Connection *conn, const char *url, const char 
 	r->cfg = w->cfg;
 	r->conn = conn;
 	r->now = (int64_t)time(NULL);
+	r->content_type = "text/html; charset=utf-8";
 	r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	r->method = r->is_post                                  ? "POST"
 	            : strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? "HEAD"
-	                                                        : "GET";
+	            : strcmp(method, MHD_HTTP_METHOD_GET) == 0  ? "GET"
+	                                                        : "other";
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                                       : sizeof(struct sockaddr_in);
+		memcpy(&r->client_sa, ci->client_addr, len);
+	}
+	sockaddr_format_addr((const struct sockaddr *)&r->client_sa, r->client, sizeof(r->client));
 	/* Only known paths matter; anything else is logged escaped. */
 	log_escape(path, sizeof(path), url, strlen(url));
 	r->path = xstrdup(path);

@@ -465,7 +465,9 @@ def test_limits_and_unknown_paths(web_gateway):
                              {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 400
     assert c.get("/nope")[0] == 404
-    assert c.request("DELETE", "/")[0] == 405
+    status, headers, _ = c.request("DELETE", "/")
+    assert status == 405 and headers["Content-Type"].startswith("text/html")
+    assert "client=127.0.0.1 method=other path=/ status=405" in gw.log()
     assert c.get("/style.css")[1]["Content-Type"].startswith("text/css")
     assert devices(gw) == []
 
