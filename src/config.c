@@ -433,46 +433,12 @@ parse_addresses(struct load_ctx *c, void *base, const char *value, char *err, si
 	return true;
 }
 
+/* A list of CIDR prefixes appended to nets[*n_nets]. what names them in the
+ * "more than" error; also_allowed lists the words the key takes besides
+ * prefixes, for the error about a bad word ("" if none). */
 static bool
-parse_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
-{
-	struct listener_conf *l = base;
-	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
-	size_t n;
-
-	(void)c;
-	str_copy(copy, sizeof(copy), value);
-	if ((n = split_list(copy, w, err, errlen)) == 0 && err[0])
-		return false;
-	if (n == 1 && (strcmp(w[0], "any") == 0 || strcmp(w[0], "registered") == 0)) {
-		if (l->n_nets > 0) {
-			str_fmt(err, errlen, "'%s' cannot be mixed with CIDR prefixes", w[0]);
-			return false;
-		}
-		l->clients = w[0][0] == 'a' ? LCLIENTS_ANY : LCLIENTS_REGISTERED;
-		return true;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (l->n_nets == CONF_NETS_MAX) {
-			str_fmt(err, errlen, "more than %d client prefixes", CONF_NETS_MAX);
-			return false;
-		}
-		if (!cidr_parse(w[i], &l->nets[l->n_nets])) {
-			str_fmt(err, errlen,
-			        "'%s' is not any, registered, or an address or CIDR prefix "
-			        "(like 10.0.0.0/8 or 2001:db8::/32, host bits zero)",
-			        w[i]);
-			return false;
-		}
-		l->n_nets++;
-	}
-	l->clients = LCLIENTS_NETS;
-	return true;
-}
-
-/* A list of CIDR prefixes appended to nets[*n]. */
-static bool
-parse_net_list(const char *value, struct cidr *nets, size_t *n_nets, char *err, size_t errlen)
+parse_net_list(const char *value, struct cidr *nets, size_t *n_nets, const char *what,
+               const char *also_allowed, char *err, size_t errlen)
 {
 	char copy[CONF_LINE_MAX + 1], *w[CONF_LIST_MAX];
 	size_t n;
@@ -482,18 +448,39 @@ parse_net_list(const char *value, struct cidr *nets, size_t *n_nets, char *err, 
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (*n_nets == CONF_NETS_MAX) {
-			str_fmt(err, errlen, "more than %d prefixes", CONF_NETS_MAX);
+			str_fmt(err, errlen, "more than %d %s", CONF_NETS_MAX, what);
 			return false;
 		}
 		if (!cidr_parse(w[i], &nets[*n_nets])) {
 			str_fmt(err, errlen,
-			        "'%s' is not an address or CIDR prefix (like 10.0.0.0/8 or "
+			        "'%s' is not %san address or CIDR prefix (like 10.0.0.0/8 or "
 			        "2001:db8::/32, host bits zero)",
-			        w[i]);
+			        w[i], also_allowed);
 			return false;
 		}
 		(*n_nets)++;
 	}
+	return true;
+}
+
+static bool
+parse_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct listener_conf *l = base;
+
+	(void)c;
+	if (strcmp(value, "any") == 0 || strcmp(value, "registered") == 0) {
+		if (l->n_nets > 0) {
+			str_fmt(err, errlen, "'%s' cannot be mixed with CIDR prefixes", value);
+			return false;
+		}
+		l->clients = value[0] == 'a' ? LCLIENTS_ANY : LCLIENTS_REGISTERED;
+		return true;
+	}
+	if (!parse_net_list(value, l->nets, &l->n_nets, "client prefixes", "any, registered, or ",
+	                    err, errlen))
+		return false;
+	l->clients = LCLIENTS_NETS;
 	return true;
 }
 
@@ -503,7 +490,8 @@ parse_web_clients(struct load_ctx *c, void *base, const char *value, char *err, 
 	struct config *cfg = base;
 
 	(void)c;
-	return parse_net_list(value, cfg->web_clients, &cfg->n_web_clients, err, errlen);
+	return parse_net_list(value, cfg->web_clients, &cfg->n_web_clients, "prefixes", "", err,
+	                      errlen);
 }
 
 static bool
@@ -512,8 +500,8 @@ parse_web_admin_clients(struct load_ctx *c, void *base, const char *value, char 
 	struct config *cfg = base;
 
 	(void)c;
-	return parse_net_list(value, cfg->web_admin_clients, &cfg->n_web_admin_clients, err,
-	                      errlen);
+	return parse_net_list(value, cfg->web_admin_clients, &cfg->n_web_admin_clients, "prefixes",
+	                      "", err, errlen);
 }
 
 static bool
@@ -522,7 +510,8 @@ parse_web_register(struct load_ctx *c, void *base, const char *value, char *err,
 	struct config *cfg = base;
 
 	(void)c;
-	return parse_net_list(value, cfg->web_register, &cfg->n_web_register, err, errlen);
+	return parse_net_list(value, cfg->web_register, &cfg->n_web_register, "prefixes", "", err,
+	                      errlen);
 }
 
 static bool
