@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util/csv.h"
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
@@ -373,22 +374,6 @@ page_admin_action(struct web_req *r)
 
 /* ---- CSV export ---- */
 
-/* An RFC 4180 field. A leading = + - @ (a spreadsheet formula) is
- * prefixed with ', since the names come from a public form. */
-static void
-csv_field(struct buf *b, const char *s, bool last)
-{
-	buf_puts(b, "\"");
-	if (strchr("=+-@\t\r", s[0]) && s[0])
-		buf_puts(b, "'");
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_puts(b, "\"");
-		buf_append(b, s, 1);
-	}
-	buf_puts(b, last ? "\"\r\n" : "\",");
-}
-
 static bool
 csv_row(const struct device *d, void *arg)
 {
@@ -428,8 +413,10 @@ csv_row(const struct device *d, void *arg)
 	                   d->last_tls,
 	                   d->last_listener};
 	size_t n = sizeof(v) / sizeof(v[0]);
-	for (size_t i = 0; i < n; i++)
-		csv_field(b, v[i], i + 1 == n);
+	for (size_t i = 0; i < n; i++) {
+		csv_field(b, v[i]);
+		buf_puts(b, i + 1 == n ? "\r\n" : ",");
+	}
 	return true;
 }
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "util/buf.h"
 #include "util/cidr.h"
+#include "util/csv.h"
 #include "util/num.h"
 
 static void
@@ -127,13 +128,41 @@ test_log_escape(void **state)
 	assert_string_equal(out, "abcdefgh...");
 }
 
+static void
+test_csv_field(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	    {"plain", "\"plain\""},
+	    {"", "\"\""},
+	    {"say \"hi\"", "\"say \"\"hi\"\"\""},
+	    {"=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""},
+	    {"+1", "\"'+1\""},
+	    {"@SUM(A1)", "\"'@SUM(A1)\""},
+	    {"-2+3", "\"'-2+3\""},
+	    {"-", "\"-\""},
+	    {"\tx", "\"'\tx\""},
+	    {"a=b", "\"a=b\""},
+	};
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		csv_field(&b, cases[i].in);
+		assert_string_equal(buf_cstr(&b), cases[i].want);
+	}
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_num),
-	    cmocka_unit_test(test_cidr),
-	    cmocka_unit_test(test_buf_bounds),
+	    cmocka_unit_test(test_num),        cmocka_unit_test(test_csv_field),
+	    cmocka_unit_test(test_cidr),       cmocka_unit_test(test_buf_bounds),
 	    cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
