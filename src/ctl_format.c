@@ -1,5 +1,9 @@
 #include "ctl_format.h"
 
+#include <string.h>
+
+#include "util/csv.h"
+
 void
 ctl_json_str(FILE *out, const char *s)
 {
@@ -19,11 +23,10 @@ ctl_json_str(FILE *out, const char *s)
 void
 ctl_csv_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	struct buf b;
+
+	buf_init(&b, 2 * strlen(s) + 8);
+	csv_field(&b, s);
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
 }

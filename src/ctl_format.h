@@ -8,7 +8,7 @@
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
 void ctl_json_str(FILE *, const char *);
-/* An RFC 4180 field: always quoted, quotes doubled. */
+/* An RFC 4180 field: always quoted, quotes doubled, a formula neutralised (util/csv.h). */
 void ctl_csv_str(FILE *, const char *);
 
 #endif

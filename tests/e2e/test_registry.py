@@ -314,3 +314,14 @@ def test_recent_sessions_of_a_client(reg_gateway, sink):
     assert plain["tls"] == "none" and "530 5.7.0 Must issue a STARTTLS" in plain["result"]
     text = g.ctl("report", "sessions", "127.0.0.9").stdout
     assert "accepted 1 message" in text
+
+
+def test_csv_neutralises_formulas(reg_gateway):
+    """A device name that a spreadsheet would run as a formula is exported as text."""
+    g = reg_gateway().start()
+    g.ctl("device", "add", "127.0.0.5", "--name", "=HYPERLINK(\"http://x\")",
+          "--owner", "alice@example.edu")
+    out = g.ctl("device", "list", "--csv").stdout
+    assert '"\'=HYPERLINK(""http://x"")"' in out
+    assert json.loads(g.ctl("device", "list", "--json").stdout)[0]["name"] == \
+        '=HYPERLINK("http://x")'  # JSON and the registry keep it as given
