@@ -1,0 +1,553 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util/buf.h"
+#include "util/xmalloc.h"
+
+#define READ_CHUNK  (16 * 1024)   /* at most this much per read() or SSL_read() */
+#define WRITE_CHUNK (16 * 1024)   /* one TLS record */
+#define OUTPUT_MAX  (1024 * 1024) /* the owner stops long before (64 KiB) */
+#define OUTPUT_KEEP 4096          /* a drained buffer larger than this is freed */
+
+enum later { LATER_DRAINED = 1, LATER_READ = 2, LATER_EVENT = 4 };
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	bool is_handshaking;
+	bool is_handshake_writing;     /* the handshake waits for the socket to take data */
+	bool is_read_blocked_on_write; /* SSL_read wants the socket writable */
+	bool is_write_blocked_on_read; /* SSL_write wants the socket readable */
+	struct evbuffer *in;
+	struct buf out; /* one buffer, reused: no allocation per reply */
+	struct event *ev_read, *ev_write, *ev_later;
+	bool is_read_added, is_write_added;
+	struct timeval timeout;
+	bool has_timeout;
+	size_t input_limit;
+	bool is_reading; /* the owner wants input */
+	int later;       /* enum later: work for the next loop turn */
+	int later_what;  /* CONN_* to report then */
+	unsigned long tls_err;
+	int depth; /* handlers of this conn running */
+	bool is_freed;
+	const struct conn_cbs *cb;
+	void *arg;
+};
+
+static void on_read_ready(evutil_socket_t, short, void *);
+static void on_write_ready(evutil_socket_t, short, void *);
+static void on_later(evutil_socket_t, short, void *);
+static void input_changed(struct evbuffer *, const struct evbuffer_cb_info *, void *);
+
+struct conn *
+conn_new(struct event_base *base, int fd, const struct conn_cbs *cb, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->fd = fd;
+	c->cb = cb;
+	c->arg = arg;
+	c->input_limit = READ_CHUNK;
+	c->in = evbuffer_new();
+	buf_init(&c->out, OUTPUT_MAX);
+	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, on_read_ready, c);
+	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_ready, c);
+	c->ev_later = event_new(base, -1, 0, on_later, c);
+	if (!c->in || !c->ev_read || !c->ev_write || !c->ev_later)
+		fatal_bug("conn: out of memory for fd %d", fd);
+	evbuffer_add_cb(c->in, input_changed, c);
+	return c;
+}
+
+static void
+destroy(struct conn *c)
+{
+	event_free(c->ev_read);
+	event_free(c->ev_write);
+	event_free(c->ev_later);
+	evbuffer_free(c->in);
+	buf_free(&c->out);
+	if (c->ssl)
+		SSL_free(c->ssl);
+	free(c);
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	c->is_freed = true;
+	event_del(c->ev_read);
+	event_del(c->ev_write);
+	event_del(c->ev_later);
+	if (c->depth == 0)
+		destroy(c);
+}
+
+/* Handlers hold the conn while they run; false once it is gone. */
+static void
+enter(struct conn *c)
+{
+	c->depth++;
+}
+
+static bool
+leave(struct conn *c)
+{
+	if (--c->depth == 0 && c->is_freed) {
+		destroy(c);
+		return false;
+	}
+	return !c->is_freed;
+}
+
+static void
+set_event(struct conn *c, struct event *ev, bool *added, bool want)
+{
+	if (want && !*added) {
+		event_add(ev, c->has_timeout ? &c->timeout : NULL);
+		*added = true;
+	} else if (!want && *added) {
+		event_del(ev);
+		*added = false;
+	}
+}
+
+static void
+update_events(struct conn *c)
+{
+	if (c->is_freed)
+		return;
+	bool read = c->is_handshaking || c->is_write_blocked_on_read ||
+	            (c->is_reading && evbuffer_get_length(c->in) < c->input_limit);
+	bool write = c->is_handshake_writing || c->is_read_blocked_on_write ||
+	             (!c->is_handshaking && c->out.len > 0);
+
+	set_event(c, c->ev_read, &c->is_read_added, read);
+	set_event(c, c->ev_write, &c->is_write_added, write);
+}
+
+static void
+later(struct conn *c, enum later what)
+{
+	c->later |= what;
+	event_active(c->ev_later, EV_TIMEOUT, 0);
+}
+
+/* Keep the first OpenSSL error and leave the thread's queue empty. */
+static void
+note_tls_error(struct conn *c)
+{
+	unsigned long e = ERR_get_error();
+
+	if (c->tls_err == 0)
+		c->tls_err = e;
+	ERR_clear_error();
+}
+
+static void
+report(struct conn *c, int what)
+{
+	c->cb->on_event(c->arg, what);
+}
+
+/* ---- reading ---- */
+
+static size_t
+read_room(const struct conn *c)
+{
+	size_t len = evbuffer_get_length(c->in);
+	size_t room = len < c->input_limit ? c->input_limit - len : 0;
+
+	return room < READ_CHUNK ? room : READ_CHUNK;
+}
+
+static int
+read_plain(struct conn *c)
+{
+	size_t room = read_room(c);
+	struct evbuffer_iovec v;
+
+	if (room == 0 || evbuffer_reserve_space(c->in, (ev_ssize_t)room, &v, 1) < 1)
+		return 0;
+	ssize_t n = read(c->fd, v.iov_base, room);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		return 0;
+	}
+	if (n == 0)
+		return CONN_EOF | CONN_READING;
+	return errno == EAGAIN || errno == EINTR ? 0 : CONN_ERROR | CONN_READING;
+}
+
+static int
+tls_read_failed(struct conn *c, int rc)
+{
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->is_read_blocked_on_write = true;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		return CONN_EOF | CONN_READING;
+	default:
+		note_tls_error(c);
+		return CONN_ERROR | CONN_READING;
+	}
+}
+
+/* Records until the socket has no more or the input is full; whatever
+ * OpenSSL read ahead is taken now, not left for an event that never comes. */
+static int
+read_tls(struct conn *c)
+{
+	for (;;) {
+		size_t room = read_room(c);
+		struct evbuffer_iovec v;
+
+		if (room == 0 || evbuffer_reserve_space(c->in, (ev_ssize_t)room, &v, 1) < 1)
+			return 0;
+		ERR_clear_error();
+		int n = SSL_read(c->ssl, v.iov_base, (int)room);
+		if (n <= 0)
+			return tls_read_failed(c, n);
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		if (!SSL_has_pending(c->ssl))
+			return 0;
+	}
+}
+
+/* Read what there is and tell the owner; false if the conn went away. */
+static bool
+read_input(struct conn *c)
+{
+	size_t before = evbuffer_get_length(c->in);
+	int what = c->ssl ? read_tls(c) : read_plain(c);
+
+	update_events(c);
+	if (evbuffer_get_length(c->in) > before) {
+		c->cb->on_read(c->arg);
+		if (c->is_freed)
+			return false;
+	}
+	/* An owner that stopped reading learns of the end when it reads again. */
+	if (what != 0 && (c->is_reading || (what & CONN_ERROR))) {
+		report(c, what);
+		return !c->is_freed;
+	}
+	return true;
+}
+
+static void
+handshake(struct conn *c)
+{
+	ERR_clear_error();
+	int rc = SSL_do_handshake(c->ssl);
+
+	c->is_handshake_writing = false;
+	if (rc == 1) {
+		c->is_handshaking = false;
+		update_events(c);
+		report(c, CONN_CONNECTED);
+		/* The client's first command may have come with its Finished. */
+		if (!c->is_freed && c->is_reading && SSL_has_pending(c->ssl))
+			read_input(c);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		c->is_handshake_writing = true;
+		break;
+	default:
+		note_tls_error(c);
+		c->is_handshaking = false;
+		update_events(c);
+		report(c, CONN_ERROR | CONN_READING);
+		return;
+	}
+	update_events(c);
+}
+
+/* ---- writing ---- */
+
+static void
+output_sent(struct conn *c, size_t n)
+{
+	buf_consume(&c->out, n);
+	if (c->out.len == 0 && c->out.cap > OUTPUT_KEEP)
+		buf_free(&c->out); /* an idle session keeps no large buffer */
+}
+
+static int
+flush_tls(struct conn *c)
+{
+	while (c->out.len > 0) {
+		size_t n = c->out.len < WRITE_CHUNK ? c->out.len : WRITE_CHUNK;
+
+		ERR_clear_error();
+		int rc = SSL_write(c->ssl, c->out.data, (int)n);
+		if (rc > 0) {
+			output_sent(c, (size_t)rc);
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, rc)) {
+		case SSL_ERROR_WANT_WRITE:
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			c->is_write_blocked_on_read = true;
+			return 0;
+		default:
+			note_tls_error(c);
+			return CONN_ERROR | CONN_WRITING;
+		}
+	}
+	return 0;
+}
+
+static int
+flush_plain(struct conn *c)
+{
+	while (c->out.len > 0) {
+		ssize_t n = write(c->fd, c->out.data, c->out.len);
+		if (n > 0)
+			output_sent(c, (size_t)n);
+		else
+			return n < 0 && (errno == EAGAIN || errno == EINTR)
+			           ? 0
+			           : CONN_ERROR | CONN_WRITING;
+	}
+	return 0;
+}
+
+static bool
+can_flush(const struct conn *c)
+{
+	return !c->is_freed && c->out.len > 0 && !c->is_write_added && !c->is_handshaking &&
+	       !c->is_write_blocked_on_read;
+}
+
+static int
+flush(struct conn *c)
+{
+	int what = c->ssl ? flush_tls(c) : flush_plain(c);
+
+	update_events(c);
+	return what;
+}
+
+/* The end of a handler: send what the owner wrote meanwhile, all replies
+ * to a batch of pipelined commands in one write, and tell it when the
+ * output is out (it may write more then). */
+static void
+finish(struct conn *c)
+{
+	while (can_flush(c)) {
+		int what = flush(c);
+		if (what != 0) {
+			report(c, what);
+			return;
+		}
+		if (c->out.len > 0)
+			return; /* the socket is full: the write event goes on */
+		c->cb->on_drained(c->arg);
+	}
+}
+
+void
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	if (c->is_freed)
+		return;
+	if (!buf_append(&c->out, p, n)) {
+		c->later_what |= CONN_ERROR | CONN_WRITING; /* an owner gone wrong */
+		later(c, LATER_EVENT);
+		return;
+	}
+	if (c->depth > 0 || !can_flush(c))
+		return; /* the handler running sends it; or the socket takes it later */
+	int what = flush(c);
+	if (what != 0) {
+		c->later_what |= what;
+		later(c, LATER_EVENT);
+	} else if (c->out.len == 0) {
+		later(c, LATER_DRAINED);
+	}
+}
+
+/* ---- event handlers ---- */
+
+static void
+on_read_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	enter(c);
+	if (what & EV_TIMEOUT) {
+		c->is_reading = false;
+		update_events(c);
+		report(c, CONN_TIMEOUT | CONN_READING);
+	} else if (c->is_handshaking) {
+		handshake(c);
+	} else {
+		c->is_write_blocked_on_read = false; /* finish() retries the write */
+		read_input(c);
+	}
+	finish(c);
+	leave(c);
+}
+
+static void
+on_write_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	enter(c);
+	if (what & EV_TIMEOUT) {
+		report(c, CONN_TIMEOUT | CONN_WRITING);
+	} else if (c->is_handshaking) {
+		handshake(c);
+	} else {
+		if (c->is_read_blocked_on_write) {
+			c->is_read_blocked_on_write = false;
+			read_input(c);
+		}
+		if (!c->is_freed && c->is_write_added) {
+			c->is_write_added = false; /* taken off below, or again if still full */
+			event_del(c->ev_write);
+		}
+	}
+	finish(c);
+	leave(c);
+}
+
+static void
+on_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	int todo = c->later;
+
+	(void)fd;
+	(void)what;
+	c->later = 0;
+	enter(c);
+	if (todo & LATER_EVENT) {
+		int w = c->later_what;
+		c->later_what = 0;
+		report(c, w);
+	}
+	if ((todo & LATER_DRAINED) && !c->is_freed && c->out.len == 0)
+		c->cb->on_drained(c->arg);
+	if ((todo & LATER_READ) && !c->is_freed && !c->is_handshaking)
+		read_input(c);
+	finish(c);
+	leave(c);
+}
+
+/* The owner took input: read again once there is room, and take TLS
+ * data OpenSSL already holds (the socket will not signal it). */
+static void
+input_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_deleted == 0 || info->orig_size < c->input_limit || c->is_freed)
+		return;
+	update_events(c);
+	if (c->ssl && !c->is_handshaking && c->is_reading && SSL_has_pending(c->ssl))
+		later(c, LATER_READ);
+}
+
+/* ---- settings ---- */
+
+void
+conn_start_tls(struct conn *c, SSL *ssl)
+{
+	c->ssl = ssl;
+	SSL_set_fd(ssl, c->fd);
+	SSL_set_accept_state(ssl);
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* A client that closes without close_notify has still closed. */
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	c->is_handshaking = true;
+	update_events(c);
+}
+
+SSL *
+conn_ssl(const struct conn *c)
+{
+	return c->ssl;
+}
+
+unsigned long
+conn_tls_error(const struct conn *c)
+{
+	return c->tls_err;
+}
+
+struct evbuffer *
+conn_input(const struct conn *c)
+{
+	return c->in;
+}
+
+size_t
+conn_output_length(const struct conn *c)
+{
+	return c->out.len;
+}
+
+void
+conn_set_reading(struct conn *c, bool on)
+{
+	c->is_reading = on;
+	update_events(c);
+	if (on && c->ssl && !c->is_handshaking && SSL_has_pending(c->ssl))
+		later(c, LATER_READ);
+}
+
+void
+conn_set_input_limit(struct conn *c, size_t limit)
+{
+	c->input_limit = limit;
+	update_events(c);
+}
+
+void
+conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	bool had_timeout = c->has_timeout;
+
+	if (had_timeout && c->timeout.tv_sec == (time_t)seconds)
+		return;
+	c->timeout.tv_sec = (time_t)seconds;
+	c->timeout.tv_usec = 0;
+	c->has_timeout = seconds > 0;
+	/* event_add() on an added event moves only its timer (no epoll_ctl);
+	 * taking a timeout away needs the event taken off first. */
+	if (had_timeout && !c->has_timeout) {
+		if (c->is_read_added)
+			event_del(c->ev_read);
+		if (c->is_write_added)
+			event_del(c->ev_write);
+	}
+	if (c->is_read_added)
+		event_add(c->ev_read, c->has_timeout ? &c->timeout : NULL);
+	if (c->is_write_added)
+		event_add(c->ev_write, c->has_timeout ? &c->timeout : NULL);
+}

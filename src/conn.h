@@ -1,0 +1,60 @@
+/*
+ * conn: the byte stream of one client connection, plain or TLS, on a
+ * non-blocking socket, for the SMTP session above it.
+ *
+ * Input is read into a bounded buffer; output is written at once when the
+ * socket takes it and only waits for the event loop when it does not (a
+ * reply costs one write, not an epoll_ctl before and after). TLS records
+ * are read ahead, and whatever OpenSSL holds is processed before waiting
+ * for the socket again. A conn never calls its owner from conn_write():
+ * "drained" and errors found there are reported from the event loop.
+ */
+#ifndef MAILOUT_CONN_H
+#define MAILOUT_CONN_H
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum {
+	CONN_READING = 0x01, /* with CONN_TIMEOUT: no input in time */
+	CONN_WRITING = 0x02, /* with CONN_TIMEOUT: output not taken in time */
+	CONN_EOF = 0x10,     /* the client closed (TLS: with or without close_notify) */
+	CONN_ERROR = 0x20,   /* socket or TLS error; conn_tls_error() may say more */
+	CONN_TIMEOUT = 0x40,
+	CONN_CONNECTED = 0x80, /* the TLS handshake completed */
+};
+
+struct conn_cbs {
+	void (*on_read)(void *arg);            /* new input */
+	void (*on_drained)(void *arg);         /* all output was sent */
+	void (*on_event)(void *arg, int what); /* CONN_* flags */
+};
+
+struct conn;
+
+/* The conn does not own fd: its owner closes it after conn_free(). */
+struct conn *conn_new(struct event_base *, int fd, const struct conn_cbs *, void *arg);
+/* Safe inside a callback of the same conn: the memory goes when it returns. */
+void conn_free(struct conn *);
+
+/* Server side TLS on the socket from now on; the output must be empty.
+ * The conn takes ssl and reports CONN_CONNECTED or an error. */
+void conn_start_tls(struct conn *, SSL *ssl);
+SSL *conn_ssl(const struct conn *);
+/* The first OpenSSL error of a failed handshake or record, or 0. */
+unsigned long conn_tls_error(const struct conn *);
+
+struct evbuffer *conn_input(const struct conn *);
+size_t conn_output_length(const struct conn *);
+void conn_write(struct conn *, const void *, size_t);
+
+void conn_set_reading(struct conn *, bool);
+/* Stop reading while this many bytes wait in the input. */
+void conn_set_input_limit(struct conn *, size_t);
+/* Input and output timeouts, each reset by progress. */
+void conn_set_timeout(struct conn *, unsigned seconds);
+
+#endif
