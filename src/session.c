@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "devices.h"
 #include "log.h"
 #include "policy.h"
@@ -49,8 +48,7 @@ struct session {
 	struct worker *w;
 	struct listener *l;
 	int fd;
-	struct bufferevent *bev;
-	bool is_fd_owned_by_bev;
+	struct conn *conn;
 	struct sockaddr_storage peer;
 	char client[64];
 	enum session_state state;
@@ -98,11 +96,11 @@ static void session_note_recent(const struct session *);
 static void session_close(struct session *);
 static void session_set_state(struct session *, enum session_state);
 static void session_set_timeout(struct session *, uint64_t seconds);
-static void session_install_bev(struct session *, struct bufferevent *);
+static void session_install_conn(struct session *);
 /* phase: I/O events */
-static void on_read(struct bufferevent *, void *);
-static void on_write(struct bufferevent *, void *);
-static void on_event(struct bufferevent *, short, void *);
+static void on_read(void *);
+static void on_drained(void *);
+static void on_event(void *, int);
 static void on_resume(evutil_socket_t, short, void *);
 static void on_deadline(evutil_socket_t, short, void *);
 static void session_set_deadline(struct session *, uint64_t seconds);
@@ -250,16 +248,13 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 	         s->is_legacy_device ? "yes" : "no");
 	s->in_callback++;
 	if (l->conf->tls == LTLS_IMPLICIT) {
-		SSL *ssl = SSL_new(session_tls_ctx(s));
-		session_install_bev(s, bufferevent_openssl_socket_new(w->base, fd, ssl,
-		                                                      BUFFEREVENT_SSL_ACCEPTING,
-		                                                      BEV_OPT_CLOSE_ON_FREE));
-		s->is_fd_owned_by_bev = true;
+		session_install_conn(s);
+		conn_start_tls(s->conn, SSL_new(session_tls_ctx(s)));
 		session_set_state(s, SESSION_TLS_HANDSHAKE);
 		session_set_timeout(s, w->cfg->tls_timeout);
 		session_set_deadline(s, w->cfg->tls_timeout);
 	} else {
-		session_install_bev(s, bufferevent_socket_new(w->base, fd, 0));
+		session_install_conn(s);
 		session_set_state(s, SESSION_CMD);
 		session_greet(s);
 	}
@@ -268,27 +263,22 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 		session_free(s);
 }
 
+static const struct conn_cbs session_conn_cbs = {on_read, on_drained, on_event};
+
 static void
-session_install_bev(struct session *s, struct bufferevent *bev)
+session_install_conn(struct session *s)
 {
-	if (bev == NULL)
-		fatal_bug("bufferevent creation failed for sid=%s", s->sid);
-	s->bev = bev;
-	if (s->is_tls || s->l->conf->tls == LTLS_IMPLICIT || s->state == SESSION_STARTTLS)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	bufferevent_setcb(bev, on_read, on_write, on_event, s);
+	s->conn = conn_new(s->w->base, s->fd, &session_conn_cbs, s);
 	/* Bound the input buffer: reading pauses while a full window waits. */
-	bufferevent_setwatermark(bev, EV_READ, 0, s->w->cfg->max_command_line + DATA_CHUNK);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	conn_set_input_limit(s->conn, s->w->cfg->max_command_line + DATA_CHUNK);
+	conn_set_reading(s->conn, true);
 	session_set_timeout(s, s->w->cfg->idle_timeout);
 }
 
 static void
 session_set_timeout(struct session *s, uint64_t seconds)
 {
-	struct timeval tv = {(time_t)seconds, 0};
-
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	conn_set_timeout(s->conn, (unsigned)seconds);
 }
 
 /* Per-read timeouts do not stop a client that trickles a byte at a time;
@@ -324,7 +314,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	} else if (s->state != SESSION_CLOSING) {
 		session_reply(s, REPLY_TIMEOUT, s->w->cfg->hostname);
 		session_set_state(s, SESSION_CLOSING);
-		bufferevent_disable(s->bev, EV_READ);
+		conn_set_reading(s->conn, false);
 	}
 	s->in_callback--;
 	if (s->is_dead)
@@ -394,10 +384,8 @@ session_free(struct session *s)
 	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
 	                    s->n_msgs, s->is_refused);
 	session_note_recent(s);
-	if (s->bev)
-		bufferevent_free(s->bev);
-	if (!s->is_fd_owned_by_bev)
-		close(s->fd);
+	conn_free(s->conn);
+	close(s->fd);
 	event_free(s->ev_resume);
 	event_free(s->ev_deadline);
 	envelope_free(&s->env);
@@ -438,8 +426,7 @@ void
 session_shutdown(struct session *s)
 {
 	s->is_shutting_down = true;
-	if (s->state == SESSION_CMD && s->bev &&
-	    evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+	if (s->state == SESSION_CMD && s->conn && evbuffer_get_length(conn_input(s->conn)) == 0) {
 		session_reply(s, REPLY_SHUTDOWN, s->w->cfg->hostname);
 		session_set_state(s, SESSION_CLOSING);
 	}
@@ -454,12 +441,11 @@ session_abort(struct session *s)
 /* ---- I/O events ---- */
 
 static void
-on_read(struct bufferevent *bev, void *arg)
+on_read(void *arg)
 {
 	struct session *s = arg;
 	int one = 1;
 
-	(void)bev;
 	/* A client with Nagle on sends the final ".\r\n" only once its last
 	 * body segment is acknowledged; our delayed ACK would stall it 40 ms.
 	 * Quick ACKs during DATA (the kernel clears the flag, so set it again). */
@@ -477,40 +463,30 @@ on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	on_read(NULL, arg);
+	on_read(arg);
 }
 
 static void
 session_start_tls(struct session *s)
 {
-	SSL *ssl = SSL_new(session_tls_ctx(s));
-	struct bufferevent *old = s->bev;
-
-	/* The plain bufferevent does not own the socket; the TLS one will. */
-	s->bev = NULL;
-	bufferevent_free(old);
 	session_set_state(s, SESSION_TLS_HANDSHAKE);
-	session_install_bev(s, bufferevent_openssl_socket_new(s->w->base, s->fd, ssl,
-	                                                      BUFFEREVENT_SSL_ACCEPTING,
-	                                                      BEV_OPT_CLOSE_ON_FREE));
-	s->is_fd_owned_by_bev = true;
+	conn_start_tls(s->conn, SSL_new(session_tls_ctx(s)));
+	conn_set_reading(s->conn, true);
 	session_set_timeout(s, s->w->cfg->tls_timeout);
 	session_set_deadline(s, s->w->cfg->tls_timeout);
 }
 
 static void
-on_write(struct bufferevent *bev, void *arg)
+on_drained(void *arg)
 {
 	struct session *s = arg;
 
-	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		return;
 	s->in_callback++;
 	if (s->state == SESSION_CLOSING)
 		session_close(s);
 	else if (s->state == SESSION_STARTTLS)
 		session_start_tls(s);
-	else if (s->state == SESSION_CMD && evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+	else if (s->state == SESSION_CMD && evbuffer_get_length(conn_input(s->conn)) > 0)
 		session_process(s); /* resume after backpressure */
 	s->in_callback--;
 	if (s->is_dead)
@@ -520,7 +496,7 @@ on_write(struct bufferevent *bev, void *arg)
 static void
 tls_established(struct session *s)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	SSL *ssl = conn_ssl(s->conn);
 
 	s->is_tls = true;
 	session_clear_deadline(s);
@@ -536,7 +512,7 @@ tls_established(struct session *s)
 static void
 tls_failed(struct session *s)
 {
-	unsigned long e = bufferevent_get_openssl_error(s->bev);
+	unsigned long e = conn_tls_error(s->conn);
 	char why[256] = "connection closed during handshake";
 
 	if (e)
@@ -545,24 +521,23 @@ tls_failed(struct session *s)
 }
 
 static void
-on_event(struct bufferevent *bev, short what, void *arg)
+on_event(void *arg, int what)
 {
 	struct session *s = arg;
 
-	(void)bev;
 	s->in_callback++;
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & CONN_CONNECTED) {
 		tls_established(s);
-	} else if (what & BEV_EVENT_TIMEOUT) {
+	} else if (what & CONN_TIMEOUT) {
 		log_info("event=timeout " SFMT " state=%s", SARG(s), state_names[s->state]);
-		if (s->state == SESSION_TLS_HANDSHAKE || (what & BEV_EVENT_WRITING)) {
+		if (s->state == SESSION_TLS_HANDSHAKE || (what & CONN_WRITING)) {
 			session_close(s);
 		} else {
 			session_reply(s, REPLY_TIMEOUT, s->w->cfg->hostname);
 			session_set_state(s, SESSION_CLOSING);
-			bufferevent_disable(s->bev, EV_READ);
+			conn_set_reading(s->conn, false);
 		}
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	} else if (what & (CONN_EOF | CONN_ERROR)) {
 		if (s->state == SESSION_TLS_HANDSHAKE)
 			tls_failed(s);
 		else if (s->state == SESSION_DATA)
@@ -579,7 +554,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 static int
 next_line(struct session *s, char *line, size_t size, size_t *len)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = conn_input(s->conn);
 	size_t eol_len = 0;
 	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF_STRICT);
 
@@ -612,7 +587,7 @@ session_process(struct session *s)
 	size_t max = s->w->cfg->max_command_line, len;
 	unsigned budget = CMDS_PER_WAKEUP;
 
-	while (!s->is_dead && s->bev) {
+	while (!s->is_dead && s->conn) {
 		if (s->state == SESSION_DATA) {
 			session_data_input(s);
 			if (s->state == SESSION_DATA)
@@ -621,8 +596,8 @@ session_process(struct session *s)
 		}
 		if (s->state != SESSION_CMD)
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > OUT_HIWAT)
-			return; /* on_write resumes */
+		if (conn_output_length(s->conn) > OUT_HIWAT)
+			return; /* on_drained resumes */
 		if (budget-- == 0) {
 			event_active(s->ev_resume, 0, 0);
 			return;
@@ -631,8 +606,7 @@ session_process(struct session *s)
 		if (r == 0) {
 			/* A partial line may not take longer than idle_timeout in all. */
 			if (!s->has_deadline &&
-			    (s->is_skipping_line ||
-			     evbuffer_get_length(bufferevent_get_input(s->bev)) > 0))
+			    (s->is_skipping_line || evbuffer_get_length(conn_input(s->conn)) > 0))
 				session_set_deadline(s, s->w->cfg->idle_timeout);
 			return;
 		}
@@ -658,8 +632,8 @@ session_reply(struct session *s, enum reply_id id, ...)
 	va_start(ap, id);
 	reply_vappend(&b, id, ap);
 	va_end(ap);
-	if (s->bev)
-		bufferevent_write(s->bev, b.data, b.len);
+	if (s->conn)
+		conn_write(s->conn, b.data, b.len);
 	if (code >= 400 && id != REPLY_GREETING_REFUSED) {
 		char esc[256];
 		str_copyn(s->last_refusal, sizeof(s->last_refusal), b.data,
@@ -671,10 +645,10 @@ session_reply(struct session *s, enum reply_id id, ...)
 		    id != REPLY_TOO_MANY_ERRORS) {
 			buf_reset(&b);
 			reply_append(&b, REPLY_TOO_MANY_ERRORS, s->w->cfg->hostname);
-			bufferevent_write(s->bev, b.data, b.len);
+			conn_write(s->conn, b.data, b.len);
 			log_info("event=too-many-errors " SFMT " errors=%u", SARG(s), s->n_errors);
 			session_set_state(s, SESSION_CLOSING);
-			bufferevent_disable(s->bev, EV_READ);
+			conn_set_reading(s->conn, false);
 		}
 	}
 	buf_free(&b);
@@ -721,7 +695,7 @@ session_command(struct session *s, const char *line, size_t len)
 		         s->n_cmds_before_mail);
 		session_reply(s, REPLY_TOO_MANY_COMMANDS, s->w->cfg->hostname);
 		session_set_state(s, SESSION_CLOSING);
-		bufferevent_disable(s->bev, EV_READ);
+		conn_set_reading(s->conn, false);
 		return;
 	}
 	if (s->is_refused && c.verb != SMTP_QUIT) {
@@ -802,7 +776,7 @@ cmd_ehlo(struct session *s, struct smtp_cmd *c)
 	buf_printf(&b, "250-%s\r\n", cfg->hostname);
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, "250%c%s\r\n", i + 1 == n ? ' ' : '-', ext[i]);
-	bufferevent_write(s->bev, b.data, b.len);
+	conn_write(s->conn, b.data, b.len);
 	buf_free(&b);
 }
 
@@ -1004,7 +978,7 @@ cmd_quit(struct session *s, struct smtp_cmd *c)
 	(void)c;
 	session_reply(s, REPLY_BYE);
 	session_set_state(s, SESSION_CLOSING);
-	bufferevent_disable(s->bev, EV_READ);
+	conn_set_reading(s->conn, false);
 }
 
 static void
@@ -1038,7 +1012,7 @@ cmd_not_implemented(struct session *s, struct smtp_cmd *c)
 static void
 cmd_starttls(struct session *s, struct smtp_cmd *c)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = conn_input(s->conn);
 
 	(void)c;
 	if (s->is_tls) {
@@ -1056,7 +1030,7 @@ cmd_starttls(struct session *s, struct smtp_cmd *c)
 		         evbuffer_get_length(in));
 		evbuffer_drain(in, evbuffer_get_length(in));
 	}
-	bufferevent_disable(s->bev, EV_READ);
+	conn_set_reading(s->conn, false);
 	/* Forget everything learned in clear (RFC 3207 4.2). */
 	s->has_helo = false;
 	s->is_esmtp = false;
@@ -1071,7 +1045,7 @@ cmd_starttls(struct session *s, struct smtp_cmd *c)
 static void
 session_data_input(struct session *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = conn_input(s->conn);
 	char out[DATA_CHUNK * SMTP_DATA_EXPANSION];
 
 	while (s->state == SESSION_DATA && evbuffer_get_length(in) > 0) {

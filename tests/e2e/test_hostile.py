@@ -128,6 +128,27 @@ def test_4000_pipelined_commands(make_gateway):
         assert c.cmd("QUIT")[0] == 221
 
 
+@pytest.mark.parametrize("how", ["starttls", "implicit"])
+def test_pipelined_commands_over_tls(make_gateway, sink, how):
+    """More commands in a few TLS records than the input buffer holds, sent
+    in one go: the server reads records ahead, must answer every command
+    from what OpenSSL already holds and must not wait for the socket."""
+    g = make_gateway(gateway={"max_commands_before_mail": "10000"}).start()
+    if how == "implicit":
+        c = Raw(g.port("mailout-smtps"), source="127.0.0.2", implicit=True)
+        c.cmd("EHLO pipeline.test")
+    else:
+        c = tls_session(g.port("mailout"), helo="pipeline.test", source="127.0.0.2")
+    c.send(b"NOOP\r\n" * 6000 + b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.edu>\r\n"
+           b"DATA\r\n")
+    replies = [c.reply()[0] for _ in range(6003)]
+    assert replies == [250] * 6002 + [354]
+    code, lines = c.cmd("Subject: pipelined over TLS\r\n\r\nbody\r\n.")
+    assert code == 250, lines
+    assert c.cmd("QUIT")[0] == 221
+    assert b"pipelined over TLS" in sink.wait_messages(1)[0]["data"]
+
+
 def test_commands_before_mail_limit(hostile):
     g = hostile(max_commands_before_mail="20")
     with Canary(g):
