@@ -13,6 +13,7 @@
 #define WRITE_CHUNK (16 * 1024)   /* one TLS record */
 #define OUTPUT_MAX  (1024 * 1024) /* the owner stops long before (64 KiB) */
 #define OUTPUT_KEEP 4096          /* a drained buffer larger than this is freed */
+#define WIRE_HIWAT  (64 * 1024)   /* encrypt no more while this much waits for the socket */
 
 enum later { LATER_DRAINED = 1, LATER_READ = 2, LATER_EVENT = 4 };
 
@@ -20,13 +21,12 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	bool is_handshaking;
-	bool is_handshake_writing;     /* the handshake waits for the socket to take data */
-	bool is_read_blocked_on_write; /* SSL_read wants the socket writable */
-	bool is_write_blocked_on_read; /* SSL_write wants the socket readable */
 	struct evbuffer *in;
-	struct buf out; /* one buffer, reused: no allocation per reply */
+	struct buf out;  /* from the owner; reused, no allocation per reply */
+	struct buf wire; /* TLS records OpenSSL made, for the socket */
 	struct event *ev_read, *ev_write, *ev_later;
 	bool is_read_added, is_write_added;
+	bool is_blocked; /* the socket took not all: wait until it is writable */
 	struct timeval timeout;
 	bool has_timeout;
 	size_t input_limit;
@@ -44,6 +44,7 @@ static void on_read_ready(evutil_socket_t, short, void *);
 static void on_write_ready(evutil_socket_t, short, void *);
 static void on_later(evutil_socket_t, short, void *);
 static void input_changed(struct evbuffer *, const struct evbuffer_cb_info *, void *);
+static void send_wire_now(struct conn *);
 
 struct conn *
 conn_new(struct event_base *base, int fd, const struct conn_cbs *cb, void *arg)
@@ -56,6 +57,7 @@ conn_new(struct event_base *base, int fd, const struct conn_cbs *cb, void *arg)
 	c->input_limit = READ_CHUNK;
 	c->in = evbuffer_new();
 	buf_init(&c->out, OUTPUT_MAX);
+	buf_init(&c->wire, OUTPUT_MAX + WIRE_HIWAT);
 	c->ev_read = event_new(base, fd, EV_READ | EV_PERSIST, on_read_ready, c);
 	c->ev_write = event_new(base, fd, EV_WRITE | EV_PERSIST, on_write_ready, c);
 	c->ev_later = event_new(base, -1, 0, on_later, c);
@@ -73,6 +75,7 @@ destroy(struct conn *c)
 	event_free(c->ev_later);
 	evbuffer_free(c->in);
 	buf_free(&c->out);
+	buf_free(&c->wire);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	free(c);
@@ -125,10 +128,9 @@ update_events(struct conn *c)
 {
 	if (c->is_freed)
 		return;
-	bool read = c->is_handshaking || c->is_write_blocked_on_read ||
-	            (c->is_reading && evbuffer_get_length(c->in) < c->input_limit);
-	bool write = c->is_handshake_writing || c->is_read_blocked_on_write ||
-	             (!c->is_handshaking && c->out.len > 0);
+	bool read =
+	    c->is_handshaking || (c->is_reading && evbuffer_get_length(c->in) < c->input_limit);
+	bool write = c->is_blocked && (c->wire.len > 0 || c->out.len > 0);
 
 	set_event(c, c->ev_read, &c->is_read_added, read);
 	set_event(c, c->ev_write, &c->is_write_added, write);
@@ -194,9 +196,6 @@ tls_read_failed(struct conn *c, int rc)
 	switch (SSL_get_error(c->ssl, rc)) {
 	case SSL_ERROR_WANT_READ:
 		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		c->is_read_blocked_on_write = true;
-		return 0;
 	case SSL_ERROR_ZERO_RETURN:
 		return CONN_EOF | CONN_READING;
 	default:
@@ -240,6 +239,8 @@ read_input(struct conn *c)
 		if (c->is_freed)
 			return false;
 	}
+	if (what & CONN_ERROR)
+		send_wire_now(c); /* a TLS alert, if OpenSSL made one */
 	/* An owner that stopped reading learns of the end when it reads again. */
 	if (what != 0 && (c->is_reading || (what & CONN_ERROR))) {
 		report(c, what);
@@ -254,8 +255,9 @@ handshake(struct conn *c)
 	ERR_clear_error();
 	int rc = SSL_do_handshake(c->ssl);
 
-	c->is_handshake_writing = false;
 	if (rc == 1) {
+		/* The ticket OpenSSL wrote stays in the wire: it goes out with
+		 * whatever the owner answers now (implicit TLS: the greeting). */
 		c->is_handshaking = false;
 		update_events(c);
 		report(c, CONN_CONNECTED);
@@ -264,69 +266,116 @@ handshake(struct conn *c)
 			read_input(c);
 		return;
 	}
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		break;
-	case SSL_ERROR_WANT_WRITE:
-		c->is_handshake_writing = true;
-		break;
-	default:
+	if (SSL_get_error(c->ssl, rc) != SSL_ERROR_WANT_READ) {
 		note_tls_error(c);
+		send_wire_now(c); /* the alert, so the client learns why */
 		c->is_handshaking = false;
 		update_events(c);
 		report(c, CONN_ERROR | CONN_READING);
 		return;
 	}
-	update_events(c);
+	update_events(c); /* our flight is in the wire: finish() sends it */
 }
 
 /* ---- writing ---- */
 
-static void
-output_sent(struct conn *c, size_t n)
+/* OpenSSL writes its records into c->wire through this BIO and never
+ * waits: the conn sends the wire when a handler ends, so a TLS ticket and
+ * the reply after it, or several replies, leave in one write(). */
+static int
+wire_write(BIO *b, const char *data, int len)
 {
-	buf_consume(&c->out, n);
-	if (c->out.len == 0 && c->out.cap > OUTPUT_KEEP)
-		buf_free(&c->out); /* an idle session keeps no large buffer */
+	struct conn *c = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	if (len < 0 || !buf_append(&c->wire, data, (size_t)len))
+		return -1;
+	return len;
+}
+
+static long
+wire_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0; /* flushing is the conn's business */
 }
 
 static int
-flush_tls(struct conn *c)
+wire_create(BIO *b)
 {
-	while (c->out.len > 0) {
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO *
+wire_bio_new(struct conn *c)
+{
+	static BIO_METHOD *method; /* one per process; sessions live on one thread */
+	BIO *b;
+
+	if (method == NULL) {
+		method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailout wire");
+		if (method == NULL || !BIO_meth_set_write(method, wire_write) ||
+		    !BIO_meth_set_ctrl(method, wire_ctrl) ||
+		    !BIO_meth_set_create(method, wire_create))
+			fatal_bug("conn: cannot make the wire BIO method");
+	}
+	if ((b = BIO_new(method)) == NULL)
+		fatal_bug("conn: out of memory for a BIO");
+	BIO_set_data(b, c);
+	return b;
+}
+
+static void
+consume(struct buf *b, size_t n)
+{
+	buf_consume(b, n);
+	if (b->len == 0 && b->cap > OUTPUT_KEEP)
+		buf_free(b); /* an idle session keeps no large buffer */
+}
+
+/* Bytes to the socket until it is full; CONN_* on a hard error. */
+static int
+send_bytes(struct conn *c, struct buf *b)
+{
+	while (b->len > 0) {
+		ssize_t n = write(c->fd, b->data, b->len);
+		if (n > 0) {
+			consume(b, (size_t)n);
+		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			c->is_blocked = true;
+			return 0;
+		} else {
+			return CONN_ERROR | CONN_WRITING;
+		}
+	}
+	c->is_blocked = false;
+	return 0;
+}
+
+/* Best effort, for an alert before the conn reports a TLS error. */
+static void
+send_wire_now(struct conn *c)
+{
+	(void)send_bytes(c, &c->wire);
+}
+
+/* The owner's output into TLS records, while the wire is not too full. */
+static int
+encrypt_output(struct conn *c)
+{
+	while (c->out.len > 0 && c->wire.len < WIRE_HIWAT) {
 		size_t n = c->out.len < WRITE_CHUNK ? c->out.len : WRITE_CHUNK;
 
 		ERR_clear_error();
 		int rc = SSL_write(c->ssl, c->out.data, (int)n);
-		if (rc > 0) {
-			output_sent(c, (size_t)rc);
-			continue;
-		}
-		switch (SSL_get_error(c->ssl, rc)) {
-		case SSL_ERROR_WANT_WRITE:
-			return 0;
-		case SSL_ERROR_WANT_READ:
-			c->is_write_blocked_on_read = true;
-			return 0;
-		default:
+		if (rc <= 0) { /* the wire never blocks: this is an error */
 			note_tls_error(c);
 			return CONN_ERROR | CONN_WRITING;
 		}
-	}
-	return 0;
-}
-
-static int
-flush_plain(struct conn *c)
-{
-	while (c->out.len > 0) {
-		ssize_t n = write(c->fd, c->out.data, c->out.len);
-		if (n > 0)
-			output_sent(c, (size_t)n);
-		else
-			return n < 0 && (errno == EAGAIN || errno == EINTR)
-			           ? 0
-			           : CONN_ERROR | CONN_WRITING;
+		consume(&c->out, (size_t)rc);
 	}
 	return 0;
 }
@@ -334,15 +383,21 @@ flush_plain(struct conn *c)
 static bool
 can_flush(const struct conn *c)
 {
-	return !c->is_freed && c->out.len > 0 && !c->is_write_added && !c->is_handshaking &&
-	       !c->is_write_blocked_on_read;
+	return !c->is_freed && !c->is_blocked &&
+	       (c->wire.len > 0 || (!c->is_handshaking && c->out.len > 0));
 }
 
 static int
 flush(struct conn *c)
 {
-	int what = c->ssl ? flush_tls(c) : flush_plain(c);
+	int what = 0;
 
+	if (c->ssl && !c->is_handshaking)
+		what = encrypt_output(c);
+	if (what == 0)
+		what = send_bytes(c, c->ssl ? &c->wire : &c->out);
+	if (what == 0 && c->ssl && c->wire.len == 0 && c->out.len > 0 && !c->is_handshaking)
+		return flush(c); /* more than WIRE_HIWAT was waiting */
 	update_events(c);
 	return what;
 }
@@ -359,8 +414,10 @@ finish(struct conn *c)
 			report(c, what);
 			return;
 		}
-		if (c->out.len > 0)
+		if (c->out.len > 0 || c->wire.len > 0)
 			return; /* the socket is full: the write event goes on */
+		if (c->is_handshaking)
+			return; /* our flight went out; the owner has nothing to hear */
 		c->cb->on_drained(c->arg);
 	}
 }
@@ -381,7 +438,7 @@ conn_write(struct conn *c, const void *p, size_t n)
 	if (what != 0) {
 		c->later_what |= what;
 		later(c, LATER_EVENT);
-	} else if (c->out.len == 0) {
+	} else if (c->out.len == 0 && c->wire.len == 0) {
 		later(c, LATER_DRAINED);
 	}
 }
@@ -402,7 +459,6 @@ on_read_ready(evutil_socket_t fd, short what, void *arg)
 	} else if (c->is_handshaking) {
 		handshake(c);
 	} else {
-		c->is_write_blocked_on_read = false; /* finish() retries the write */
 		read_input(c);
 	}
 	finish(c);
@@ -418,17 +474,8 @@ on_write_ready(evutil_socket_t fd, short what, void *arg)
 	enter(c);
 	if (what & EV_TIMEOUT) {
 		report(c, CONN_TIMEOUT | CONN_WRITING);
-	} else if (c->is_handshaking) {
-		handshake(c);
 	} else {
-		if (c->is_read_blocked_on_write) {
-			c->is_read_blocked_on_write = false;
-			read_input(c);
-		}
-		if (!c->is_freed && c->is_write_added) {
-			c->is_write_added = false; /* taken off below, or again if still full */
-			event_del(c->ev_write);
-		}
+		c->is_blocked = false; /* finish() sends; the event stays if still full */
 	}
 	finish(c);
 	leave(c);
@@ -449,7 +496,7 @@ on_later(evutil_socket_t fd, short what, void *arg)
 		c->later_what = 0;
 		report(c, w);
 	}
-	if ((todo & LATER_DRAINED) && !c->is_freed && c->out.len == 0)
+	if ((todo & LATER_DRAINED) && !c->is_freed && c->out.len == 0 && c->wire.len == 0)
 		c->cb->on_drained(c->arg);
 	if ((todo & LATER_READ) && !c->is_freed && !c->is_handshaking)
 		read_input(c);
@@ -477,11 +524,14 @@ input_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *a
 void
 conn_start_tls(struct conn *c, SSL *ssl)
 {
+	BIO *rbio = BIO_new_socket(c->fd, BIO_NOCLOSE);
+
+	if (rbio == NULL)
+		fatal_bug("conn: out of memory for a BIO");
 	c->ssl = ssl;
-	SSL_set_fd(ssl, c->fd);
+	SSL_set_bio(ssl, rbio, wire_bio_new(c));
 	SSL_set_accept_state(ssl);
 	SSL_set_read_ahead(ssl, 1);
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	/* A client that closes without close_notify has still closed. */
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	c->is_handshaking = true;
@@ -509,7 +559,7 @@ conn_input(const struct conn *c)
 size_t
 conn_output_length(const struct conn *c)
 {
-	return c->out.len;
+	return c->out.len + c->wire.len;
 }
 
 void

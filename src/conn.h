@@ -4,10 +4,13 @@
  *
  * Input is read into a bounded buffer; output is written at once when the
  * socket takes it and only waits for the event loop when it does not (a
- * reply costs one write, not an epoll_ctl before and after). TLS records
- * are read ahead, and whatever OpenSSL holds is processed before waiting
- * for the socket again. A conn never calls its owner from conn_write():
- * "drained" and errors found there are reported from the event loop.
+ * reply costs one write, not an epoll_ctl before and after). Inside a
+ * callback of the conn, output collects and leaves in one write when the
+ * callback returns: the replies to a batch of pipelined commands, or a
+ * TLS 1.3 ticket and the greeting after an implicit-TLS handshake. TLS
+ * records are read ahead, and whatever OpenSSL holds is processed before
+ * waiting for the socket again. A conn never calls its owner from
+ * conn_write(): "drained" and errors found there come from the event loop.
  */
 #ifndef MAILOUT_CONN_H
 #define MAILOUT_CONN_H
