@@ -21,6 +21,9 @@ struct conn {
 	int fd;
 	SSL *ssl;
 	bool is_handshaking;
+	bool is_closing; /* the owner is done: close_notify after its output */
+	bool is_shut;    /* close_notify made; nothing more is encrypted */
+	bool is_failed;  /* a fatal TLS error: no close_notify then */
 	struct evbuffer *in;
 	struct buf out;  /* from the owner; reused, no allocation per reply */
 	struct buf wire; /* TLS records OpenSSL made, for the socket */
@@ -151,6 +154,7 @@ note_tls_error(struct conn *c)
 
 	if (c->tls_err == 0)
 		c->tls_err = e;
+	c->is_failed = true;
 	ERR_clear_error();
 }
 
@@ -380,11 +384,31 @@ encrypt_output(struct conn *c)
 	return 0;
 }
 
+/* After the last output, TLS 1.3 wants a close_notify before the socket
+ * closes (RFC 8446 6.1); it joins the last reply in the same write. */
+static void
+make_close_notify(struct conn *c)
+{
+	if (!c->is_closing || c->is_shut || c->out.len > 0 || c->ssl == NULL || c->is_handshaking ||
+	    c->is_failed)
+		return;
+	ERR_clear_error();
+	(void)SSL_shutdown(c->ssl); /* 0: sent; we do not wait for the client's */
+	ERR_clear_error();
+	c->is_shut = true;
+}
+
+static bool
+needs_close_notify(const struct conn *c)
+{
+	return c->is_closing && !c->is_shut && c->ssl && !c->is_handshaking && !c->is_failed;
+}
+
 static bool
 can_flush(const struct conn *c)
 {
 	return !c->is_freed && !c->is_blocked &&
-	       (c->wire.len > 0 || (!c->is_handshaking && c->out.len > 0));
+	       (c->wire.len > 0 || (!c->is_handshaking && c->out.len > 0) || needs_close_notify(c));
 }
 
 static int
@@ -392,8 +416,10 @@ flush(struct conn *c)
 {
 	int what = 0;
 
-	if (c->ssl && !c->is_handshaking)
+	if (c->ssl && !c->is_handshaking && !c->is_shut)
 		what = encrypt_output(c);
+	if (what == 0)
+		make_close_notify(c);
 	if (what == 0)
 		what = send_bytes(c, c->ssl ? &c->wire : &c->out);
 	if (what == 0 && c->ssl && c->wire.len == 0 && c->out.len > 0 && !c->is_handshaking)
@@ -425,8 +451,8 @@ finish(struct conn *c)
 void
 conn_write(struct conn *c, const void *p, size_t n)
 {
-	if (c->is_freed)
-		return;
+	if (c->is_freed || c->is_shut)
+		return; /* nothing goes after close_notify */
 	if (!buf_append(&c->out, p, n)) {
 		c->later_what |= CONN_ERROR | CONN_WRITING; /* an owner gone wrong */
 		later(c, LATER_EVENT);
@@ -560,6 +586,21 @@ size_t
 conn_output_length(const struct conn *c)
 {
 	return c->out.len + c->wire.len;
+}
+
+void
+conn_close_notify(struct conn *c)
+{
+	if (c->is_freed || c->is_closing)
+		return;
+	c->is_closing = true;
+	if (c->depth > 0 || !can_flush(c))
+		return; /* the handler running sends it with the last reply */
+	int what = flush(c);
+	if (what != 0) {
+		c->later_what |= what;
+		later(c, LATER_EVENT);
+	}
 }
 
 void

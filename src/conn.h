@@ -50,6 +50,10 @@ SSL *conn_ssl(const struct conn *);
 /* The first OpenSSL error of a failed handshake or record, or 0. */
 unsigned long conn_tls_error(const struct conn *);
 
+/* The owner is done: after the output so far, a TLS connection sends
+ * close_notify (in the same write when it can); later writes are dropped. */
+void conn_close_notify(struct conn *);
+
 struct evbuffer *conn_input(const struct conn *);
 size_t conn_output_length(const struct conn *);
 void conn_write(struct conn *, const void *, size_t);

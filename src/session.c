@@ -329,6 +329,8 @@ session_set_state(struct session *s, enum session_state new)
 	log_debug("event=state sid=%s from=%s to=%s", s->sid, state_names[s->state],
 	          state_names[new]);
 	s->state = new;
+	if (new == SESSION_CLOSING && s->is_tls)
+		conn_close_notify(s->conn); /* after the last reply */
 }
 
 /* Mark for freeing; the free happens when the outermost callback returns. */

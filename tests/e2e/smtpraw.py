@@ -18,12 +18,13 @@ def client_context(minimum=None, maximum=None, ciphers=None):
 
 class Raw:
     def __init__(self, port, host="127.0.0.1", source=None, implicit=False, timeout=10,
-                 greet=True):
+                 greet=True, ctx=None, suppress_ragged_eofs=True):
         src = (source, 0) if source else None
         self.sock = socket.create_connection((host, port), timeout=timeout, source_address=src)
         self.buf = b""
         if implicit:
-            self.sock = client_context().wrap_socket(self.sock)
+            self.sock = (ctx or client_context()).wrap_socket(
+                self.sock, suppress_ragged_eofs=suppress_ragged_eofs)
         self.greeting = self.reply() if greet else None
 
     def send(self, data: bytes):
@@ -51,10 +52,11 @@ class Raw:
         self.send(line.encode() + b"\r\n")
         return self.reply()
 
-    def starttls(self, ctx=None):
+    def starttls(self, ctx=None, suppress_ragged_eofs=True):
         code, lines = self.cmd("STARTTLS")
         assert code == 220, lines
-        self.sock = (ctx or client_context()).wrap_socket(self.sock)
+        self.sock = (ctx or client_context()).wrap_socket(
+            self.sock, suppress_ragged_eofs=suppress_ragged_eofs)
         return self.sock
 
     def closed(self, timeout=5):

@@ -3,6 +3,8 @@ import smtplib
 import ssl
 import subprocess
 
+import pytest
+
 from conftest import strip_received
 from smtpraw import Raw, client_context
 
@@ -191,3 +193,23 @@ def test_tls13_resumption(gateway):
         sess, reused = _smtps_session(gateway, ctx, "127.0.0.31", session=sess)
         assert reused and sess.has_ticket
     assert gateway.log().count("resumed=yes") == 3
+
+
+@pytest.mark.parametrize("how", ["starttls", "implicit"])
+def test_quit_ends_tls_with_close_notify(gateway, how):
+    """RFC 8446 6.1: the server sends close_notify before it closes, so a
+    client that does not forgive a missing one sees a clean end of TLS,
+    not a truncation (ssl.SSLEOFError)."""
+    ctx = client_context()
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # Python forgives a missing one by default
+    if how == "implicit":
+        c = Raw(gateway.port("mailout-smtps"), implicit=True, ctx=ctx,
+                suppress_ragged_eofs=False)
+    else:
+        c = Raw(gateway.port("mailout"))
+        c.cmd("EHLO c.test")
+        c.starttls(ctx, suppress_ragged_eofs=False)
+    assert c.cmd("EHLO c.test")[0] == 250
+    code, lines = c.cmd("QUIT")
+    assert code == 221, lines
+    assert c.sock.recv(100) == b""
