@@ -97,21 +97,18 @@ conn_free(struct conn *c)
 		destroy(c);
 }
 
-/* Handlers hold the conn while they run; false once it is gone. */
+/* Handlers hold the conn while they run; it goes when the last returns. */
 static void
 enter(struct conn *c)
 {
 	c->depth++;
 }
 
-static bool
+static void
 leave(struct conn *c)
 {
-	if (--c->depth == 0 && c->is_freed) {
+	if (--c->depth == 0 && c->is_freed)
 		destroy(c);
-		return false;
-	}
-	return !c->is_freed;
 }
 
 static void
@@ -144,6 +141,14 @@ later(struct conn *c, enum later what)
 {
 	c->later |= what;
 	event_active(c->ev_later, EV_TIMEOUT, 0);
+}
+
+/* Outside a handler the owner hears of an error only from the loop. */
+static void
+report_later(struct conn *c, int what)
+{
+	c->later_what |= what;
+	later(c, LATER_EVENT);
 }
 
 /* Keep the first OpenSSL error and leave the thread's queue empty. */
@@ -230,8 +235,8 @@ read_tls(struct conn *c)
 	}
 }
 
-/* Read what there is and tell the owner; false if the conn went away. */
-static bool
+/* Read what there is and tell the owner. */
+static void
 read_input(struct conn *c)
 {
 	size_t before = evbuffer_get_length(c->in);
@@ -241,16 +246,13 @@ read_input(struct conn *c)
 	if (evbuffer_get_length(c->in) > before) {
 		c->cb->on_read(c->arg);
 		if (c->is_freed)
-			return false;
+			return;
 	}
 	if (what & CONN_ERROR)
 		send_wire_now(c); /* a TLS alert, if OpenSSL made one */
 	/* An owner that stopped reading learns of the end when it reads again. */
-	if (what != 0 && (c->is_reading || (what & CONN_ERROR))) {
+	if (what != 0 && (c->is_reading || (what & CONN_ERROR)))
 		report(c, what);
-		return !c->is_freed;
-	}
-	return true;
 }
 
 static void
@@ -384,24 +386,23 @@ encrypt_output(struct conn *c)
 	return 0;
 }
 
+static bool
+needs_close_notify(const struct conn *c)
+{
+	return c->is_closing && !c->is_shut && c->ssl && !c->is_handshaking && !c->is_failed;
+}
+
 /* After the last output, TLS 1.3 wants a close_notify before the socket
  * closes (RFC 8446 6.1); it joins the last reply in the same write. */
 static void
 make_close_notify(struct conn *c)
 {
-	if (!c->is_closing || c->is_shut || c->out.len > 0 || c->ssl == NULL || c->is_handshaking ||
-	    c->is_failed)
+	if (!needs_close_notify(c) || c->out.len > 0)
 		return;
 	ERR_clear_error();
 	(void)SSL_shutdown(c->ssl); /* 0: sent; we do not wait for the client's */
 	ERR_clear_error();
 	c->is_shut = true;
-}
-
-static bool
-needs_close_notify(const struct conn *c)
-{
-	return c->is_closing && !c->is_shut && c->ssl && !c->is_handshaking && !c->is_failed;
 }
 
 static bool
@@ -448,25 +449,30 @@ finish(struct conn *c)
 	}
 }
 
+/* Send now, unless a handler of this conn runs (it sends when it ends)
+ * or the socket is full (the write event sends then). */
+static void
+flush_unless_busy(struct conn *c)
+{
+	if (c->depth > 0 || !can_flush(c))
+		return;
+	int what = flush(c);
+	if (what != 0)
+		report_later(c, what);
+	else if (c->out.len == 0 && c->wire.len == 0)
+		later(c, LATER_DRAINED);
+}
+
 void
 conn_write(struct conn *c, const void *p, size_t n)
 {
 	if (c->is_freed || c->is_shut)
 		return; /* nothing goes after close_notify */
 	if (!buf_append(&c->out, p, n)) {
-		c->later_what |= CONN_ERROR | CONN_WRITING; /* an owner gone wrong */
-		later(c, LATER_EVENT);
+		report_later(c, CONN_ERROR | CONN_WRITING); /* an owner gone wrong */
 		return;
 	}
-	if (c->depth > 0 || !can_flush(c))
-		return; /* the handler running sends it; or the socket takes it later */
-	int what = flush(c);
-	if (what != 0) {
-		c->later_what |= what;
-		later(c, LATER_EVENT);
-	} else if (c->out.len == 0 && c->wire.len == 0) {
-		later(c, LATER_DRAINED);
-	}
+	flush_unless_busy(c);
 }
 
 /* ---- event handlers ---- */
@@ -594,13 +600,7 @@ conn_close_notify(struct conn *c)
 	if (c->is_freed || c->is_closing)
 		return;
 	c->is_closing = true;
-	if (c->depth > 0 || !can_flush(c))
-		return; /* the handler running sends it with the last reply */
-	int what = flush(c);
-	if (what != 0) {
-		c->later_what |= what;
-		later(c, LATER_EVENT);
-	}
+	flush_unless_busy(c);
 }
 
 void
