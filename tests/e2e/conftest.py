@@ -21,11 +21,21 @@ MAILOUTD = os.environ.get("MAILOUTD", os.path.join(ROOT, "build", "mailoutd"))
 MAILOUTCTL = os.environ.get("MAILOUTCTL", os.path.join(ROOT, "build", "mailoutctl"))
 
 
+_ports_given = set()
+
+
 def free_port(host="127.0.0.1"):
+    """A port nobody listens on, never the same twice in a test run: the
+    kernel may hand out a just-closed port again, and two listeners of one
+    gateway then collide ("address is also used by listener ...")."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    while True:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
