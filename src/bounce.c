@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/str.h"
 
 #define QUOTED_HEADERS_MAX (64 * 1024)
@@ -83,7 +84,7 @@ write_report(struct spool_msg *m, const struct config *cfg, const struct envelop
 		        "recipients. The reason is given after each address.\r\n\r\n",
 		        env->id);
 
-	rfc5322_date(time(NULL), date, sizeof(date));
+	rfc5322_date((time_t)clock_now(), date, sizeof(date));
 	str_fmt(line, sizeof(line),
 	        "From: Mail Delivery System <MAILER-DAEMON@%s>\r\nTo: <%s>\r\n"
 	        "Subject: %s\r\nDate: %s\r\n"
@@ -136,7 +137,7 @@ bounce_queue(const struct config *cfg, const struct envelope *env, int fd,
 	if (env->sender[0] == '\0')
 		return EINVAL; /* never bounce a bounce */
 	envelope_init(&b);
-	b.arrival = (int64_t)time(NULL);
+	b.arrival = clock_now();
 	str_copy(b.listener, sizeof(b.listener), "local");
 	str_copy(b.client, sizeof(b.client), "local");
 	str_copy(b.helo, sizeof(b.helo), cfg->hostname);

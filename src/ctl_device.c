@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "registry.h"
+#include "util/clock.h"
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
@@ -321,7 +322,7 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 	}
 	str_copy(d->expires, sizeof(d->expires), expires);
 	d->status = DEVICE_APPROVED;
-	d->created_at = d->decided_at = (int64_t)time(NULL);
+	d->created_at = d->decided_at = clock_now();
 	str_copy(d->decided_by, sizeof(d->decided_by), actor_of(o));
 	if ((res = registry_add(r, d, actor_of(o), err, sizeof(err))) != OUT_OK)
 		return fail(res, err);
@@ -412,8 +413,8 @@ cmd_change(const struct config *cfg, struct registry *r, const char *verb, struc
 	unsigned n;
 
 	if (strcmp(verb, "expire") == 0) {
-		if ((res = registry_expire(r, (int64_t)time(NULL), actor_of(o), &n, err,
-		                           sizeof(err))) != OUT_OK)
+		if ((res = registry_expire(r, clock_now(), actor_of(o), &n, err, sizeof(err))) !=
+		    OUT_OK)
 			return fail(res, err);
 		printf("%u registration(s) marked expired\n", n);
 		return 0;

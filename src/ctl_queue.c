@@ -16,6 +16,7 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "spool.h"
+#include "util/clock.h"
 #include "util/isodate.h"
 #include "util/str.h"
 
@@ -79,7 +80,8 @@ print_json(const struct envelope *e, long long size, bool is_held, bool is_first
 	printf("%s{\"id\":", is_first ? "" : ",\n ");
 	ctl_json_str(stdout, e->id);
 	printf(",\"age\":%lld,\"size\":%lld,\"held\":%s,\"attempts\":%u,\"next_attempt\":",
-	       (long long)(time(NULL) - e->arrival), size, is_held ? "true" : "false", e->attempts);
+	       (long long)(clock_now() - e->arrival), size, is_held ? "true" : "false",
+	       e->attempts);
 	ctl_json_str(stdout, e->next_attempt ? next : "");
 	printf(",\"sender\":");
 	ctl_json_str(stdout, e->sender);
@@ -103,7 +105,7 @@ print_json(const struct envelope *e, long long size, bool is_held, bool is_first
 static void
 print_human(const struct envelope *e, long long size, bool is_held)
 {
-	printf("%-22s %7llds %9lld  <%s>%s%s\n", e->id, (long long)(time(NULL) - e->arrival), size,
+	printf("%-22s %7llds %9lld  <%s>%s%s\n", e->id, (long long)(clock_now() - e->arrival), size,
 	       e->sender, is_held ? "  (held)" : "", e->attempts ? "  (deferred)" : "");
 	for (size_t i = 0; i < e->n_rcpt; i++)
 		printf("%-22s %18s  -> <%s> %s%s%s\n", "", "", e->rcpt[i], rcpt_state_name(e, i),

@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "ctl_format.h"
 #include "registry.h"
+#include "util/clock.h"
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
@@ -230,7 +231,7 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 	}
 	if ((reg = open_registry(cfg)) == NULL)
 		return EXIT_FAIL;
-	int64_t since_day = ((int64_t)time(NULL) - (int64_t)since) / 86400;
+	int64_t since_day = (clock_now() - (int64_t)since) / 86400;
 	o = registry_list(reg, &all, keep_device, &r, err, sizeof(err));
 	if (o == OUT_OK && r.format == 1)
 		printf("[");

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "util/clock.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -189,7 +190,7 @@ devices_note_session(struct devices *dv, int64_t id, time_t started, const char 
                      const char *listener, unsigned messages)
 {
 	struct device_usage *u = NULL;
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_now();
 
 	if (dv == NULL)
 		return;
@@ -221,7 +222,7 @@ void
 devices_note_client(struct devices *dv, const char *client, const char *listener, const char *tls,
                     unsigned messages, bool is_refused)
 {
-	int64_t now = (int64_t)time(NULL), day = now / 86400;
+	int64_t now = clock_now(), day = now / 86400;
 	struct client_stat *c = NULL;
 
 	if (dv == NULL)
@@ -268,7 +269,7 @@ devices_note_recent(struct devices *dv, const char *client, const char *listener
 	if (dv->n_recent == STATS_MAX)
 		return; /* the database is stuck; the log has every session anyway */
 	r = &dv->recent[dv->n_recent++];
-	r->at = (int64_t)time(NULL);
+	r->at = clock_now();
 	str_copy(r->client, sizeof(r->client), client);
 	str_copy(r->listener, sizeof(r->listener), listener);
 	str_copy(r->tls, sizeof(r->tls), tls);

@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/clock.h"
 
 enum log_level log_min_level = LOG_L_INFO;
 
@@ -60,17 +61,18 @@ log_vwrite(enum log_level l, const char *fmt, va_list ap)
 		syslog(syslog_prio[l], "level=%s %s", level_names[l], line);
 		return;
 	}
-	struct timeval tv;
+	struct timespec now;
 	struct tm tm;
 	char ts[32];
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
+	clock_now_ts(&now);
+	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One write per line so lines from several processes do not interleave. */
 	char out[2200];
-	int m = snprintf(out, sizeof(out), "%s.%03ldZ %s[%d] level=%s %s\n", ts,
-	                 (long)(tv.tv_usec / 1000), log_ident, (int)getpid(), level_names[l], line);
+	int m =
+	    snprintf(out, sizeof(out), "%s.%03ldZ %s[%d] level=%s %s\n", ts,
+	             (long)(now.tv_nsec / 1000000), log_ident, (int)getpid(), level_names[l], line);
 	if (m > 0)
 		(void)!write(STDERR_FILENO, out,
 		             (size_t)m < sizeof(out) ? (size_t)m : sizeof(out) - 1);

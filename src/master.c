@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "spool.h"
 #include "tls.h"
+#include "util/clock.h"
 #include "util/fsx.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -361,7 +362,7 @@ child_start(struct master *m, struct child *c)
 
 	if (pid < 0) {
 		log_error("event=fork-error error=\"%s\"", strerror(errno));
-		c->restart_at = time(NULL) + RESTART_DELAY;
+		c->restart_at = (time_t)clock_now() + RESTART_DELAY;
 		return;
 	}
 	if (pid == 0)
@@ -399,7 +400,7 @@ children_plan(struct master *m)
 static void
 children_start(struct master *m)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_now();
 
 	for (size_t i = 0; i < CHILDREN_MAX; i++) {
 		struct child *c = &m->child[i];
@@ -439,7 +440,7 @@ children_reap(struct master *m)
 				          WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 			else
 				log_info("event=child-exited pid=%d", (int)pid);
-			c->restart_at = time(NULL) + (is_crash ? RESTART_DELAY : 0);
+			c->restart_at = (time_t)clock_now() + (is_crash ? RESTART_DELAY : 0);
 			if (c->generation != m->generation)
 				c->is_wanted = false;
 		}
@@ -480,16 +481,16 @@ reload(struct master *m)
 static int
 stop(struct master *m)
 {
-	time_t deadline = time(NULL) + STOP_TIMEOUT;
+	time_t deadline = (time_t)clock_now() + STOP_TIMEOUT;
 
 	m->is_stopping = true;
 	log_info("event=stopping");
 	children_signal(m, SIGTERM, false);
 	while (children_reap(m) > 0) {
-		if (time(NULL) > deadline) {
+		if ((time_t)clock_now() > deadline) {
 			log_warn("event=stop-timeout note=\"killing children\"");
 			children_signal(m, SIGKILL, false);
-			deadline = time(NULL) + 5;
+			deadline = (time_t)clock_now() + 5;
 		}
 		usleep(50 * 1000);
 	}
@@ -559,6 +560,9 @@ master_run(const char *config_path, bool foreground)
 	log_info("event=started config=%s listeners=%zu workers=%llu user=%s", abspath,
 	         m.gen.cfg->n_listener, (unsigned long long)m.gen.cfg->workers,
 	         m.gen.is_dropping ? m.gen.cfg->user : "(unchanged)");
+	if (clock_offset() != 0)
+		log_warn("event=clock-shifted offset=%lld reason=MAILOUT_CLOCK_OFFSET",
+		         (long long)clock_offset());
 	children_plan(&m);
 	children_start(&m);
 	for (;;) {

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "route.h"
 #include "spool.h"
+#include "util/clock.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -101,7 +102,7 @@ backoff(const struct config *cfg, unsigned n)
 	if (d > (double)cfg->retry_max)
 		d = (double)cfg->retry_max;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned)time(NULL);
+		r = (unsigned)clock_now();
 	d *= 0.9 + 0.2 * (double)(r % 1000) / 1000.0;
 	return d < 1 ? 1 : (int64_t)(d + 0.5);
 }
@@ -135,7 +136,7 @@ hop_failed(struct queue *q, const char *key, const char *why)
 	struct hop *h = hop_get(q, key);
 	failures = ++h->failures;
 	wait = backoff(q->cfg, failures);
-	h->down_until = (int64_t)time(NULL) + wait;
+	h->down_until = clock_now() + wait;
 	pthread_mutex_unlock(&q->lock);
 	log_info("event=next-hop-down hop=%s failures=%u retry_in=%llds reason=\"%s\"", key,
 	         failures, (long long)wait, why);
@@ -155,7 +156,7 @@ hop_ok(struct queue *q, const char *key)
 static int64_t
 hop_wait(struct queue *q, const char *key)
 {
-	int64_t now = (int64_t)time(NULL), wait = 0;
+	int64_t now = clock_now(), wait = 0;
 
 	pthread_mutex_lock(&q->lock);
 	for (size_t i = 0; i < q->n_hops; i++)
@@ -201,7 +202,7 @@ send_dsn(struct queue *q, const struct envelope *env, int fd, off_t body_off,
 static void
 expire_if_old(const struct config *cfg, const struct envelope *env, struct client_result *res)
 {
-	time_t age = time(NULL) - (time_t)env->arrival;
+	time_t age = (time_t)clock_now() - (time_t)env->arrival;
 
 	if (age < (time_t)cfg->max_queue_lifetime)
 		return;
@@ -435,7 +436,7 @@ deliver(struct queue *q, const char *id, struct worker_ctx *t)
 	struct client_result res;
 	struct buf state;
 	off_t body_off;
-	int64_t next = 0, now = (int64_t)time(NULL), retry_in;
+	int64_t next = 0, now = clock_now(), retry_in;
 	int fd, rc;
 
 	envelope_init(&env);
@@ -653,7 +654,7 @@ scan(struct queue *q)
 static void
 dispatch(struct queue *q)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 
 	for (struct qentry *e = q->entries; e; e = e->next) {
 		if (e->is_in_flight || !e->is_seen || e->next_attempt > now ||

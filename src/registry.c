@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/fsx.h"
 #include "util/isodate.h"
 #include "util/str.h"
@@ -269,7 +270,7 @@ add_history(struct registry *r, int64_t id, const char *actor, const char *actio
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
 	bind_text(st, 3, actor);
 	bind_text(st, 4, action);
 	bind_text(st, 5, detail ? detail : "");
@@ -546,7 +547,7 @@ update_status(struct registry *r, int64_t id, enum device_status to, const char 
 	if (rc != SQLITE_OK)
 		return db_error(r, rc, "update", err, errlen);
 	bind_text(st, 1, device_status_name(to));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
 	bind_text(st, 3, actor);
 	bind_text(st, 4, note ? note : "");
 	bind_text(st, 5, expires ? expires : "");
@@ -931,7 +932,7 @@ registry_add_recent(struct registry *r, const struct recent_session *s, size_t n
 			o = db_error(r, rc, "recent prune", err, errlen);
 	}
 	if (o == OUT_OK && (rc = exec_bound(r, "DELETE FROM recent_sessions WHERE at < ?", NULL,
-	                                    (int64_t)time(NULL) - RECENT_MAX_AGE)) != SQLITE_DONE)
+	                                    clock_now() - RECENT_MAX_AGE)) != SQLITE_DONE)
 		o = db_error(r, rc, "recent prune", err, errlen);
 	return finish(r, o, err, errlen);
 }

@@ -20,6 +20,7 @@
 #include "smtp_data.h"
 #include "spool.h"
 #include "tls.h"
+#include "util/clock.h"
 #include "util/countmap.h"
 #include "util/str.h"
 #include "util/workq.h"
@@ -159,7 +160,7 @@ make_sid(char *dst)
 {
 	static unsigned long counter;
 
-	str_fmt(dst, SID_LEN + 1, "%08lx%08lx", (unsigned long)time(NULL) & 0xffffffffUL,
+	str_fmt(dst, SID_LEN + 1, "%08lx%08lx", (unsigned long)clock_now() & 0xffffffffUL,
 	        ((unsigned long)getpid() << 20 | (++counter & 0xfffff)) & 0xffffffffUL);
 }
 
@@ -181,7 +182,7 @@ refuse_early(int fd, struct worker *w, enum reply_id id, const char *client)
 static void
 session_check_device(struct session *s, const struct sockaddr *sa)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_now();
 	const struct device *d = devices_match(s->w->devices, sa);
 
 	if (d) {
@@ -234,7 +235,7 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 	str_copy(s->client, sizeof(s->client), client);
 	str_copy(s->tls, sizeof(s->tls), "none");
 	make_sid(s->sid);
-	s->started = time(NULL);
+	s->started = (time_t)clock_now();
 	envelope_init(&s->env);
 	str_copy(s->env.listener, sizeof(s->env.listener), l->conf->name);
 	str_copy(s->env.client, sizeof(s->env.client), client);
@@ -372,7 +373,7 @@ session_free(struct session *s)
 	log_info("event=disconnect " SFMT " state=%s messages=%u recipients=%u errors=%u "
 	         "duration=%lds",
 	         SARG(s), state_names[s->state], s->n_msgs, s->n_rcpts, s->n_errors,
-	         (long)(time(NULL) - s->started));
+	         (long)((time_t)clock_now() - s->started));
 	if (s->commit)
 		s->commit->s = NULL; /* the commit finishes without us */
 	else if (s->msg) {
@@ -905,7 +906,7 @@ static void
 write_received(struct session *s)
 {
 	char date[64], buf[2048];
-	time_t now = time(NULL);
+	time_t now = (time_t)clock_now();
 	struct tm tm;
 	const char *with = s->env.smtputf8 ? (s->is_tls ? "UTF8SMTPS" : "UTF8SMTP")
 	                   : s->is_esmtp   ? (s->is_tls ? "ESMTPS" : "ESMTP")
@@ -941,7 +942,7 @@ cmd_data(struct session *s, struct smtp_cmd *c)
 		session_reply(s, REPLY_NEED_RCPT);
 		return;
 	}
-	s->env.arrival = (int64_t)time(NULL);
+	s->env.arrival = clock_now();
 	if ((s->msg = spool_create(s->w->cfg->spool, &s->env, &err)) == NULL) {
 		log_error("event=spool-error " SFMT " op=create error=\"%s\"", SARG(s),
 		          strerror(err));

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/fsx.h"
 #include "util/num.h"
 #include "util/str.h"
@@ -91,11 +91,11 @@ void
 spool_new_id(char *dst, size_t size)
 {
 	static unsigned counter;
-	struct timeval tv;
+	struct timespec ts;
 
-	gettimeofday(&tv, NULL);
-	str_fmt(dst, size, "%08llX%05lX%04X%03X", (unsigned long long)tv.tv_sec,
-	        (unsigned long)tv.tv_usec, (unsigned)getpid() & 0xffff, counter++ & 0xfff);
+	clock_now_ts(&ts);
+	str_fmt(dst, size, "%08llX%05lX%04X%03X", (unsigned long long)ts.tv_sec,
+	        (unsigned long)(ts.tv_nsec / 1000), (unsigned)getpid() & 0xffff, counter++ & 0xfff);
 }
 
 void
@@ -639,7 +639,7 @@ spool_mark_warned(const char *spool_dir, const char *id)
 {
 	char line[64];
 
-	str_fmt(line, sizeof(line), "warned %lld\n", (long long)time(NULL));
+	str_fmt(line, sizeof(line), "warned %lld\n", (long long)clock_now());
 	return append_state(spool_dir, id, line);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util/clock.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 #include "web/web_internal.h"
@@ -370,7 +371,7 @@ req_new(struct web *w, struct MHD_Connection *conn, const char *url, const char 
 	r->w = w;
 	r->cfg = w->cfg;
 	r->conn = conn;
-	r->now = (int64_t)time(NULL);
+	r->now = clock_now();
 	r->content_type = "text/html; charset=utf-8";
 	r->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	r->method = r->is_post                                  ? "POST"

@@ -3,6 +3,7 @@
 The gateway runs from $MAILOUTD (set by `make e2e`) on ports picked per
 test; the sink is aiosmtpd on loopback and can be told to fail.
 """
+import datetime
 import os
 import re
 import signal
@@ -19,6 +20,38 @@ from aiosmtpd.controller import Controller
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAILOUTD = os.environ.get("MAILOUTD", os.path.join(ROOT, "build", "mailoutd"))
 MAILOUTCTL = os.environ.get("MAILOUTCTL", os.path.join(ROOT, "build", "mailoutctl"))
+
+
+def _parse_offset(s):
+    """MAILOUT_CLOCK_OFFSET as the gateway reads it (util/clock.c):
+    [+-]N[smhd], in seconds."""
+    m = re.fullmatch(r"([+-]?)(\d+)([smhd]?)", s.strip())
+    assert m, f"bad MAILOUT_CLOCK_OFFSET {s!r}"
+    scale = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(3)]
+    return (-1 if m.group(1) == "-" else 1) * int(m.group(2)) * scale
+
+
+# The gateway and mailoutctl inherit MAILOUT_CLOCK_OFFSET from this
+# environment; tests compute every date from now() so that they pass on
+# any day and at any offset (make check runs the date tests twice).
+CLOCK_OFFSET = _parse_offset(os.environ.get("MAILOUT_CLOCK_OFFSET", "0"))
+
+
+def now():
+    """The gateway's "now", in seconds since the epoch."""
+    return time.time() + CLOCK_OFFSET
+
+
+def day(days=0):
+    """The gateway's date, shifted by days, as YYYY-MM-DD (UTC)."""
+    t = datetime.datetime.fromtimestamp(now(), datetime.timezone.utc)
+    return (t + datetime.timedelta(days=days)).date().isoformat()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "dates: depends on the gateway's date; make check runs it also at "
+        "MAILOUT_CLOCK_OFFSET=548d")
 
 
 _ports_given = set()

@@ -13,6 +13,8 @@ import pytest
 from conftest import Sink, free_port, wait_for
 from smtpraw import Raw
 
+pytestmark = pytest.mark.dates
+
 
 def submit(g, n=1, rcpts=("bob@example.edu",), sender="alice@example.org", tag="m"):
     """n messages over one plaintext connection; returns their queue ids."""

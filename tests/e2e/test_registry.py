@@ -10,8 +10,10 @@ import time
 
 import pytest
 
-from conftest import free_port, wait_for
+from conftest import day, free_port, now, wait_for
 from smtpraw import Raw
+
+pytestmark = pytest.mark.dates
 
 UNSECURE = {"tls": "off", "clients": "registered", "recipients": "internal"}
 
@@ -77,8 +79,8 @@ def test_changes_apply_to_next_connection(reg_gateway):
 
 def test_expiry(reg_gateway):
     g = reg_gateway().start()
-    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-    soon = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4))
+    today = day(0)
+    soon = datetime.datetime.fromtimestamp(now() + 4, datetime.timezone.utc)
     g.ctl("device", "add", "127.0.0.7", "--name", "old", "--owner", "a@example.edu",
           "--expires", "2019-12-31")
     g.ctl("device", "add", "127.0.0.8", "--name", "today", "--owner", "a@example.edu",
@@ -90,7 +92,7 @@ def test_expiry(reg_gateway):
     assert greet(g, "127.0.0.8")[1][0] == 220
     assert greet(g, "127.0.0.9")[1][0] == 220
     wait_for(lambda: greet(g, "127.0.0.9")[1][0] == 554, timeout=8, what="expiry in force")
-    assert time.time() < soon.timestamp() + 2
+    assert now() < soon.timestamp() + 2
     r = g.ctl("device", "expire")
     assert "2 registration(s) marked expired" in r.stdout, r.stdout
     r = g.ctl("device", "expire")
@@ -160,7 +162,7 @@ def test_list_json_csv_round_trip_and_history(reg_gateway):
     fields = {"--name": 'Copier "B", 3rd floor', "--owner": "alice@example.edu",
               "--owner-name": "Alice Ng", "--manufacturer": "Ricoh", "--model": "MP C3003",
               "--location": "B3.12", "--org-unit": "Physics", "--reason": "no TLS firmware",
-              "--replacement": "2027 Q1", "--expires": "2030-06-30"}
+              "--replacement": "2027 Q1", "--expires": day(400)}
     args = ["device", "add", "127.0.0.5", "--legacy-tls"]
     for k, v in fields.items():
         args += [k, v]
@@ -178,11 +180,11 @@ def test_list_json_csv_round_trip_and_history(reg_gateway):
     assert j["status"] == c["status"] == "approved" and str(j["id"]) == c["id"]
     did = str(j["id"])
     g.ctl("device", "revoke", did, "--why", "audit", "--by", "carol")
-    g.ctl("device", "approve", did, "--expires", "2031-01-31", "--by", "dave")
-    g.ctl("device", "renew", did, "--expires", "2032-01-31", "--by", "erin")
+    g.ctl("device", "approve", did, "--expires", day(500), "--by", "dave")
+    g.ctl("device", "renew", did, "--expires", day(600), "--by", "erin")
     hist = g.ctl("device", "history", did).stdout.splitlines()
     assert [h.split()[2] for h in hist] == ["add", "revoked", "approved", "approved"], hist
-    assert "carol" in hist[1] and "why=audit" in hist[1] and "expires=2032-01-31" in hist[3]
+    assert "carol" in hist[1] and "why=audit" in hist[1] and f"expires={day(600)}" in hist[3]
     g.ctl("device", "remove", did)
     assert g.ctl("device", "show", did, check=False).returncode == 1
     assert "remove" in g.ctl("device", "history", did).stdout

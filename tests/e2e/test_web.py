@@ -20,8 +20,10 @@ import time
 
 import pytest
 
-from conftest import MAILOUTCTL, ROOT, wait_for
+from conftest import MAILOUTCTL, ROOT, day, wait_for
 from webclient import WebClient
+
+pytestmark = pytest.mark.dates
 
 ADMIN_USER = "alice"
 ADMIN_PASSWORD = "correct horse 42"
@@ -29,6 +31,10 @@ SHOTS = os.path.join(ROOT, "test-output", "web")
 CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync"]
+# Dates relative to the gateway's clock (conftest.now()): the tests pass on
+# any day, and make check runs them again a year and a half ahead.
+CUTOVER = day(30)
+DEFAULT_EXPIRY = day(200)
 LISTENERS = {
     "mailout": {"tls": "required"},
     "mailout-smtps": {"tls": "implicit"},
@@ -55,11 +61,11 @@ def web_gateway(make_gateway, admins_file):
     def make(**web):
         conf = {"clients": "127.0.0.1 127.0.0.5 127.0.0.6 127.0.0.7",
                 "admin_clients": "127.0.0.1", "register_networks": "127.0.0.0/24",
-                "admins": admins_file, "cutover": "2026-12-01",
+                "admins": admins_file, "cutover": CUTOVER,
                 "organisation": "Example University"}
         conf.update(web)
         return make_gateway(listeners=LISTENERS, web=conf,
-                            registry={"default_expiry": "2027-06-30"}).start()
+                            registry={"default_expiry": DEFAULT_EXPIRY}).start()
     return make
 
 
@@ -153,14 +159,14 @@ def test_browser_register_approve_send(web_gateway, browser, sink):
     base = gw.web_url
     browser.get(base + "/")
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert "2026-12-01" in body and "STARTTLS" in body and "mailout.test" in body
+    assert CUTOVER in body and "STARTTLS" in body and "mailout.test" in body
     assert str(gw.port("mailout")) in body and str(gw.port("mailout-smtps")) in body
     shot(browser, "guide.png")
     browser.set_window_size(390, 844)  # a phone
     shot(browser, "guide-phone.png")
     browser.set_window_size(1280, 1000)
     browser.get(base + "/?lang=de")
-    assert "Ab dem 2026-12-01" in browser.find_element(By.TAG_NAME, "body").text
+    assert f"Ab dem {CUTOVER}" in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "guide-de.png")
     browser.get(base + "/register?lang=en")  # the switch back, kept in a cookie
 
@@ -186,13 +192,13 @@ def test_browser_register_approve_send(web_gateway, browser, sink):
     shot(browser, "admin-list.png")
     exp = row.find_element(By.CSS_SELECTOR, "form input[name=expires]")
     exp.clear()
-    exp.send_keys("2027-03-31")
+    exp.send_keys(day(120))
     click_and_wait(browser, row.find_element(By.CSS_SELECTOR, f"button[value=approve-{ref}]"))
     assert browser.find_element(By.ID, "done").text.endswith("approve")
     assert "approved" in browser.find_element(By.ID, f"device-{ref}").text
     shot(browser, "admin-approved.png")
     [d] = devices(gw)
-    assert d["status"] == "approved" and d["expires"] == "2027-03-31"
+    assert d["status"] == "approved" and d["expires"] == day(120)
     history = gw.ctl("device", "history", ref).stdout
     assert "alice (web)" in history and "web form (127.0.0.1)" in history
 
@@ -403,18 +409,18 @@ def test_admin_reject_revoke_renew_filter_export(web_gateway):
                                     "note": "has a TLS option"})[0] == 303
     assert a.post("/admin/action", {"csrf": tok, "id": 2, "op": "approve", "expires": ""})[0] == 303
     assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "approve",
-                                    "expires": "2027-01-15"})[0] == 303
+                                    "expires": day(45)})[0] == 303
     assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "renew",
-                                    "expires": "2027-02-15"})[0] == 303
+                                    "expires": day(75)})[0] == 303
     assert a.post("/admin/action", {"csrf": tok, "id": 2, "op": "revoke",
                                     "note": "replaced"})[0] == 303
     assert a.post("/admin/action", {"csrf": tok, "id": 3, "op": "approve",
                                     "expires": "31.12.2027"})[0] == 422
     st = {d["id"]: (d["status"], d["expires"]) for d in devices(gw)}
-    assert st == {1: ("rejected", ""), 2: ("revoked", "2027-06-30"), 3: ("approved", "2027-02-15")}
+    assert st == {1: ("rejected", ""), 2: ("revoked", DEFAULT_EXPIRY), 3: ("approved", day(75))}
     page = a.get("/admin?status=approved")[2]
     assert "device-3" in page and "device-1" not in page and "device-2" not in page
-    page = a.get("/admin?status=approved&expiring=2027-01-31")[2]
+    page = a.get(f"/admin?status=approved&expiring={day(60)}")[2]
     assert "device-3" not in page
     status, headers, csv = a.get("/admin/export.csv")
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
@@ -442,13 +448,24 @@ def test_language_choice(web_gateway):
     de = WebClient(gw.web_url, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
     status, headers, page = de.get("/")
     assert status == 200 and headers["Content-Language"] == "de"
-    assert "Ab dem <b>2026-12-01</b>" in page and '<html lang="de">' in page
+    assert f"Ab dem <b>{CUTOVER}</b>" in page and '<html lang="de">' in page
     en = WebClient(gw.web_url, headers={"Accept-Language": "en-GB,de;q=0.5"})
-    assert "From <b>2026-12-01</b>" in en.get("/")[2]
+    assert f"From <b>{CUTOVER}</b>" in en.get("/")[2]
     # the switch wins over the header and is remembered
     page = de.get("/register?lang=en")[2]
     assert "Register a device" in page and de.cookies.get("mo_lang") == "en"
     assert de.get("/check")[1]["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("days,en,de", [(30, "From", "Ab dem"), (0, "Since", "Seit dem"),
+                                         (-30, "Since", "Seit dem")])
+def test_guide_before_and_after_cutover(web_gateway, days, en, de):
+    """The guide's sentence follows the gateway's clock: "From"/"Ab dem"
+    before the cut-over, "Since"/"Seit dem" from that day on."""
+    cut = day(days)
+    gw = web_gateway(cutover=cut)
+    assert f"{en} <b>{cut}</b>" in WebClient(gw.web_url).get("/?lang=en")[2]
+    assert f"{de} <b>{cut}</b>" in WebClient(gw.web_url).get("/?lang=de")[2]
 
 
 def test_limits_and_unknown_paths(web_gateway):

@@ -1,8 +1,9 @@
-/* Unit tests: num, cidr, buf, log_escape. */
+/* Unit tests: num, clock, cidr, buf, log_escape. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "util/buf.h"
 #include "util/cidr.h"
+#include "util/clock.h"
 #include "util/csv.h"
 #include "util/num.h"
 
@@ -48,6 +50,39 @@ test_num(void **state)
 		if (ok != cases[i].ok || (ok && v != cases[i].want))
 			fail_msg("'%s': got ok=%d v=%llu", cases[i].s, ok, (unsigned long long)v);
 	}
+}
+
+static void
+test_clock_offset(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		int64_t want;
+	} cases[] = {
+	    {"0", true, 0},
+	    {"548d", true, 548 * 86400},
+	    {"+548d", true, 548 * 86400},
+	    {"-30d", true, -30 * 86400},
+	    {"3600", true, 3600},
+	    {"-90s", true, -90},
+	    {"", false, 0},
+	    {"+", false, 0},
+	    {"1y", false, 0},
+	    {"--1", false, 0},
+	    {" 1", false, 0},
+	    {"99999d", false, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = 0;
+		bool ok = clock_parse_offset(cases[i].s, &v);
+		if (ok != cases[i].ok || (ok && v != cases[i].want))
+			fail_msg("'%s': got ok=%d v=%lld", cases[i].s, ok, (long long)v);
+	}
+	/* The process's own offset is whatever make check set; now follows it. */
+	int64_t real = (int64_t)time(NULL), shifted = clock_now() - clock_offset();
+	assert_true(shifted >= real && shifted <= real + 1);
 }
 
 static struct sockaddr_storage
@@ -161,9 +196,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_num),        cmocka_unit_test(test_csv_field),
-	    cmocka_unit_test(test_cidr),       cmocka_unit_test(test_buf_bounds),
-	    cmocka_unit_test(test_log_escape),
+	    cmocka_unit_test(test_num),        cmocka_unit_test(test_clock_offset),
+	    cmocka_unit_test(test_csv_field),  cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_buf_bounds), cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
