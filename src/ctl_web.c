@@ -40,10 +40,10 @@ ctl_web(int argc, char **argv)
 		        "       prints a user:yescrypt-hash line for [web] admins)\n");
 		return 2;
 	}
-	if (strlen(argv[2]) >= ADMIN_NAME_MAX || strchr(argv[2], ':')) {
+	if (!admins_name_valid(argv[2])) {
 		fprintf(stderr,
-		        "mailoutctl: the user name must be shorter than %d characters, "
-		        "without ':'\n",
+		        "mailoutctl: the user name must be shorter than %d characters of printable "
+		        "ASCII, without spaces or ':', and not start with '#'\n",
 		        ADMIN_NAME_MAX);
 		return 2;
 	}

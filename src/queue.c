@@ -239,7 +239,7 @@ record_results(const struct envelope *env, const struct client_result *res, unsi
 		if (env->rcpt_done[i])
 			continue;
 		log_escape(esc, sizeof(esc), res->rcpt_reply[i], strlen(res->rcpt_reply[i]));
-		spool_state_rcpt(state, st, env->rcpt[i], res->rcpt_reply[i]);
+		spool_state_rcpt(state, st, i, res->rcpt_reply[i]);
 		if (st == RCPT_PENDING) {
 			all_done = false;
 			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "

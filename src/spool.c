@@ -116,15 +116,34 @@ body_name(enum smtp_body b)
 	return b == SMTP_BODY_8BITMIME ? "8BITMIME" : b == SMTP_BODY_7BIT ? "7BIT" : "-";
 }
 
+/* The envelope fields before the recipients. */
+static bool
+header_fields(struct buf *b, const struct envelope *e)
+{
+	return buf_printf(b,
+	                  SPOOL_VERSION "\nid %s\narrival %lld\nlistener %s\nclient %s\n"
+	                                "helo %s\ntls %s\nbody %s\nsmtputf8 %d\nsender %s\n",
+	                  e->id, (long long)e->arrival, e->listener, e->client, e->helo, e->tls,
+	                  body_name(e->body), e->smtputf8 ? 1 : 0, e->sender);
+}
+
+bool
+spool_format_header(struct buf *b, const struct envelope *e)
+{
+	bool ok = header_fields(b, e);
+
+	for (size_t i = 0; ok && i < e->n_rcpt; i++)
+		ok = buf_printf(b, "rcpt %s\n", e->rcpt[i]);
+	return ok && buf_puts(b, "\n");
+}
+
+/* The same into the file, flushed as it grows: 100,000 recipients do not
+ * sit in memory at once. */
 static bool
 write_header(struct spool_msg *m, const struct envelope *e)
 {
 	struct buf *b = &m->wbuf;
-	bool ok = buf_printf(b,
-	                     SPOOL_VERSION "\nid %s\narrival %lld\nlistener %s\nclient %s\n"
-	                                   "helo %s\ntls %s\nbody %s\nsmtputf8 %d\nsender %s\n",
-	                     e->id, (long long)e->arrival, e->listener, e->client, e->helo, e->tls,
-	                     body_name(e->body), e->smtputf8 ? 1 : 0, e->sender);
+	bool ok = header_fields(b, e);
 
 	for (size_t i = 0; ok && i < e->n_rcpt; i++) {
 		ok = buf_printf(b, "rcpt %s\n", e->rcpt[i]);
@@ -537,58 +556,114 @@ spool_load_from(const char *spool_dir, const char *folder, const char *id, struc
 	return 0;
 }
 
-/* Apply one state line; unknown lines are skipped (newer versions). */
+static void
+set_rcpt_state(struct envelope *e, size_t i, int st, const char *note)
+{
+	e->rcpt_state[i] = (unsigned char)st;
+	e->rcpt_done[i] = st != RCPT_PENDING;
+	str_copy(e->rcpt_note[i], SPOOL_NOTE_MAX, note);
+}
+
+/* A recipient's line: "#INDEX TEXT" (what this version writes, so that any
+ * address round-trips, spaces in quoted local parts included), or "ADDRESS
+ * TEXT" from spools of earlier versions, split at the first space (an
+ * address always holds an '@', so the two cannot be confused). Done and
+ * failed are final: later lines do not change them. */
+static void
+apply_rcpt_state(struct envelope *e, int st, char *arg)
+{
+	char *rest = strchr(arg, ' ');
+	uint64_t i;
+
+	if (rest)
+		*rest++ = '\0';
+	if (arg[0] == '#') {
+		if (e->n_rcpt > 0 && num_parse_u64(arg + 1, 0, e->n_rcpt - 1, &i) &&
+		    !e->rcpt_done[i])
+			set_rcpt_state(e, (size_t)i, st, rest ? rest : "");
+		return;
+	}
+	for (size_t k = 0; k < e->n_rcpt; k++)
+		if (!e->rcpt_done[k] && strcmp(e->rcpt[k], arg) == 0)
+			set_rcpt_state(e, k, st, rest ? rest : "");
+}
+
+/* Apply one state line (without its newline); unknown lines are skipped
+ * (newer versions). */
 static void
 apply_state_line(struct envelope *e, char *line)
 {
-	char *sp = strchr(line, ' '), *arg, *rest;
+	char *arg = strchr(line, ' '), *rest;
 	uint64_t n, t;
 
-	line[strcspn(line, "\n")] = '\0';
-	if (sp == NULL)
+	if (arg == NULL)
 		return;
-	*sp = '\0';
-	arg = sp + 1;
-	rest = strchr(arg, ' ');
-	if (rest)
+	*arg++ = '\0';
+	if (strcmp(line, "attempt") == 0) {
+		if ((rest = strchr(arg, ' ')) == NULL)
+			return;
 		*rest++ = '\0';
-	if (strcmp(line, "attempt") == 0 && rest && num_parse_u64(arg, 0, UINT32_MAX, &n) &&
-	    num_parse_u64(rest, 0, INT64_MAX, &t)) {
-		e->attempts = (unsigned)n;
-		e->next_attempt = (int64_t)t;
+		if (num_parse_u64(arg, 0, UINT32_MAX, &n) &&
+		    num_parse_u64(rest, 0, INT64_MAX, &t)) {
+			e->attempts = (unsigned)n;
+			e->next_attempt = (int64_t)t;
+		}
 	} else if (strcmp(line, "warned") == 0) {
 		e->is_warned = true;
 	} else if (strcmp(line, "bounce") == 0) {
 		e->is_bounce_requested = true;
-	} else {
-		int st = strcmp(line, "done") == 0       ? RCPT_DONE
-		         : strcmp(line, "failed") == 0   ? RCPT_FAILED
-		         : strcmp(line, "deferred") == 0 ? RCPT_PENDING
-		                                         : -1;
-		for (size_t i = 0; st >= 0 && i < e->n_rcpt; i++) {
-			if (strcmp(e->rcpt[i], arg) != 0 || e->rcpt_done[i])
-				continue;
-			e->rcpt_state[i] = (unsigned char)st;
-			e->rcpt_done[i] = st != RCPT_PENDING;
-			str_copy(e->rcpt_note[i], SPOOL_NOTE_MAX, rest ? rest : "");
-		}
+	} else if (strcmp(line, "done") == 0) {
+		apply_rcpt_state(e, RCPT_DONE, arg);
+	} else if (strcmp(line, "failed") == 0) {
+		apply_rcpt_state(e, RCPT_FAILED, arg);
+	} else if (strcmp(line, "deferred") == 0) {
+		apply_rcpt_state(e, RCPT_PENDING, arg);
+	}
+}
+
+void
+spool_parse_state(const char *p, size_t len, struct envelope *e)
+{
+	char line[SPOOL_STATE_LINE_MAX];
+
+	for (const char *cur = p, *end = p + len; cur < end;) {
+		const char *nl = memchr(cur, '\n', (size_t)(end - cur));
+		size_t n = (size_t)((nl ? nl : end) - cur);
+
+		/* A torn last line (a crash mid-append) or a foreign one is skipped. */
+		if (nl != NULL && memchr(cur, '\0', n) == NULL &&
+		    str_copyn(line, sizeof(line), cur, n))
+			apply_state_line(e, line);
+		cur += n + 1;
 	}
 }
 
 int
 spool_load_state(const char *spool_dir, struct envelope *e)
 {
-	char path[PATH_MAX], line[ADDRESS_MAX + SPOOL_NOTE_MAX + 64];
-	FILE *fp;
+	char path[PATH_MAX], chunk[8192];
+	struct buf b;
+	ssize_t n;
+	int fd, rc = 0;
 
 	if (!str_fmt(path, sizeof(path), "%s/state/%s", spool_dir, e->id))
 		return ENAMETOOLONG;
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return errno == ENOENT ? 0 : errno;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		apply_state_line(e, line);
-	fclose(fp);
-	return 0;
+	buf_init(&b, SPOOL_HEADER_MAX);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || !buf_append(&b, chunk, (size_t)n)) {
+			rc = n < 0 ? errno : EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	if (rc == 0)
+		spool_parse_state(b.data, b.len, e);
+	buf_free(&b);
+	return rc;
 }
 
 /* Append one line to state/ID and fsync it. */
@@ -609,17 +684,24 @@ append_state(const char *spool_dir, const char *id, const char *line)
 }
 
 bool
-spool_state_rcpt(struct buf *b, enum rcpt_state st, const char *rcpt, const char *text)
+spool_state_rcpt(struct buf *b, enum rcpt_state st, size_t rcpt, const char *text)
 {
 	const char *kind = st == RCPT_DONE ? "done" : st == RCPT_FAILED ? "failed" : "deferred";
 	char clean[SPOOL_NOTE_MAX];
+
+	spool_clean_note(clean, sizeof(clean), text ? text : "");
+	return buf_printf(b, "%s #%zu %s\n", kind, rcpt, clean);
+}
+
+void
+spool_clean_note(char *dst, size_t size, const char *src)
+{
 	size_t n = 0;
 
-	/* One line per record: keep spaces, drop control characters. */
-	for (const char *p = text ? text : ""; *p && n + 1 < sizeof(clean); p++)
-		clean[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
-	clean[n] = '\0';
-	return buf_printf(b, "%s %s %s\n", kind, rcpt, clean);
+	/* One line per record: keep spaces, turn control characters into one. */
+	for (const char *p = src; *p && n + 1 < size; p++)
+		dst[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? ' ' : *p;
+	dst[n] = '\0';
 }
 
 bool

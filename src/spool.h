@@ -4,7 +4,8 @@
  *
  *   spool/incoming/ID   being received; removed on abort, swept at start
  *   spool/queue/ID      committed: envelope header, blank line, message
- *   spool/state/ID      delivery progress, appended: "done|failed|deferred RCPT REPLY",
+ *   spool/state/ID      delivery progress, appended: "done|failed|deferred #N REPLY"
+ *                       (N: the recipient's index in the envelope),
  *                       "attempt N NEXT", "warned TIME", "bounce ACTOR"
  *   spool/hold/ID       put on hold by the admin; not delivered until released
  *   spool/control       a FIFO: "flush" or "flush ID" lines wake the queue runner
@@ -28,10 +29,11 @@
 #include "smtp_cmd.h"
 #include "util/buf.h"
 
-#define SPOOL_ID_MAX     32
-#define SPOOL_HEADER_MAX (64 * 1024 * 1024) /* envelope of 100k recipients fits */
-#define SPOOL_VERSION    "mailout-spool 1"
-#define SPOOL_NOTE_MAX   256 /* last reply or error kept per recipient */
+#define SPOOL_ID_MAX         32
+#define SPOOL_HEADER_MAX     (64 * 1024 * 1024) /* envelope of 100k recipients fits */
+#define SPOOL_VERSION        "mailout-spool 1"
+#define SPOOL_NOTE_MAX       256 /* last reply or error kept per recipient */
+#define SPOOL_STATE_LINE_MAX (ADDRESS_MAX + SPOOL_NOTE_MAX + 64) /* with a legacy address */
 
 enum rcpt_state { RCPT_PENDING, RCPT_DONE, RCPT_FAILED };
 
@@ -85,6 +87,8 @@ void spool_msg_free(struct spool_msg *);
  * stale incoming files. */
 int spool_prepare(const char *spool_dir, unsigned *n_swept);
 
+/* The envelope header as spool_create() writes it, into b. */
+bool spool_format_header(struct buf *b, const struct envelope *);
 /* Parse an envelope header from p[0..len); *header_len: bytes up to and
  * including the blank line. False if malformed. (Fuzzed.) */
 bool spool_parse_header(const char *p, size_t len, struct envelope *, size_t *header_len);
@@ -96,9 +100,18 @@ int spool_load_from(const char *spool_dir, const char *folder, const char *id, s
                     int *fd, off_t *body_offset);
 /* Read state/ID into env (recipient states, attempts, flags). */
 int spool_load_state(const char *spool_dir, struct envelope *);
+/* Apply the state lines in p[0..len) to env, whose recipients are loaded.
+ * Lines that do not parse are skipped. (Fuzzed: what the writers below
+ * write reads back equal.) */
+void spool_parse_state(const char *p, size_t len, struct envelope *);
 /* State lines of one delivery attempt, gathered in a buffer and made
- * durable together: one append and one fsync, however many recipients. */
-bool spool_state_rcpt(struct buf *, enum rcpt_state, const char *rcpt, const char *text);
+ * durable together: one append and one fsync, however many recipients.
+ * A recipient is named by its index in the envelope; text is kept as
+ * spool_clean_note() leaves it. */
+bool spool_state_rcpt(struct buf *, enum rcpt_state, size_t rcpt, const char *text);
+/* text as it is kept in a state line: control characters become spaces,
+ * cut to fit size. */
+void spool_clean_note(char *dst, size_t size, const char *src);
 bool spool_state_attempt(struct buf *, unsigned attempts, int64_t next);
 int spool_state_write(const char *spool_dir, const char *id, const struct buf *);
 int spool_mark_warned(const char *spool_dir, const char *id);

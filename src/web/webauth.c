@@ -91,13 +91,26 @@ admins_check(const struct admins *ad, const char *user, const char *password)
 }
 
 bool
+admins_name_valid(const char *user)
+{
+	size_t n = strlen(user);
+
+	if (n == 0 || n >= ADMIN_NAME_MAX || user[0] == '#')
+		return false;
+	for (const char *p = user; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ':')
+			return false;
+	return true;
+}
+
+bool
 admins_make_line(const char *user, const char *password, char *out, size_t size)
 {
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data cd;
 	bool ok;
 
-	if (user[0] == '\0' || strchr(user, ':') || strchr(user, '\n') ||
+	if (!admins_name_valid(user) ||
 	    crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL)
 		return false;
 	memset(&cd, 0, sizeof(cd));

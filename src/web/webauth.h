@@ -36,7 +36,11 @@ bool admins_parse(const char *text, struct admins *, char *err, size_t errlen);
 /* True if user is listed and password matches its hash. Takes as long for
  * an unknown user as for a wrong password. */
 bool admins_check(const struct admins *, const char *user, const char *password);
-/* "user:hash" for password with a new yescrypt salt; false on failure. */
+/* A name that reads back from the file as written: printable ASCII
+ * without spaces or ':', not starting with '#', shorter than ADMIN_NAME_MAX. */
+bool admins_name_valid(const char *user);
+/* "user:hash" for password with a new yescrypt salt; false on failure or
+ * for a name admins_name_valid() refuses. */
 bool admins_make_line(const char *user, const char *password, char *out, size_t size);
 
 struct session {

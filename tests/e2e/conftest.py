@@ -88,10 +88,15 @@ class SinkHandler:
         self.messages = []
         self.lock = threading.Lock()
         self.mode = "ok"  # ok | 451 | 451-once | 550-rcpt:<addr> | 451-rcpt:<addr>
+        self.rcpt_replies = {}  # address -> reply, for several recipients at once
+        self.rcpt_seen = []  # every RCPT address, in order, over all sessions
         self.data_count = 0
         self.sessions = set()  # one per connection: counts connections
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_seen.append(address)
+        if address in self.rcpt_replies:
+            return self.rcpt_replies[address]
         if self.mode.startswith("550-rcpt:") and address == self.mode.split(":", 1)[1]:
             return "550 5.1.1 <%s>: no such user here" % address
         if self.mode.startswith("451-rcpt:") and address == self.mode.split(":", 1)[1]:

@@ -122,6 +122,42 @@ def test_delay_notice_once(make_gateway, sink):
     assert len(sink.messages) == 1  # one notice, not one per attempt
 
 
+def test_quoted_recipient_with_space_delivered_once(make_gateway, sink):
+    """Issue 12: the state line of "a b"@victim.example was split at its space,
+    so the recipient was delivered again at every retry, and a 550 for
+    "nosuch x"@victim.example sent a new DSN at every retry. Over at least
+    five retries: one delivery and one DSN each, and queue list shows it."""
+    sink.handler.rcpt_replies = {
+        "tempfail@example.org": "451 4.2.1 <tempfail@example.org>: busy, try later",
+        '"nosuch x"@victim.example': '550 5.1.1 <"nosuch x"@victim.example>: no such user'}
+    g = make_gateway(relay={"retry_interval": "1s", "retry_factor": "1"}).start()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    rcpts = ["tempfail@example.org", '"a b"@victim.example', '"nosuch x"@victim.example',
+             "plain@victim.example"]
+    with smtplib.SMTP("127.0.0.1", g.port("mailout"), timeout=20) as s:
+        s.starttls(context=ctx)
+        s.sendmail("alice@example.org", rcpts, b"Subject: quoted\r\n\r\nhello\r\n")
+    qid = re.search(r"event=queued .*id=(\w+)", g.wait_log("event=queued") and g.log()).group(1)
+    g.wait_log(r"event=deferred id=%s .*attempt=6 " % qid, timeout=40)
+    seen = sink.handler.rcpt_seen
+    assert seen.count("tempfail@example.org") >= 6, seen
+    assert seen.count('"a b"@victim.example') == 1, seen
+    assert seen.count('"nosuch x"@victim.example') == 1, seen
+    assert seen.count("plain@victim.example") == 1, seen
+    delivered = [m for m in sink.messages if m["from"] == "alice@example.org"]
+    assert sorted(r for m in delivered for r in m["to"]) == ['"a b"@victim.example',
+                                                             "plain@victim.example"]
+    dsns = [m for m in sink.messages if m["from"] in ("", "<>")]
+    assert len(dsns) == 1 and b"nosuch x" in dsns[0]["data"], dsns
+    [entry] = json.loads(g.ctl("queue", "list", "--json").stdout)
+    states = {r["address"]: r["state"] for r in entry["recipients"]}
+    assert states == {"tempfail@example.org": "deferred", '"a b"@victim.example': "delivered",
+                      '"nosuch x"@victim.example': "failed",
+                      "plain@victim.example": "delivered"}, states
+
+
 def test_connection_reuse(make_gateway, sink):
     dead = free_port()
     g = internal(make_gateway, relay={"next_hop": f"127.0.0.1:{dead}", "connections": "4"}).start()

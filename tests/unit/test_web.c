@@ -180,7 +180,15 @@ test_admins_file(void **state)
 	assert_false(admins_parse("ok:$y$x\nbob:plain\n", &ad, err, sizeof(err)));
 	assert_non_null(strstr(err, "line 2"));
 	assert_false(admins_parse(":$y$x\n", &ad, err, sizeof(err)));
-	assert_false(admins_make_line("a:b", "pw", line, sizeof(line)));
+	/* Every name the writer takes reads back as itself. */
+	static const char *const bad_names[] = {"a:b",     "",        "#alice",      "al ice",
+	                                        "alice\n", "alice\r", "bob\nmallory"};
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
+		if (admins_make_line(bad_names[i], "pw", line, sizeof(line)))
+			fail_msg("name '%s' was taken", bad_names[i]);
+	assert_true(admins_make_line("j.doe+adm@example.edu", "pw", line, sizeof(line)));
+	assert_true(admins_parse(line, &ad, err, sizeof(err)));
+	assert_string_equal(ad.a[0].user, "j.doe+adm@example.edu");
 	struct admins none = {0};
 	assert_false(admins_check(&none, "alice", "x"));
 }
