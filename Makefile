@@ -77,6 +77,7 @@ demo-certs:
 	@scripts/demo-certs.sh var
 
 run: all demo-certs
+	@scripts/ensure-user.sh
 	@mkdir -p var
 	@scripts/demo-admin.sh var
 	@echo "mailout demo: STARTTLS on 127.0.0.1:2587, implicit TLS on 127.0.0.1:2465,"
@@ -90,6 +91,7 @@ run: all demo-certs
 
 test-deps:
 	@scripts/test-deps.sh
+	@scripts/ensure-user.sh
 
 $(BUILD)/tests/policy_golden: tests/golden/policy_golden.c $(BUILD)/libmailout.a
 	@mkdir -p $(dir $@)

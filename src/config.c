@@ -78,8 +78,10 @@ static const struct conf_key keys[] = {
      "name in the greeting, Received: headers and DSNs (default: the host name)"},
     {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, false,
      "spool folder; relative paths are relative to the config file"},
-    {"gateway", "user", CONF_STR, 1, 0, "nobody", G(user), NULL, NULL, false,
-     "user the workers and the queue runner run as when started as root"},
+    {"gateway", "user", CONF_STR, 1, 0, "mailout", G(user), NULL, NULL, false,
+     "user the workers, the queue runner and the web process run as when started as root; "
+     "a user of its own (never `nobody`, which other daemons share): it owns the spool and "
+     "the registry"},
     {"gateway", "internal_domains", CONF_CUSTOM, 0, 0, NULL, G(internal_domains), NULL,
      parse_domains, true,
      "the organisation's domains: `example.edu` exact, `.example.edu` every subdomain"},
@@ -971,6 +973,13 @@ check_config(struct load_ctx *c)
 
 	if (cfg->n_listener == 0)
 		conf_error(c, 0, "no [listener NAME] section: mailout would not accept any mail");
+	if (strcmp(cfg->user, "nobody") == 0 || strcmp(cfg->user, "root") == 0)
+		conf_error(c, c->seen_global[key_find("gateway", "user") - keys],
+		           "[gateway] user = %s: give mailout a user of its own (default mailout); "
+		           "it owns the spool and the registry, and %s",
+		           cfg->user,
+		           cfg->user[0] == 'r' ? "the children must not run as root"
+		                               : "nobody is shared by other daemons");
 	if (cfg->n_certificate != cfg->n_key)
 		conf_error(
 		    c, c->seen_global[key_find("tls", "key") - keys],

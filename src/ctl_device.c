@@ -491,8 +491,8 @@ ctl_device(const struct config *cfg, int argc, char **argv)
 	}
 	if (geteuid() == 0) {
 		struct passwd *pw = getpwnam(cfg->user);
-		if (pw && !registry_prepare(cfg->registry_db, true, pw->pw_uid, pw->pw_gid, err,
-		                            sizeof(err))) {
+		struct safedir_owner own = {true, pw ? pw->pw_uid : 0, pw ? pw->pw_gid : 0};
+		if (pw && !registry_prepare_dir(cfg->registry_db, &own, err, sizeof(err))) {
 			fprintf(stderr, "mailoutctl: %s\n", err);
 			free(o);
 			return EXIT_FAIL;

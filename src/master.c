@@ -25,6 +25,7 @@
 #include "tls.h"
 #include "util/clock.h"
 #include "util/fsx.h"
+#include "util/safedir.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 #include "web/web.h"
@@ -66,6 +67,7 @@ struct generation {
 	uid_t uid;
 	gid_t gid;
 	bool is_dropping;
+	int lock_fd; /* a new spool lock this generation took, or -1 */
 };
 
 struct master {
@@ -77,6 +79,10 @@ struct master {
 	struct child child[CHILDREN_MAX];
 	int wake[2];
 	bool is_stopping;
+	bool has_started; /* the first generation is running */
+	int lock_fd;      /* the spool lock (spool_lock()), -1 before the first */
+	dev_t lock_dev;   /* the locked spool folder */
+	ino_t lock_ino;
 };
 
 static void generation_free(struct generation *);
@@ -144,40 +150,138 @@ sockets_prune(struct master *m)
 
 /* ---- building a generation ---- */
 
+static struct safedir_owner
+owner_of(const struct generation *g)
+{
+	return (struct safedir_owner){g->is_dropping, g->uid, g->gid};
+}
+
+/* As root: the spool's folders, the outbox folders of dir: routes and the
+ * registry's folder, made and checked without following anything the
+ * service user could have put there (util/safedir.h). */
 static bool
 prepare_dirs(const struct generation *g, char *err, size_t errlen)
 {
 	const struct config *cfg = g->cfg;
-	static const char *const sub[] = {"",      "/incoming", "/queue",  "/state",
-	                                  "/hold", "/free",     "/control"};
+	struct safedir_owner o = owner_of(g);
+
+	if (!spool_prepare_dirs(cfg->spool, &o, err, errlen))
+		return false;
+	for (size_t i = 0; i <= cfg->n_routes; i++) {
+		const struct route_conf *r =
+		    i < cfg->n_routes ? &cfg->routes[i] : &cfg->default_route;
+		int fd;
+
+		if (r->kind != NEXT_HOP_DIR)
+			continue;
+		if ((fd = safedir_open(AT_FDCWD, r->dir, 0750, &o, r->dir, err, errlen)) < 0)
+			return false;
+		close(fd);
+	}
+	return cfg->registry_db[0] == '\0' ||
+	       registry_prepare_dir(cfg->registry_db, &o, err, errlen);
+}
+
+/* Take the spool for this daemon, unless the running generation holds it
+ * already (the same folder: a second open and close would drop the POSIX
+ * lock). */
+static bool
+lock_spool(struct master *m, struct generation *g, char *err, size_t errlen)
+{
+	struct stat st;
+
+	g->lock_fd = -1;
+	if (stat(g->cfg->spool, &st) != 0) {
+		str_fmt(err, errlen, "spool %s: %s", g->cfg->spool, strerror(errno));
+		return false;
+	}
+	if (m->lock_fd >= 0 && st.st_dev == m->lock_dev && st.st_ino == m->lock_ino)
+		return true;
+	return (g->lock_fd = spool_lock(g->cfg->spool, err, errlen)) >= 0;
+}
+
+/* The new generation's lock, if it took one, replaces the master's. */
+static void
+lock_commit(struct master *m, struct generation *g)
+{
+	struct stat st;
+
+	if (g->lock_fd < 0)
+		return;
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = g->lock_fd;
+	g->lock_fd = -1;
+	if (stat(g->cfg->spool, &st) == 0) {
+		m->lock_dev = st.st_dev;
+		m->lock_ino = st.st_ino;
+	}
+}
+
+static void drop_privileges(const struct generation *);
+
+/* What the service user does before the children start: at the first
+ * start, sweep incoming/; create or migrate the registry. */
+static int
+user_setup(const struct config *cfg, bool sweep, char *err, size_t errlen)
+{
+	struct registry *r;
 	unsigned swept = 0;
 	int rc;
 
-	if ((rc = spool_prepare(cfg->spool, &swept)) != 0) {
-		str_fmt(err, errlen, "spool %s: %s", cfg->spool, strerror(rc));
-		return false;
+	if (sweep && (rc = spool_sweep(cfg->spool, &swept)) != 0) {
+		str_fmt(err, errlen, "spool %s/incoming: %s", cfg->spool, strerror(rc));
+		return 1;
 	}
 	if (swept)
 		log_info("event=spool-swept dir=%s/incoming files=%u", cfg->spool, swept);
-	if (cfg->next_hop == NEXT_HOP_DIR && fsx_mkdir(cfg->relay_dir, 0755) != 0) {
-		str_fmt(err, errlen, "next_hop dir %s: %s", cfg->relay_dir, strerror(errno));
+	if (cfg->registry_db[0] == '\0')
+		return 0;
+	if ((r = registry_open(cfg->registry_db, 5000, err, errlen)) == NULL)
+		return 1;
+	registry_close(r);
+	return 0;
+}
+
+/* Run user_setup() in a child that has become the service user (root
+ * never opens files in folders that user owns), and wait for it. */
+static bool
+prepare_as_user(const struct generation *g, bool sweep, char *err, size_t errlen)
+{
+	int p[2], status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		str_fmt(err, errlen, "pipe: %s", strerror(errno));
 		return false;
 	}
-	if (!g->is_dropping)
+	if ((pid = fork()) < 0) {
+		str_fmt(err, errlen, "fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (pid == 0) {
+		char e[512] = "";
+		close(p[0]);
+		drop_privileges(g);
+		int rc = user_setup(g->cfg, sweep, e, sizeof(e));
+		(void)!write(p[1], e, strlen(e));
+		_exit(rc);
+	}
+	close(p[1]);
+	err[0] = '\0';
+	n = read(p[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return true;
-	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
-		char p[PATH_MAX];
-		str_fmt(p, sizeof(p), "%s%s", cfg->spool, sub[i]);
-		if (chown(p, g->uid, g->gid) != 0) {
-			str_fmt(err, errlen, "chown %s: %s", p, strerror(errno));
-			return false;
-		}
-	}
-	if (cfg->next_hop == NEXT_HOP_DIR && chown(cfg->relay_dir, g->uid, g->gid) != 0) {
-		str_fmt(err, errlen, "chown %s: %s", cfg->relay_dir, strerror(errno));
-		return false;
-	}
-	return true;
+	if (err[0] == '\0')
+		str_fmt(err, errlen, "preparing as %s failed (status %d)", g->cfg->user, status);
+	return false;
 }
 
 static bool
@@ -240,14 +344,6 @@ cfg_has_registry(const struct config *cfg)
 }
 
 static bool
-prepare_registry(struct generation *g, char *err, size_t errlen)
-{
-	if (!cfg_has_registry(g->cfg))
-		return true;
-	return registry_prepare(g->cfg->registry_db, g->is_dropping, g->uid, g->gid, err, errlen);
-}
-
-static bool
 prepare_web(struct master *m, struct generation *g, char *err, size_t errlen)
 {
 	const struct config *cfg = g->cfg;
@@ -270,6 +366,7 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 
 	memset(g, 0, sizeof(*g));
 	g->web_fd = -1;
+	g->lock_fd = -1;
 	g->cfg = xcalloc(1, sizeof(*g->cfg));
 	buf_init(&errs, 64 * 1024);
 	n = config_load(m->config_path, g->cfg, &errs);
@@ -291,8 +388,8 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 	    (g->legacy_ctx = tls_legacy_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
 	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
-	    !prepare_registry(g, err, errlen) || !build_listeners(m, g, err, errlen) ||
-	    !prepare_web(m, g, err, errlen))
+	    !lock_spool(m, g, err, errlen) || !prepare_as_user(g, !m->has_started, err, errlen) ||
+	    !build_listeners(m, g, err, errlen) || !prepare_web(m, g, err, errlen))
 		return false;
 	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
@@ -310,6 +407,8 @@ generation_free(struct generation *g)
 	SSL_CTX_free(g->client_ctx);
 	SSL_CTX_free(g->legacy_ctx);
 	web_files_free(&g->web_files);
+	if (g->lock_fd >= 0)
+		close(g->lock_fd); /* a reload that failed: another folder's lock */
 	free(g->cfg);
 	memset(g, 0, sizeof(*g));
 }
@@ -468,6 +567,7 @@ reload(struct master *m)
 		generation_free(&next);
 		return;
 	}
+	lock_commit(m, &next);
 	m->gen = next;
 	m->generation++;
 	children_signal(m, SIGTERM, true); /* old children finish their sessions */
@@ -534,7 +634,7 @@ daemonize(void)
 int
 master_run(const char *config_path, bool foreground)
 {
-	struct master m = {0};
+	struct master m = {.lock_fd = -1};
 	char err[512], abspath[PATH_MAX];
 	sigset_t set;
 
@@ -545,6 +645,8 @@ master_run(const char *config_path, bool foreground)
 	raise_fd_limit();
 	if (!generation_build(&m, &m.gen, err, sizeof(err)))
 		log_fatal("event=start-error error=\"%s\"", err);
+	lock_commit(&m, &m.gen);
+	m.has_started = true;
 	if (pipe2(m.wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		log_fatal("event=start-error error=\"pipe: %s\"", strerror(errno));
 	if (!foreground) {

@@ -2,6 +2,8 @@
 
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +12,8 @@
 #include <unistd.h>
 
 #include "util/clock.h"
-#include "util/fsx.h"
 #include "util/isodate.h"
+#include "util/safedir.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -777,36 +779,21 @@ registry_add_usage(struct registry *r, const struct device_usage *u, size_t n, c
 }
 
 bool
-registry_prepare(const char *db, bool do_chown, uid_t uid, gid_t gid, char *err, size_t errlen)
+registry_prepare_dir(const char *db, const struct safedir_owner *o, char *err, size_t errlen)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm"};
-	char dir[4096], p[4096];
+	char dir[PATH_MAX];
 	const char *slash = strrchr(db, '/');
-	struct registry *r;
+	int fd;
 
-	str_copyn(dir, sizeof(dir), db, slash && slash != db ? (size_t)(slash - db) : 1);
 	if (slash == NULL)
 		str_copy(dir, sizeof(dir), ".");
-	if (fsx_mkdir(dir, 0750) != 0) {
-		str_fmt(err, errlen, "registry folder %s: %s", dir, strerror(errno));
+	else if (!str_copyn(dir, sizeof(dir), db, slash == db ? 1 : (size_t)(slash - db))) {
+		str_fmt(err, errlen, "registry path too long: %s", db);
 		return false;
 	}
-	if ((r = registry_open(db, 5000, err, errlen)) == NULL)
+	if ((fd = safedir_open(AT_FDCWD, dir, 0750, o, dir, err, errlen)) < 0)
 		return false;
-	registry_close(r);
-	if (!do_chown)
-		return true;
-	if (chown(dir, uid, gid) != 0) {
-		str_fmt(err, errlen, "chown %s: %s", dir, strerror(errno));
-		return false;
-	}
-	for (size_t i = 0; i < 3; i++) {
-		if (str_fmt(p, sizeof(p), "%s%s", db, suffix[i]) && chown(p, uid, gid) != 0 &&
-		    errno != ENOENT) {
-			str_fmt(err, errlen, "chown %s: %s", p, strerror(errno));
-			return false;
-		}
-	}
+	close(fd);
 	return true;
 }
 

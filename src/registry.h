@@ -18,6 +18,7 @@
 
 #include "outcome.h"
 #include "util/cidr.h"
+#include "util/safedir.h"
 
 #define REGISTRY_SCHEMA_VERSION 3
 #define RECENT_PER_CLIENT       20 /* sessions kept per client address */
@@ -91,11 +92,12 @@ struct device_filter {
 
 struct registry;
 
-/* As root, before privileges are dropped: make the database's folder,
- * create or migrate the database, and give folder and files to uid:gid
- * (when do_chown), since SQLite in WAL mode writes -wal and -shm beside it. */
-bool registry_prepare(const char *path, bool do_chown, uid_t uid, gid_t gid, char *err,
-                      size_t errlen);
+/* As root, before privileges are dropped: make the database's folder
+ * (symlinks and foreign owners refused, util/safedir.h) and give it to the
+ * service user, who then creates or migrates the database itself with
+ * registry_open(): SQLite in WAL mode writes -wal and -shm beside it, and
+ * root never opens a file in a folder the service user can change. */
+bool registry_prepare_dir(const char *path, const struct safedir_owner *, char *err, size_t errlen);
 /* Open (creating and migrating as needed). busy_ms: how long to wait for
  * another writer (0 on an event loop thread: fail fast, try later). NULL
  * with err on failure. */

@@ -15,6 +15,7 @@
 #include "util/clock.h"
 #include "util/fsx.h"
 #include "util/num.h"
+#include "util/safedir.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -369,41 +370,93 @@ spool_msg_free(struct spool_msg *m)
 	free(m);
 }
 
-int
-spool_prepare(const char *spool_dir, unsigned *n_swept)
+bool
+spool_prepare_dirs(const char *spool_dir, const struct safedir_owner *o, char *err, size_t errlen)
 {
 	static const char *const subdirs[] = {"incoming", "queue", "state", "hold", "free"};
+	char shown[PATH_MAX + 16];
+	int top, fd;
+	bool ok = true;
+
+	if ((top = safedir_open(AT_FDCWD, spool_dir, 0750, o, spool_dir, err, errlen)) < 0)
+		return false;
+	for (size_t i = 0; ok && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		str_fmt(shown, sizeof(shown), "%s/%s", spool_dir, subdirs[i]);
+		if ((fd = safedir_open(top, subdirs[i], 0750, o, shown, err, errlen)) < 0)
+			ok = false;
+		else
+			close(fd);
+	}
+	str_fmt(shown, sizeof(shown), "%s/control", spool_dir);
+	ok = ok && safedir_fifo(top, "control", 0660, o, shown, err, errlen);
+	close(top);
+	return ok;
+}
+
+int
+spool_sweep(const char *spool_dir, unsigned *n_swept)
+{
 	char path[PATH_MAX];
 	DIR *d;
 	struct dirent *de;
+	int fd;
 
 	*n_swept = 0;
-	if (fsx_mkdir(spool_dir, 0750) != 0)
-		return errno;
-	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		if (!str_fmt(path, sizeof(path), "%s/%s", spool_dir, subdirs[i]))
-			return ENAMETOOLONG;
-		if (fsx_mkdir(path, 0750) != 0)
-			return errno;
-	}
-	if (!str_fmt(path, sizeof(path), "%s/control", spool_dir))
+	if (!str_fmt(path, sizeof(path), "%s/incoming", spool_dir))
 		return ENAMETOOLONG;
-	if (mkfifo(path, 0660) != 0 && errno != EEXIST)
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return errno;
-	/* Incoming files belong to sessions that died before their 250. */
-	str_fmt(path, sizeof(path), "%s/incoming", spool_dir);
-	if ((d = opendir(path)) == NULL)
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
 		return errno;
-	while ((de = readdir(d)) != NULL) {
-		char f[PATH_MAX];
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (str_fmt(f, sizeof(f), "%s/%s", path, de->d_name) && unlink(f) == 0)
-			(*n_swept)++;
 	}
+	/* Incoming files belong to sessions that died before their 250. */
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && unlinkat(fd, de->d_name, 0) == 0)
+			(*n_swept)++;
 	closedir(d);
 	return 0;
+}
+
+int
+spool_lock(const char *spool_dir, char *err, size_t errlen)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct stat st;
+	char pid[32];
+	int dir, fd;
+
+	if ((dir = open(spool_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		str_fmt(err, errlen, "spool %s: %s", spool_dir, strerror(errno));
+		return -1;
+	}
+	fd = openat(dir, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	close(dir);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		str_fmt(err, errlen, "spool %s: lock file: %s", spool_dir,
+		        fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* A POSIX lock belongs to this process alone: children do not hold it,
+	 * and the second daemon learns the holder's pid from F_GETLK. */
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		fl.l_type = F_WRLCK;
+		if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			str_fmt(err, errlen, "spool %s is in use by pid %d", spool_dir,
+			        (int)fl.l_pid);
+		else
+			str_fmt(err, errlen, "spool %s: cannot lock: %s", spool_dir,
+			        strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* The lock is what counts; the pid in the file is for people. */
+	str_fmt(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, strlen(pid), 0);
+	return fd;
 }
 
 /* ---- reading ---- */

@@ -28,6 +28,7 @@
 #include "address.h"
 #include "smtp_cmd.h"
 #include "util/buf.h"
+#include "util/safedir.h"
 
 #define SPOOL_ID_MAX         32
 #define SPOOL_HEADER_MAX     (64 * 1024 * 1024) /* envelope of 100k recipients fits */
@@ -83,9 +84,21 @@ const char *spool_id(const struct spool_msg *);
 /* Close and unlink the incoming file unless committed; free. NULL is ok. */
 void spool_msg_free(struct spool_msg *);
 
-/* Make incoming/, queue/, state/, hold/, free/ under spool_dir; remove
- * stale incoming files. */
-int spool_prepare(const char *spool_dir, unsigned *n_swept);
+/* As root (or as the user when not started as root): make the spool
+ * folder, incoming/, queue/, state/, hold/, free/ and the control FIFO,
+ * refusing symlinks and foreign owners (util/safedir.h), and give them to
+ * the service user. False with err. */
+bool spool_prepare_dirs(const char *spool_dir, const struct safedir_owner *, char *err,
+                        size_t errlen);
+/* As the service user, at start only: remove incoming files of sessions
+ * that died before their 250. 0 or an errno. */
+int spool_sweep(const char *spool_dir, unsigned *n_swept);
+/* Take the spool for this process (the master): a POSIX lock on
+ * spool/lock, which holds the pid. The descriptor, or -1 with err ("spool
+ * X is in use by pid N" when another daemon has it). Keep the descriptor
+ * open and never open the file again in this process: closing any
+ * descriptor of it would drop the lock. */
+int spool_lock(const char *spool_dir, char *err, size_t errlen);
 
 /* The envelope header as spool_create() writes it, into b. */
 bool spool_format_header(struct buf *b, const struct envelope *);

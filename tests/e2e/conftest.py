@@ -178,7 +178,7 @@ class Gateway:
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
                  registry=None, routes=None, web=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
-        os.chmod(self.dir, 0o755)  # the workers run as nobody
+        os.chmod(self.dir, 0o755)  # the workers run as the mailout user
         self.certs = certs
         self.ports = {}
         self.listeners = listeners or DEFAULT_LISTENERS

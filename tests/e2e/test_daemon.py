@@ -1,11 +1,15 @@
 """The master: privileges, IPv6 listeners, reload on SIGHUP, clean stop."""
 import os
+import pwd
+import re
 import signal
 import socket
 import subprocess
 import time
 
-from conftest import free_port, wait_for
+import pytest
+
+from conftest import MAILOUTD, free_port, wait_for
 from smtpraw import Raw
 
 
@@ -25,10 +29,11 @@ def test_children_drop_privileges(gateway):
     kids = wait_for(lambda: len(children(gateway.proc.pid)) >= 2 and children(gateway.proc.pid),
                     what="two children")
     if os.geteuid() == 0:
+        mailout = pwd.getpwnam("mailout").pw_uid  # the default user, made by make test-deps
         assert uid_of(gateway.proc.pid) == 0
         for k in kids:
-            assert uid_of(k) == 65534, k  # nobody
-        assert os.stat(os.path.join(gateway.gateway["spool"], "queue")).st_uid == 65534
+            assert uid_of(k) == mailout, k
+        assert os.stat(os.path.join(gateway.gateway["spool"], "queue")).st_uid == mailout
 
 
 def test_ipv6_listener(make_gateway, sink):
@@ -98,3 +103,63 @@ def test_sigterm_lets_data_finish_and_refuses_new(make_gateway, sink):
         raise AssertionError("still accepting after SIGTERM")
     except OSError:
         pass
+
+
+def as_service_user(*cmd):
+    """Run cmd as the service user, as an attacker who has its rights would."""
+    subprocess.run(["runuser", "-u", "mailout", "--", *cmd], check=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the master must run as root")
+def test_root_master_never_follows_the_service_users_links(make_gateway, tmp_path):
+    """Security issue 1: the service user swaps spool folders for symlinks to
+    a root-owned folder and to a folder of root-owned files, then SIGHUP.
+    Nothing of root's may change owner or vanish; the reload is refused with
+    a sentence, and so is a fresh start."""
+    g = make_gateway().start()
+    spool = g.gateway["spool"]
+    secret = tmp_path / "root-only"
+    secret.mkdir(mode=0o700)
+    victims = tmp_path / "root-files"
+    victims.mkdir()
+    for name in ("a", "b"):
+        (victims / name).write_text("root's\n")
+    os.chmod(tmp_path, 0o755)
+    as_service_user("rm", "-rf", f"{spool}/hold", f"{spool}/incoming")
+    as_service_user("ln", "-s", str(secret), f"{spool}/hold")
+    as_service_user("ln", "-s", str(victims), f"{spool}/incoming")
+    os.kill(g.proc.pid, signal.SIGHUP)
+    g.wait_log("event=reload-failed")
+    assert re.search(r"reload-failed error=\".*/(incoming|hold) is a symbolic link", g.log()), g.log()
+    st = os.stat(secret)
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, 0, 0o700)
+    assert sorted(os.listdir(victims)) == ["a", "b"]
+    assert all(os.stat(victims / n).st_uid == 0 for n in ("a", "b"))
+    g.stop()
+    r = subprocess.run([MAILOUTD, "-c", g.conf, "-f"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "is a symbolic link" in r.stderr, r.stderr
+    assert "spool-swept" not in r.stderr and sorted(os.listdir(victims)) == ["a", "b"]
+    # a folder of another user is refused too, not taken over
+    os.unlink(f"{spool}/hold")
+    os.unlink(f"{spool}/incoming")
+    os.mkdir(f"{spool}/hold")
+    os.mkdir(f"{spool}/incoming", 0o750)
+    os.chown(f"{spool}/hold", 4242, 4242)
+    r = subprocess.run([MAILOUTD, "-c", g.conf, "-f"], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0 and "belongs to uid 4242" in r.stderr, r.stderr
+    assert os.stat(f"{spool}/hold").st_uid == 4242
+
+
+def test_second_daemon_on_the_same_spool_is_refused(make_gateway):
+    """Correctness issue: a second mailoutd with other ports and the same
+    spool ran its own queue runner on it."""
+    g = make_gateway().start()
+    other = make_gateway(gateway={"spool": g.gateway["spool"]})
+    r = subprocess.run([MAILOUTD, "-c", other.conf, "-f"], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode != 0, r.stderr
+    assert f"spool {g.gateway['spool']} is in use by pid {g.proc.pid}" in r.stderr, r.stderr
+    assert "event=queue-started" not in r.stderr
+    # the first one is unharmed, and after it stops the spool is free
+    g.stop()
+    other.start()

@@ -53,13 +53,14 @@ test_reuse(void **state)
 	static char big[100000];
 	const char small[] = "Subject: short\r\n\r\nsmall body\r\n";
 	struct envelope e;
-	unsigned swept;
+	struct safedir_owner own = {0};
+	char why[256] = "";
 	int fd;
 	off_t off;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(spool_prepare(dir, &swept), 0);
+	assert_true(spool_prepare_dirs(dir, &own, why, sizeof(why)));
 	memset(big, 'x', sizeof(big));
 	commit_message(big, sizeof(big), a, sizeof(a));
 	ino_t ino = inode_of("queue", a);
