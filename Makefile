@@ -31,7 +31,7 @@ LIBS	:= $(PKG_LIBS)
 
 LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
 	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/conn.c src/session.c \
-	    src/registry.c src/devices.c src/dns.c src/route.c \
+	    src/registry.c src/devsnap.c src/devices.c src/dns.c src/route.c \
 	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c \
 	    $(wildcard src/web/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

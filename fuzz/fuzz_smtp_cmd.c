@@ -14,7 +14,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smtp_cmd c;
 
 	memcpy(line, data, size);
-	smtp_cmd_parse(line, size, &c);
+	smtp_cmd_parse(line, size, size > 0 && (data[0] & 1), &c);
 	free(line);
 	return 0;
 }

@@ -58,9 +58,9 @@ struct load_ctx {
 	unsigned seen_listener[CONF_LISTENERS_MAX][64];
 };
 
-static conf_parse_fn parse_expiry, parse_domains, parse_certs, parse_keys, parse_next_hop,
-    parse_addresses, parse_clients, parse_tls_version, parse_web_address, parse_web_clients,
-    parse_web_admin_clients, parse_web_register, parse_cutover;
+static conf_parse_fn parse_postmaster, parse_expiry, parse_domains, parse_certs, parse_keys,
+    parse_next_hop, parse_addresses, parse_clients, parse_tls_version, parse_web_address,
+    parse_web_clients, parse_web_admin_clients, parse_web_register, parse_cutover;
 
 static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
 static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
@@ -82,6 +82,9 @@ static const struct conf_key keys[] = {
      "user the workers, the queue runner and the web process run as when started as root; "
      "a user of its own (never `nobody`, which other daemons share): it owns the spool and "
      "the registry"},
+    {"gateway", "postmaster", CONF_CUSTOM, 0, 0, NULL, G(postmaster), NULL, parse_postmaster, false,
+     "where `RCPT TO:<postmaster>` (no domain, RFC 5321 4.5.1) goes (default: postmaster@ the "
+     "first internal domain, else @ hostname)"},
     {"gateway", "internal_domains", CONF_CUSTOM, 0, 0, NULL, G(internal_domains), NULL,
      parse_domains, true,
      "the organisation's domains: `example.edu` exact, `.example.edu` every subdomain"},
@@ -152,6 +155,12 @@ static const struct conf_key keys[] = {
      "YYYY-MM-DDTHH:MM:SSZ"},
     {"registry", "registration_url", CONF_STR, 1, 0, NULL, G(registration_url), NULL, NULL, false,
      "where device operators register; named in every refusal of an unregistered device"},
+    {"registry", "report_retention", CONF_DURATION, DAY, 3650 * DAY, "400d", G(report_retention),
+     NULL, NULL, false, "how long the per-client TLS counters of `mailoutctl report tls` are kept"},
+    {"registry", "report_max_rows", CONF_UINT, 1000, 1000000000, "1000000", G(report_max_rows),
+     NULL, NULL, false,
+     "at most this many rows of those counters (one per client, listener, TLS state and day); "
+     "the oldest go first"},
     {"web", "address", CONF_CUSTOM, 0, 0, NULL, G(web_addr), NULL, parse_web_address, false,
      "`address:port` of the registration and admin pages (no [web] address: no web pages)"},
     {"web", "certificate", CONF_PATH, 1, 0, NULL, G(web_certificate), NULL, NULL, false,
@@ -317,6 +326,23 @@ parse_domains(struct load_ctx *c, void *base, const char *value, char *err, size
 		str_fmt(cfg->internal_domains[cfg->n_internal_domains++], CONF_DOMAIN_MAX, "%s%s",
 		        is_suffix ? "." : "", norm);
 	}
+	return true;
+}
+
+static bool
+parse_postmaster(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	struct address a;
+	size_t used;
+
+	(void)c;
+	if (address_parse_path(value, strlen(value), true, &a, &used) != ADDRESS_OK ||
+	    used != strlen(value) || a.is_null) {
+		str_fmt(err, errlen, "postmaster = '%s' is not an address (user@domain)", value);
+		return false;
+	}
+	address_format(&a, cfg->postmaster, sizeof(cfg->postmaster));
 	return true;
 }
 
@@ -993,6 +1019,11 @@ check_config(struct load_ctx *c)
 		any_verify |= cfg->routes[i].tls == RTLS_VERIFY;
 	if (any_verify && cfg->relay_ca_file[0] == '\0')
 		conf_error(c, 0, "tls = verify (in [relay] or a route) needs [relay] ca_file");
+	if (cfg->postmaster[0] == '\0')
+		str_fmt(cfg->postmaster, sizeof(cfg->postmaster), "postmaster@%s",
+		        cfg->n_internal_domains
+		            ? cfg->internal_domains[0] + (cfg->internal_domains[0][0] == '.')
+		            : cfg->hostname);
 	struct route_conf *d = &cfg->default_route;
 	d->kind = cfg->next_hop;
 	str_copy(d->host, sizeof(d->host), cfg->relay_host);
@@ -1109,7 +1140,7 @@ config_print_policy(const struct config *cfg, FILE *out)
 	fprintf(out, "\ninternal domains:");
 	for (size_t i = 0; i < cfg->n_internal_domains; i++)
 		fprintf(out, " %s", cfg->internal_domains[i]);
-	fprintf(out, "\n");
+	fprintf(out, "\npostmaster: %s\n", cfg->postmaster);
 	for (size_t i = 0; i <= cfg->n_routes; i++) {
 		const struct route_conf *r =
 		    i < cfg->n_routes ? &cfg->routes[i] : &cfg->default_route;

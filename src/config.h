@@ -65,6 +65,7 @@ struct config {
 	char hostname[CONF_DOMAIN_MAX];
 	char spool[PATH_MAX];
 	char user[CONF_NAME_MAX];
+	char postmaster[CONF_DOMAIN_MAX + 72]; /* normal form; where RCPT TO:<postmaster> goes */
 	char internal_domains[CONF_DOMAINS_MAX][CONF_DOMAIN_MAX];
 	size_t n_internal_domains;
 	uint64_t max_message_size;
@@ -110,6 +111,8 @@ struct config {
 	char registry_db[PATH_MAX];
 	char default_expiry[40];
 	char registration_url[512];
+	uint64_t report_retention; /* seconds of client_tls kept */
+	uint64_t report_max_rows;
 	/* [web] */
 	bool web_enabled;
 	struct sockaddr_storage web_addr;

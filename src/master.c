@@ -33,9 +33,9 @@
 
 #define LISTEN_BACKLOG 1024
 #define BOUND_MAX      (CONF_LISTENERS_MAX * CONF_ADDRS_MAX)
-#define CHILDREN_MAX   80
-#define RESTART_DELAY  1  /* seconds before a crashed child is started again */
-#define STOP_TIMEOUT   40 /* seconds for children to stop before SIGKILL */
+#define CHILDREN_MAX   256 /* with retiring workers of earlier reloads */
+#define RESTART_DELAY  1   /* seconds before a crashed child is started again */
+#define STOP_TIMEOUT   40  /* seconds for children to stop before SIGKILL */
 
 enum child_role { CHILD_WORKER, CHILD_QUEUE, CHILD_WEB };
 
@@ -430,11 +430,14 @@ drop_privileges(const struct generation *g)
 static int
 child_main(struct master *m, enum child_role role)
 {
-	sigset_t none;
+	sigset_t retire;
 	pid_t parent = getppid();
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* SIGUSR1 (retire) waits until the worker's handler is in place:
+	 * worker_run() unblocks it. Its default action would end the worker. */
+	sigemptyset(&retire);
+	sigaddset(&retire, SIGUSR1);
+	sigprocmask(SIG_SETMASK, &retire, NULL);
 	signal(SIGHUP, SIG_IGN);
 	drop_privileges(&m->gen);
 	/* If the master dies, so do we: no orphan keeps the ports. Set after
@@ -509,12 +512,22 @@ children_start(struct master *m)
 }
 
 static void
-children_signal(struct master *m, int sig, bool only_old)
+children_signal(struct master *m, int sig)
+{
+	for (size_t i = 0; i < CHILDREN_MAX; i++)
+		if (m->child[i].pid > 0)
+			kill(m->child[i].pid, sig);
+}
+
+/* After a reload: workers of older generations retire (their sessions end
+ * on their own), the queue runner and the web process stop. */
+static void
+children_retire(struct master *m)
 {
 	for (size_t i = 0; i < CHILDREN_MAX; i++) {
 		struct child *c = &m->child[i];
-		if (c->pid > 0 && (!only_old || c->generation != m->generation))
-			kill(c->pid, sig);
+		if (c->pid > 0 && c->generation != m->generation)
+			kill(c->pid, c->role == CHILD_WORKER ? SIGUSR1 : SIGTERM);
 	}
 }
 
@@ -570,11 +583,13 @@ reload(struct master *m)
 	lock_commit(m, &next);
 	m->gen = next;
 	m->generation++;
-	children_signal(m, SIGTERM, true); /* old children finish their sessions */
 	sockets_prune(m);
 	generation_free(&old);
+	/* New children first, so that someone accepts while the old retire.
+	 * The new queue runner waits for the old one (queue.c). */
 	children_plan(m);
 	children_start(m);
+	children_retire(m);
 	log_info("event=reloaded");
 }
 
@@ -585,11 +600,11 @@ stop(struct master *m)
 
 	m->is_stopping = true;
 	log_info("event=stopping");
-	children_signal(m, SIGTERM, false);
+	children_signal(m, SIGTERM);
 	while (children_reap(m) > 0) {
 		if ((time_t)clock_now() > deadline) {
 			log_warn("event=stop-timeout note=\"killing children\"");
-			children_signal(m, SIGKILL, false);
+			children_signal(m, SIGKILL);
 			deadline = (time_t)clock_now() + 5;
 		}
 		usleep(50 * 1000);

@@ -1,5 +1,8 @@
 #include "policy.h"
 
+#include <string.h>
+
+#include "log.h"
 #include "util/str.h"
 
 bool
@@ -94,6 +97,21 @@ policy_check_rcpt(const struct config *cfg, const struct listener_conf *l, const
 	if (a->has_routing_chars)
 		return POLICY_RCPT_ROUTING;
 	return POLICY_RCPT_OK;
+}
+
+void
+policy_rcpt_address(const struct config *cfg, const struct smtp_cmd *c, struct address *out)
+{
+	size_t used;
+
+	if (!c->is_postmaster) {
+		*out = c->addr;
+		return;
+	}
+	/* config_load() parsed and normalised it: this cannot fail. */
+	if (address_parse_path(cfg->postmaster, strlen(cfg->postmaster), true, out, &used) !=
+	    ADDRESS_OK)
+		fatal_bug("policy_rcpt_address: postmaster '%s' does not parse", cfg->postmaster);
 }
 
 const char *

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "outcome.h"
 #include "registry.h"
+#include "smtp_cmd.h"
 
 enum policy_rcpt {
 	POLICY_RCPT_OK,
@@ -38,6 +39,9 @@ bool policy_allows_mail(const struct listener_conf *, bool is_tls);
 enum policy_rcpt policy_check_rcpt(const struct config *, const struct listener_conf *,
                                    const struct address *, bool is_restricted);
 bool policy_is_internal(const struct config *, const char *domain);
+/* The mailbox a parsed RCPT names: its address, or for "<postmaster>"
+ * (no domain) the configured [gateway] postmaster. */
+void policy_rcpt_address(const struct config *, const struct smtp_cmd *, struct address *out);
 const char *policy_rcpt_name(enum policy_rcpt);
 
 #endif

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -754,15 +755,6 @@ read_wake(struct queue *q, int fd)
 	return ok;
 }
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 queue_stop(struct queue *q, size_t n_threads)
 {
@@ -791,6 +783,30 @@ queue_stop(struct queue *q, size_t n_threads)
 	free(q->threads);
 }
 
+/* One queue runner owns the spool at any moment: after a reload the new
+ * one waits here until the old one has finished its deliveries and gone
+ * (the lock on queue/ goes with its process). -1 if told to stop meanwhile. */
+static int
+own_the_queue(const struct config *cfg)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	str_fmt(path, sizeof(path), "%s/queue", cfg->spool);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		log_fatal("event=queue-error op=lock path=%s error=\"%s\"", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	log_info("event=queue-waiting note=\"the previous queue runner is finishing\"");
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR || got_term) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 int
 queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 {
@@ -798,11 +814,14 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 	struct sigaction sa = {0};
 	size_t n_threads = cfg->relay_connections;
 	char path[PATH_MAX];
+	int lock_fd;
 
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((lock_fd = own_the_queue(cfg)) < 0)
+		return 0;
 	q.cfg = cfg;
 	q.ctx = ctx;
 	pthread_mutex_init(&q.lock, NULL);
@@ -827,7 +846,7 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 	while (!got_term) {
 		struct pollfd pfd[3] = {
 		    {wake_fd, POLLIN, 0}, {q.refill[0], POLLIN, 0}, {q.control_fd, POLLIN, 0}};
-		int64_t now_ms = monotonic_ms();
+		int64_t now_ms = clock_monotonic_ms();
 
 		pthread_mutex_lock(&q.lock);
 		/* A full scan each tick catches what the wake pipe did not say. */
@@ -848,5 +867,6 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 		}
 	}
 	queue_stop(&q, n_threads);
+	close(lock_fd);
 	return 0;
 }

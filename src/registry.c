@@ -21,28 +21,31 @@ struct registry {
 	sqlite3 *db;
 };
 
+/* The columns after id of the devices table as schema 1 made it; schema 4
+ * rebuilt the table with the same columns (and AUTOINCREMENT). */
+#define DEVICES_V1_COLUMNS                                                                         \
+	" address TEXT NOT NULL,"                                                                  \
+	" name TEXT NOT NULL, manufacturer TEXT NOT NULL DEFAULT '',"                              \
+	" model TEXT NOT NULL DEFAULT '', location TEXT NOT NULL DEFAULT '',"                      \
+	" owner_name TEXT NOT NULL DEFAULT '', owner_email TEXT NOT NULL,"                         \
+	" org_unit TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"                     \
+	" replacement TEXT NOT NULL DEFAULT '',"                                                   \
+	" status TEXT NOT NULL CHECK (status IN"                                                   \
+	"  ('pending','approved','rejected','expired','revoked')),"                                \
+	" legacy_tls INTEGER NOT NULL DEFAULT 0,"                                                  \
+	" expires TEXT NOT NULL DEFAULT '', expires_at INTEGER NOT NULL DEFAULT 0,"                \
+	" created_at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0,"                     \
+	" decided_by TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"                     \
+	" first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"            \
+	" session_count INTEGER NOT NULL DEFAULT 0, message_count INTEGER NOT NULL DEFAULT 0,"     \
+	" last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT '');"
+
 /* Each entry moves the schema from version i to i + 1. Never edit one that
  * has shipped: add the next. */
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE devices ("
-    " id INTEGER PRIMARY KEY,"
-    " address TEXT NOT NULL,"
-    " name TEXT NOT NULL, manufacturer TEXT NOT NULL DEFAULT '',"
-    " model TEXT NOT NULL DEFAULT '', location TEXT NOT NULL DEFAULT '',"
-    " owner_name TEXT NOT NULL DEFAULT '', owner_email TEXT NOT NULL,"
-    " org_unit TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '',"
-    " replacement TEXT NOT NULL DEFAULT '',"
-    " status TEXT NOT NULL CHECK (status IN"
-    "  ('pending','approved','rejected','expired','revoked')),"
-    " legacy_tls INTEGER NOT NULL DEFAULT 0,"
-    " expires TEXT NOT NULL DEFAULT '', expires_at INTEGER NOT NULL DEFAULT 0,"
-    " created_at INTEGER NOT NULL, decided_at INTEGER NOT NULL DEFAULT 0,"
-    " decided_by TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"
-    " first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
-    " session_count INTEGER NOT NULL DEFAULT 0, message_count INTEGER NOT NULL DEFAULT 0,"
-    " last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX devices_status ON devices(status);"
+    " id INTEGER PRIMARY KEY," DEVICES_V1_COLUMNS "CREATE INDEX devices_status ON devices(status);"
     "CREATE TABLE history ("
     " id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, at INTEGER NOT NULL,"
     " actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
@@ -58,9 +61,33 @@ static const char *const migrations[] = {
     " at INTEGER NOT NULL, listener TEXT NOT NULL, tls TEXT NOT NULL, result TEXT NOT NULL);"
     "CREATE INDEX recent_client ON recent_sessions(client, id);"
     "CREATE INDEX recent_at ON recent_sessions(at);",
+    /* 3 -> 4: registration ids are unique forever (AUTOINCREMENT, counting
+     * from the highest id the history ever named, removed devices too);
+     * meta.devices_version changes with what a worker's snapshot holds, and
+     * not with the usage counters, so the workers rebuild only then. */
+    "CREATE TABLE devices4 ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," DEVICES_V1_COLUMNS
+    "INSERT INTO devices4 SELECT * FROM devices;"
+    "DROP TABLE devices;"
+    "ALTER TABLE devices4 RENAME TO devices;"
+    "CREATE INDEX devices_status ON devices(status);"
+    "INSERT INTO sqlite_sequence (name, seq) SELECT 'devices', 0 WHERE NOT EXISTS"
+    " (SELECT 1 FROM sqlite_sequence WHERE name = 'devices');"
+    "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(device_id), 0)"
+    " FROM history)) WHERE name = 'devices';"
+    "CREATE TABLE meta (devices_version INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES (0);"
+    "CREATE TRIGGER devices_added AFTER INSERT ON devices"
+    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;"
+    "CREATE TRIGGER devices_removed AFTER DELETE ON devices"
+    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;"
+    "CREATE TRIGGER devices_changed AFTER UPDATE OF address, status, legacy_tls, expires,"
+    " expires_at, note ON devices"
+    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(N_MIGRATIONS == REGISTRY_SCHEMA_VERSION, "a migration per schema version");
 
 #define DEVICE_COLUMNS                                                                             \
 	"id, address, name, manufacturer, model, location, owner_name, owner_email, org_unit, "    \
@@ -206,6 +233,30 @@ registry_data_version(struct registry *r, int64_t *version)
 		*version = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? OUT_OK : OUT_TEMPFAIL;
+}
+
+static int exec_bound(struct registry *, const char *sql, const char *a, int64_t b);
+
+enum outcome
+registry_devices_version(struct registry *r, int64_t *version)
+{
+	sqlite3_stmt *st;
+	char err[128];
+	int rc = sqlite3_prepare_v2(r->db, "SELECT devices_version FROM meta", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "devices_version", err, sizeof(err));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : OUT_TEMPFAIL;
+}
+
+void
+registry_set_busy(struct registry *r, int busy_ms)
+{
+	sqlite3_busy_timeout(r->db, busy_ms);
 }
 
 /* ---- rows ---- */
@@ -532,6 +583,42 @@ registry_list(struct registry *r, const struct device_filter *f,
 	                &c, err, errlen);
 }
 
+enum outcome
+registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, void *), void *arg,
+                    char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device_brief b;
+	char status[16];
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "SELECT id, address, status, legacy_tls, expires, expires_at,"
+	                            " note FROM devices ORDER BY id",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "query", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char address[CIDR_STR_MAX];
+
+		memset(&b, 0, sizeof(b));
+		b.id = sqlite3_column_int64(st, 0);
+		col_text(st, 1, address, sizeof(address));
+		col_text(st, 2, status, sizeof(status));
+		if (!cidr_parse(address, &b.net) || !device_status_parse(status, &b.status))
+			continue; /* not ours to judge: registry_add() never writes such a row */
+		b.legacy_tls = sqlite3_column_int(st, 3) != 0;
+		col_text(st, 4, b.expires, sizeof(b.expires));
+		b.expires_at = sqlite3_column_int64(st, 5);
+		col_text(st, 6, b.note, sizeof(b.note));
+		if (!fn(&b, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
+}
+
 /* ---- changes ---- */
 
 static enum outcome
@@ -828,6 +915,32 @@ registry_add_client_stats(struct registry *r, const struct client_stat *c, size_
 	    " sessions = sessions + excluded.sessions, messages = messages + excluded.messages,"
 	    " refused = refused + excluded.refused, last_seen = MAX(last_seen, excluded.last_seen)",
 	    n, bind_client_stat, c, "client stats", err, errlen);
+	return finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_prune_client_stats(struct registry *r, int64_t before_day, uint64_t max_rows,
+                            unsigned long long *n, char *err, size_t errlen)
+{
+	enum outcome o;
+	int rc;
+
+	*n = 0;
+	if ((o = begin(r, err, errlen)) != OUT_OK)
+		return o;
+	rc = exec_bound(r, "DELETE FROM client_tls WHERE day < ?", NULL, before_day);
+	*n += (unsigned long long)sqlite3_changes(r->db);
+	/* Then the cap: the oldest rows go first. */
+	if (rc == SQLITE_DONE)
+		rc =
+		    exec_bound(r,
+		               "DELETE FROM client_tls WHERE rowid IN (SELECT rowid FROM client_tls"
+		               " ORDER BY day, last_seen LIMIT max(0, (SELECT COUNT(*) FROM"
+		               " client_tls) - ?))",
+		               NULL, (int64_t)max_rows);
+	*n += rc == SQLITE_DONE ? (unsigned long long)sqlite3_changes(r->db) : 0;
+	if (rc != SQLITE_DONE)
+		o = db_error(r, rc, "prune", err, errlen);
 	return finish(r, o, err, errlen);
 }
 

@@ -20,7 +20,7 @@
 #include "util/cidr.h"
 #include "util/safedir.h"
 
-#define REGISTRY_SCHEMA_VERSION 3
+#define REGISTRY_SCHEMA_VERSION 4
 #define RECENT_PER_CLIENT       20 /* sessions kept per client address */
 #define RECENT_MAX_AGE          (30 * 86400)
 #define DEVICE_TEXT_MAX         256
@@ -57,6 +57,17 @@ struct device {
 	int64_t first_seen, last_seen, session_count, message_count;
 	char last_tls[128];
 	char last_listener[64];
+};
+
+/* What a worker needs of a device to decide at connect. */
+struct device_brief {
+	int64_t id;
+	struct cidr net;
+	enum device_status status;
+	bool legacy_tls;
+	char expires[40];
+	int64_t expires_at;
+	char note[DEVICE_TEXT_MAX];
 };
 
 struct device_usage {
@@ -105,6 +116,12 @@ struct registry *registry_open(const char *path, int busy_ms, char *err, size_t 
 void registry_close(struct registry *);
 /* Changes whenever another connection committed (PRAGMA data_version). */
 enum outcome registry_data_version(struct registry *, int64_t *version);
+/* Changes whenever a registration was added, removed, or changed in what
+ * decides at connect (address, status, legacy TLS, expiry, note); not with
+ * the usage counters. */
+enum outcome registry_devices_version(struct registry *, int64_t *version);
+/* How long to wait for another writer from now on (0: fail at once). */
+void registry_set_busy(struct registry *, int busy_ms);
 
 const char *device_status_name(enum device_status);
 bool device_status_parse(const char *, enum device_status *);
@@ -121,6 +138,9 @@ enum outcome registry_find_by_address(struct registry *, const char *addr, struc
 enum outcome registry_list(struct registry *, const struct device_filter *,
                            bool (*fn)(const struct device *, void *), void *arg, char *err,
                            size_t errlen);
+/* Every device as a brief, in id order (a worker's snapshot). */
+enum outcome registry_each_brief(struct registry *, bool (*fn)(const struct device_brief *, void *),
+                                 void *arg, char *err, size_t errlen);
 /* approve (with expiry), reject/revoke (with note), renew (expiry). */
 enum outcome registry_decide(struct registry *, int64_t id, enum device_status to,
                              const char *expires, const char *note, const char *actor, char *err,
@@ -139,6 +159,10 @@ enum outcome registry_history(struct registry *, int64_t id,
 /* Add batched per-client counters in one transaction (upsert). */
 enum outcome registry_add_client_stats(struct registry *, const struct client_stat *, size_t n,
                                        char *err, size_t errlen);
+/* Retention of client_tls: rows of days before before_day go, then the
+ * oldest rows beyond max_rows; *n: rows removed. */
+enum outcome registry_prune_client_stats(struct registry *, int64_t before_day, uint64_t max_rows,
+                                         unsigned long long *n, char *err, size_t errlen);
 /* Per client, listener and TLS state, summed over the days since since_day;
  * unencrypted first, then by sessions. */
 enum outcome registry_tls_report(struct registry *, int64_t since_day,

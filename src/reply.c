@@ -10,6 +10,7 @@ static const struct {
 } replies[REPLY_COUNT] = {
     [REPLY_GREETING] = {220, "%s ESMTP mailout"},
     [REPLY_GREETING_REFUSED] = {554, "5.7.1 %s"},
+    [REPLY_GREETING_TEMPFAIL] = {421, "4.3.0 %s"},
     [REPLY_BYE] = {221, "2.0.0 Bye"},
     [REPLY_OK] = {250, "2.0.0 Ok"},
     [REPLY_HELO] = {250, "%s"},

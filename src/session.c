@@ -31,6 +31,7 @@
 #define OUT_HIWAT       (64 * 1024) /* stop reading commands while replies pile up */
 #define DATA_CHUNK      (16 * 1024) /* decode DATA in pieces of this size */
 #define SID_LEN         16
+#define REGISTRY_WAIT_S 1 /* then decide on the snapshot there is */
 
 enum session_state {
 	SESSION_TLS_HANDSHAKE, /* implicit TLS, or after STARTTLS: handshake running */
@@ -39,6 +40,7 @@ enum session_state {
 	SESSION_SYNC,          /* message written; waiting for the spool commit */
 	SESSION_STARTTLS,      /* 220 queued; handshake starts once it is sent */
 	SESSION_CLOSING,       /* last reply queued; close once it is sent */
+	SESSION_REGISTRY, /* accepted; waiting for a registry snapshot with the latest changes */
 	SESSION_NSTATES
 };
 
@@ -56,6 +58,7 @@ struct session {
 	bool is_tls;
 	char tls[128];
 	bool is_refused;
+	bool is_refused_temporarily; /* 421 instead of 554 */
 	char refuse_why[512];
 	int64_t device_id;     /* registered device covering the client, or 0 */
 	bool is_legacy_device; /* gets legacy TLS; internal recipients only */
@@ -98,6 +101,7 @@ static void session_close(struct session *);
 static void session_set_state(struct session *, enum session_state);
 static void session_set_timeout(struct session *, uint64_t seconds);
 static void session_install_conn(struct session *);
+static void session_admit(struct session *);
 /* phase: I/O events */
 static void on_read(void *);
 static void on_drained(void *);
@@ -125,7 +129,7 @@ static void session_txn_reset(struct session *);
 #define SARG(s) (s)->sid, (s)->l->conf->name, (s)->client, (s)->tls
 
 static const char *const state_names[SESSION_NSTATES] = {
-    "tls-handshake", "cmd", "data", "sync", "starttls", "closing",
+    "tls-handshake", "cmd", "data", "sync", "starttls", "closing", "registry",
 };
 
 /* flags of the command table */
@@ -185,6 +189,14 @@ session_check_device(struct session *s, const struct sockaddr *sa)
 	int64_t now = clock_now();
 	const struct device *d = devices_match(s->w->devices, sa);
 
+	if (s->l->conf->clients == LCLIENTS_REGISTERED && !devices_ready(s->w->devices)) {
+		/* No snapshot could be read since this worker started: say "later",
+		 * never "no", about a device that may well be registered. */
+		s->is_refused = s->is_refused_temporarily = true;
+		str_copy(s->refuse_why, sizeof(s->refuse_why),
+		         "The device registry cannot be read just now; try again in a minute");
+		return;
+	}
 	if (d) {
 		s->device_id = d->id;
 		s->is_legacy_device = d->legacy_tls && policy_device_is_valid(d, now);
@@ -243,7 +255,32 @@ session_accept(struct worker *w, struct listener *l, int fd, const struct sockad
 	s->ev_deadline = evtimer_new(w->base, on_deadline, s);
 	session_link(&w->sessions, s);
 	w->n_sessions++;
-	session_check_device(s, sa);
+	/* The registry changed since our snapshot: decide on the next one. */
+	if (!devices_is_current(w->devices)) {
+		session_set_state(s, SESSION_REGISTRY);
+		session_set_deadline(s, REGISTRY_WAIT_S);
+		return;
+	}
+	session_admit(s);
+}
+
+void
+session_registry_fresh(struct session *s)
+{
+	if (s->state != SESSION_REGISTRY || !devices_is_current(s->w->devices))
+		return;
+	session_clear_deadline(s);
+	session_admit(s);
+}
+
+/* Connect policy, then the greeting (or the implicit-TLS handshake). */
+static void
+session_admit(struct session *s)
+{
+	struct worker *w = s->w;
+	struct listener *l = s->l;
+
+	session_check_device(s, (const struct sockaddr *)&s->peer);
 	log_info("event=connect " SFMT " refused=%s device=%lld legacy_tls=%s", SARG(s),
 	         s->is_refused ? "yes" : "no", (long long)s->device_id,
 	         s->is_legacy_device ? "yes" : "no");
@@ -308,6 +345,12 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	s->has_deadline = false;
+	if (s->state == SESSION_REGISTRY) {
+		log_warn("event=registry-slow " SFMT " note=\"deciding on the last snapshot\"",
+		         SARG(s));
+		session_admit(s);
+		return;
+	}
 	s->in_callback++;
 	log_info("event=timeout " SFMT " state=%s kind=deadline", SARG(s), state_names[s->state]);
 	if (s->state == SESSION_TLS_HANDSHAKE || s->state == SESSION_STARTTLS) {
@@ -660,6 +703,14 @@ session_reply(struct session *s, enum reply_id id, ...)
 static void
 session_greet(struct session *s)
 {
+	if (s->is_refused_temporarily) {
+		log_info("event=refuse-client " SFMT " code=421 reason=\"%s\"", SARG(s),
+		         s->refuse_why);
+		session_reply(s, REPLY_GREETING_TEMPFAIL, s->refuse_why);
+		session_set_state(s, SESSION_CLOSING);
+		conn_set_reading(s->conn, false);
+		return;
+	}
 	if (s->is_refused) {
 		log_info("event=refuse-client " SFMT " code=554 reason=\"%s\"", SARG(s),
 		         s->refuse_why);
@@ -675,7 +726,7 @@ static void
 session_command(struct session *s, const char *line, size_t len)
 {
 	struct smtp_cmd c;
-	enum smtp_cmd_err e = smtp_cmd_parse(line, len, &c);
+	enum smtp_cmd_err e = smtp_cmd_parse(line, len, s->has_mail && s->env.smtputf8, &c);
 	char esc[128];
 
 	log_debug("event=command sid=%s line=\"%s\"", s->sid,
@@ -853,6 +904,7 @@ static void
 cmd_rcpt(struct session *s, struct smtp_cmd *c)
 {
 	char addr[ADDRESS_MAX];
+	struct address a;
 	enum policy_rcpt v;
 
 	if (!s->has_mail) {
@@ -869,8 +921,9 @@ cmd_rcpt(struct session *s, struct smtp_cmd *c)
 		session_reply(s, REPLY_BAD_RCPT, "the null address <> is not a recipient");
 		return;
 	}
-	address_format(&c->addr, addr, sizeof(addr));
-	if ((v = policy_check_rcpt(s->w->cfg, s->l->conf, &c->addr, s->is_legacy_device)) !=
+	policy_rcpt_address(s->w->cfg, c, &a);
+	address_format(&a, addr, sizeof(addr));
+	if ((v = policy_check_rcpt(s->w->cfg, s->l->conf, &a, s->is_legacy_device)) !=
 	    POLICY_RCPT_OK) {
 		log_info("event=refuse-rcpt " SFMT " to=<%s> reason=%s", SARG(s), addr,
 		         policy_rcpt_name(v));
@@ -897,7 +950,7 @@ cmd_rcpt(struct session *s, struct smtp_cmd *c)
 			return;
 		} /* once is enough */
 	envelope_add_rcpt(&s->env, addr);
-	s->env.smtputf8 |= c->addr.is_utf8;
+	s->env.smtputf8 |= a.is_utf8;
 	session_reply(s, REPLY_RCPT_OK, addr);
 }
 

@@ -18,6 +18,8 @@ struct session;
 
 /* Take over an accepted socket. */
 void session_accept(struct worker *, struct listener *, int fd, const struct sockaddr *, socklen_t);
+/* A new registry snapshot arrived: a session waiting for one goes on. */
+void session_registry_fresh(struct session *);
 /* Worker shutdown: refuse further commands with 421 and close when idle. */
 void session_shutdown(struct session *);
 /* Drop the connection now (grace period over). */

@@ -119,19 +119,29 @@ parse_path_cmd(struct smtp_cmd *c, const char *kw, size_t kwlen)
 				return e;
 		}
 	}
-	c->addr_err =
-	    address_parse_path(path, (size_t)(path_end - path), c->smtputf8, &c->addr, &used);
+	/* RFC 5321 4.1.1.3: "<Postmaster>" without a domain, in any case. */
+	if (c->verb == SMTP_RCPT && path_end - path == 12 &&
+	    strncasecmp(path, "<postmaster>", 12) == 0) {
+		c->is_postmaster = true;
+		str_copy(c->addr.local, sizeof(c->addr.local), "postmaster");
+		return SMTP_CMD_OK;
+	}
+	/* UTF-8 in RCPT when the transaction's MAIL said SMTPUTF8 (RFC 6531 3.4). */
+	c->addr_err = address_parse_path(path, (size_t)(path_end - path),
+	                                 c->smtputf8 || (c->verb == SMTP_RCPT && c->is_utf8_txn),
+	                                 &c->addr, &used);
 	if (c->addr_err == ADDRESS_OK && used != (size_t)(path_end - path))
 		c->addr_err = ADDRESS_ERR_SYNTAX;
 	return c->addr_err == ADDRESS_OK ? SMTP_CMD_OK : SMTP_CMD_ERR_ADDRESS;
 }
 
 static enum smtp_cmd_err
-parse_line(const char *line, size_t len, struct smtp_cmd *c)
+parse_line(const char *line, size_t len, bool is_utf8_txn, struct smtp_cmd *c)
 {
 	size_t vlen = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->is_utf8_txn = is_utf8_txn;
 	c->verb = SMTP_UNKNOWN;
 	if (memchr(line, '\r', len) || memchr(line, '\n', len))
 		return SMTP_CMD_ERR_BARE_EOL;
@@ -172,9 +182,9 @@ parse_line(const char *line, size_t len, struct smtp_cmd *c)
 }
 
 enum smtp_cmd_err
-smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *c)
+smtp_cmd_parse(const char *line, size_t len, bool is_utf8_txn, struct smtp_cmd *c)
 {
-	enum smtp_cmd_err e = parse_line(line, len, c);
+	enum smtp_cmd_err e = parse_line(line, len, is_utf8_txn, c);
 
 	c->err = e;
 	return e;

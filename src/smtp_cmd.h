@@ -59,9 +59,16 @@ struct smtp_cmd {
 	enum smtp_body body;
 	bool smtputf8;
 	char param[SMTP_PARAM_MAX]; /* the offending parameter, for the reply */
+	/* RCPT */
+	bool is_utf8_txn;   /* the transaction's MAIL had SMTPUTF8 (the caller says) */
+	bool is_postmaster; /* "<Postmaster>" without a domain; addr.local only */
 };
 
-enum smtp_cmd_err smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *out);
+/* Parse one line. is_utf8_txn: the current transaction's MAIL had
+ * SMTPUTF8, so a RCPT may hold UTF-8 (RFC 6531 3.4); MAIL decides by its
+ * own parameter. */
+enum smtp_cmd_err smtp_cmd_parse(const char *line, size_t len, bool is_utf8_txn,
+                                 struct smtp_cmd *out);
 const char *smtp_verb_name(enum smtp_verb);
 
 #endif

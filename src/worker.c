@@ -50,11 +50,31 @@ worker_wake_queue(struct worker *w, const char *id)
 		(void)!write(w->wake_fd, line, (size_t)n);
 }
 
+/* Sessions that waited for the registry's latest changes go on. */
+static void
+on_devices_fresh(void *arg)
+{
+	struct worker *w = arg;
+
+	for (struct session *s = w->sessions, *next; s; s = next) {
+		next = session_next(s);
+		session_registry_fresh(s);
+	}
+}
+
 static void
 maybe_exit(struct worker *w)
 {
-	if (w->is_stopping && w->n_sessions == 0)
+	if ((w->is_stopping || w->is_retiring) && w->n_sessions == 0)
 		event_base_loopexit(w->base, NULL);
+}
+
+static void
+stop_accepting(struct worker *w)
+{
+	for (size_t i = 0; i < w->n_listeners; i++)
+		for (size_t j = 0; j < w->listeners[i].n_fd; j++)
+			evconnlistener_disable(w->listeners[i].evl[j]);
 }
 
 void
@@ -89,15 +109,31 @@ on_term(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info("event=worker-stopping signal=%d sessions=%zu", (int)sig, w->n_sessions);
 	w->is_stopping = true;
-	for (size_t i = 0; i < w->n_listeners; i++)
-		for (size_t j = 0; j < w->listeners[i].n_fd; j++)
-			evconnlistener_disable(w->listeners[i].evl[j]);
+	stop_accepting(w);
 	for (struct session *s = w->sessions, *next; s; s = next) {
 		next = session_next(s);
 		session_shutdown(s);
 	}
 	w->ev_grace = evtimer_new(w->base, on_grace_over, w);
 	evtimer_add(w->ev_grace, &grace);
+	maybe_exit(w);
+}
+
+/* A reload: the new generation's workers accept from now on; this one
+ * takes no new connection and lets its sessions end as they would
+ * (QUIT, idle_timeout, max_session_time), then exits. Nothing is refused. */
+static void
+on_retire(evutil_socket_t sig, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)sig;
+	(void)what;
+	if (w->is_stopping || w->is_retiring)
+		return;
+	log_info("event=worker-retiring sessions=%zu", w->n_sessions);
+	w->is_retiring = true;
+	stop_accepting(w);
 	maybe_exit(w);
 }
 
@@ -133,12 +169,19 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	if ((w.base = event_base_new()) == NULL)
 		log_fatal("event=worker-error error=\"event_base_new failed\"");
 	w.per_client = countmap_new();
-	w.devices = devices_new(w.base, cfg->registry_db);
+	struct devices_limits limits = {(int64_t)cfg->report_retention, cfg->report_max_rows};
+	w.devices = devices_new(w.base, cfg->registry_db, &limits, on_devices_fresh, &w);
 	w.commits = workq_new(w.base, COMMIT_THREADS);
 	w.ev_term = evsignal_new(w.base, SIGTERM, on_term, &w);
 	w.ev_int = evsignal_new(w.base, SIGINT, on_term, &w);
+	w.ev_retire = evsignal_new(w.base, SIGUSR1, on_retire, &w);
 	evsignal_add(w.ev_term, NULL);
 	evsignal_add(w.ev_int, NULL);
+	evsignal_add(w.ev_retire, NULL);
+	sigset_t retire;
+	sigemptyset(&retire);
+	sigaddset(&retire, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &retire, NULL); /* blocked by the master until now */
 	listeners_start(&w);
 	log_info("event=worker-started listeners=%zu", n);
 	event_base_dispatch(w.base);
@@ -148,6 +191,7 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 			evconnlistener_free(listeners[i].evl[j]);
 	event_free(w.ev_term);
 	event_free(w.ev_int);
+	event_free(w.ev_retire);
 	if (w.ev_grace)
 		event_free(w.ev_grace);
 	countmap_free(w.per_client);

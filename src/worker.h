@@ -2,7 +2,8 @@
  * worker: one SMTP worker process. Owns the event loop, the listening
  * sockets it was handed, the commit thread pool and the live sessions.
  * Runs until SIGTERM: then it stops accepting, lets sessions finish for
- * a grace period, and exits.
+ * a grace period, and exits. SIGUSR1 (a reload) retires it: it stops
+ * accepting and exits when its last session has ended on its own.
  */
 #ifndef MAILOUT_WORKER_H
 #define MAILOUT_WORKER_H
@@ -39,7 +40,8 @@ struct worker {
 	size_t n_sessions;
 	int wake_fd; /* write end: tells the queue runner that mail is queued */
 	bool is_stopping;
-	struct event *ev_term, *ev_int, *ev_grace;
+	bool is_retiring; /* SIGUSR1 after a reload: no new sessions, the old ones end */
+	struct event *ev_term, *ev_int, *ev_grace, *ev_retire;
 };
 
 /* Run a worker on the given listeners until told to stop; returns the exit code. */

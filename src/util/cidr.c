@@ -52,9 +52,8 @@ prefix_match(const uint8_t *net, const uint8_t *addr, unsigned prefix)
 	return (net[full] & mask) == (addr[full] & mask);
 }
 
-/* The address bytes and family of sa, unmapping ::ffff:a.b.c.d. */
-static int
-sockaddr_bytes(const struct sockaddr *sa, uint8_t out[16])
+int
+cidr_sockaddr_bytes(const struct sockaddr *sa, uint8_t out[16])
 {
 	if (sa->sa_family == AF_INET) {
 		memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
@@ -79,7 +78,7 @@ cidr_contains(const struct cidr *c, const struct sockaddr *sa)
 {
 	uint8_t addr[16];
 
-	if (sockaddr_bytes(sa, addr) != c->family)
+	if (cidr_sockaddr_bytes(sa, addr) != c->family)
 		return false;
 	return prefix_match(c->addr, addr, c->prefix);
 }
@@ -153,7 +152,7 @@ sockaddr_format_addr(const struct sockaddr *sa, char *dst, size_t size)
 {
 	uint8_t addr[16];
 	char host[INET6_ADDRSTRLEN];
-	int family = sockaddr_bytes(sa, addr);
+	int family = cidr_sockaddr_bytes(sa, addr);
 
 	if (family < 0 || inet_ntop(family, addr, host, sizeof(host)) == NULL) {
 		str_copy(dst, size, "unknown");

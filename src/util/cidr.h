@@ -24,6 +24,9 @@ bool cidr_contains(const struct cidr *, const struct sockaddr *);
 /* IPv4-mapped IPv6 addresses match IPv4 prefixes. */
 bool cidr_overlaps(const struct cidr *, const struct cidr *);
 void cidr_format(const struct cidr *, char *dst, size_t size);
+/* The address bytes of sa into out, ::ffff:a.b.c.d as IPv4; the family
+ * (AF_INET, AF_INET6), or -1 for another kind of address. */
+int cidr_sockaddr_bytes(const struct sockaddr *, uint8_t out[16]);
 
 /* "0.0.0.0:587", "[::]:587", "127.0.0.1:0". */
 bool sockaddr_parse_hostport(const char *s, struct sockaddr_storage *, socklen_t *);

@@ -57,3 +57,12 @@ clock_now(void)
 	clock_now_ts(&ts);
 	return (int64_t)ts.tv_sec;
 }
+
+int64_t
+clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

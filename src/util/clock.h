@@ -21,6 +21,8 @@ int64_t clock_now(void);
 void clock_now_ts(struct timespec *);
 /* The offset in seconds (0 unless a test set one). */
 int64_t clock_offset(void);
+/* Milliseconds of CLOCK_MONOTONIC: for intervals, never shifted. */
+int64_t clock_monotonic_ms(void);
 /* Parse "[+-]DURATION" ("548d", "-30d", "90") into seconds. */
 bool clock_parse_offset(const char *s, int64_t *out);
 

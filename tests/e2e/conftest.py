@@ -130,6 +130,7 @@ class Sink:
 
     def start(self):
         kw = {"tls_context": self.tls_context} if self.tls_context else {}
+        kw["enable_SMTPUTF8"] = True
         self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kw)
         self.controller.start()
 

@@ -235,3 +235,48 @@ def test_null_sender_and_bad_syntax(gateway):
     assert c.cmd("MAIL FROM:<jürgen@exämple.org> SMTPUTF8")[0] == 250
     assert c.cmd("VRFY bob")[0] == 252
     assert c.cmd("HELP")[0] == 214
+
+
+def test_utf8_recipients_with_smtplib_send_message(gateway, sink):
+    """Correctness issue, protocol: RCPT was parsed with its own line's
+    SMTPUTF8 flag, so every UTF-8 recipient got 553 although SMTPUTF8 is
+    advertised. Python's send_message adds SMTPUTF8 to MAIL by itself; on
+    an internal-only listener, an IDN domain is internal in A-label form."""
+    import email.message
+    import smtplib
+
+    msg = email.message.EmailMessage()
+    msg["From"] = "scanner@example.edu"
+    msg["To"] = "jürgen@example.edu, you@münchen.example.edu"
+    msg["Subject"] = "Grüße"
+    msg.set_content("eine Seite\n")
+    with smtplib.SMTP("127.0.0.1", gateway.port("mailout-unsecure"), timeout=10) as s:
+        assert s.send_message(msg) == {}
+        # a UTF-8 recipient outside the internal domains is still refused
+        msg.replace_header("To", "you@münchen.example.org")
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
+            s.send_message(msg)
+        assert e.value.recipients["you@münchen.example.org"][0] == 550
+    [m] = sink.wait_messages(1)
+    assert sorted(m["to"]) == ["jürgen@example.edu", "you@xn--mnchen-3ya.example.edu"]
+    assert b"UTF8SMTP" in m["data"]  # Received: ... with UTF8SMTP (RFC 6531 4.3)
+
+
+def test_postmaster_without_domain(make_gateway, sink):
+    """RFC 5321 4.5.1: RCPT TO:<postmaster> must be accepted; it goes to
+    [gateway] postmaster."""
+    g = make_gateway(gateway={"postmaster": "mail-admins@example.edu"}).start()
+    c = Raw(g.port("mailout-unsecure"))
+    c.cmd("EHLO t.test")
+    c.cmd("MAIL FROM:<a@example.org>")
+    code, lines = c.cmd("RCPT TO:<Postmaster>")
+    assert code == 250 and "mail-admins@example.edu" in lines[0], lines
+    assert c.cmd("RCPT TO:<root>")[0] == 501
+    assert c.cmd("DATA")[0] == 354
+    c.send(b"Subject: hello postmaster\r\n\r\nhi\r\n.\r\n")
+    assert c.reply()[0] == 250
+    c.cmd("QUIT")
+    [m] = sink.wait_messages(1)
+    assert m["to"] == ["mail-admins@example.edu"]
+    # without the key: postmaster@ the first internal domain
+    assert "postmaster: postmaster@example.edu" in make_gateway().ctl("check").stdout

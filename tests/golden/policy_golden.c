@@ -29,6 +29,7 @@ static struct config cfg;
 static const struct listener_conf *listener;
 static bool is_tls;
 static bool is_restricted;
+static bool is_utf8_txn; /* the last MAIL had SMTPUTF8 */
 static struct device devices[64];
 static size_t n_devices;
 static int64_t now;
@@ -86,7 +87,7 @@ do_client(const char *ip)
 
 	is_restricted = d && d->legacy_tls && policy_device_is_valid(d, now);
 	if (policy_check_connect(&cfg, listener, (struct sockaddr *)&ss, d, now, why,
-				 sizeof(why)) == OUT_OK)
+	                         sizeof(why)) == OUT_OK)
 		printf("  -> 220 ok%s\n", is_restricted ? " (legacy TLS: internal only)" : "");
 	else
 		printf("  -> 554 5.7.1 %s\n", why);
@@ -96,7 +97,7 @@ static void
 do_command(const char *line)
 {
 	struct smtp_cmd c;
-	enum smtp_cmd_err e = smtp_cmd_parse(line, strlen(line), &c);
+	enum smtp_cmd_err e = smtp_cmd_parse(line, strlen(line), is_utf8_txn, &c);
 	char addr[ADDRESS_MAX];
 
 	if (!policy_allows_mail(listener, is_tls)) {
@@ -108,12 +109,16 @@ do_command(const char *line)
 		       e == SMTP_CMD_ERR_ADDRESS ? address_strerror(c.addr_err) : "syntax");
 		return;
 	}
-	address_format(&c.addr, addr, sizeof(addr));
 	if (c.verb == SMTP_MAIL) {
-		printf("  -> 250 <%s>\n", addr);
+		address_format(&c.addr, addr, sizeof(addr));
+		is_utf8_txn = c.smtputf8;
+		printf("  -> 250 <%s>%s\n", addr, c.smtputf8 ? " SMTPUTF8" : "");
 		return;
 	}
-	enum policy_rcpt v = policy_check_rcpt(&cfg, listener, &c.addr, is_restricted);
+	struct address a;
+	policy_rcpt_address(&cfg, &c, &a);
+	address_format(&a, addr, sizeof(addr));
+	enum policy_rcpt v = policy_check_rcpt(&cfg, listener, &a, is_restricted);
 	if (v == POLICY_RCPT_OK)
 		printf("  -> 250 <%s>\n", addr);
 	else

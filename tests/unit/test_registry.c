@@ -1,4 +1,5 @@
-/* Unit tests: the device registry (registry.c) and expiry dates (isodate.c). */
+/* Unit tests: the device registry (registry.c), a worker's snapshot of it
+ * (devsnap.c) and expiry dates (isodate.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +8,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
 #include <sqlite3.h>
 
+#include "devsnap.h"
 #include "registry.h"
 #include "util/isodate.h"
 #include "util/str.h"
@@ -184,6 +188,8 @@ test_migrate_v1(void **state)
 	        " detail TEXT NOT NULL DEFAULT '');"
 	        "INSERT INTO devices (address, name, owner_email, status, created_at)"
 	        " VALUES ('10.1.2.3', 'old copier', 'o@example.edu', 'approved', 1);"
+	        /* device 7 was removed: only its history is left */
+	        "INSERT INTO history (device_id, at, actor, action) VALUES (7, 1, 'x', 'remove');"
 	        "PRAGMA user_version = 1;",
 	        NULL, NULL, NULL),
 	    SQLITE_OK);
@@ -199,6 +205,10 @@ test_migrate_v1(void **state)
 	str_copy(c.tls, sizeof(c.tls), "none");
 	c.sessions = 1;
 	assert_int_equal(registry_add_client_stats(r, &c, 1, err, sizeof(err)), OUT_OK);
+	/* the migration to AUTOINCREMENT counts from the history's highest id */
+	struct device n = dev("10.1.9.9", NULL);
+	assert_int_equal(registry_add(r, &n, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(n.id, 8);
 	cleanup(r, path);
 }
 
@@ -243,13 +253,161 @@ test_recent_is_bounded(void **state)
 	cleanup(r, path);
 }
 
+/* Correctness issue: ids were reused after `device remove` (INTEGER
+ * PRIMARY KEY without AUTOINCREMENT), so `history 3` mixed two devices. */
+static void
+test_ids_unique_forever(void **state)
+{
+	char path[256], err[256];
+	struct registry *r = open_tmp(path, sizeof(path));
+	struct device a = dev("10.7.0.1", NULL), b = dev("10.7.0.2", NULL),
+	              c = dev("10.7.0.3", NULL);
+
+	(void)state;
+	assert_int_equal(registry_add(r, &a, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &b, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_remove(r, b.id, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &c, "t", err, sizeof(err)), OUT_OK);
+	assert_true(c.id > b.id);
+	/* and across a reopen, and after the newest was removed too */
+	assert_int_equal(registry_remove(r, c.id, "t", err, sizeof(err)), OUT_OK);
+	registry_close(r);
+	assert_non_null(r = registry_open(path, 1000, err, sizeof(err)));
+	struct device d = dev("10.7.0.4", NULL);
+	assert_int_equal(registry_add(r, &d, "t", err, sizeof(err)), OUT_OK);
+	assert_true(d.id > c.id);
+	cleanup(r, path);
+}
+
+static bool
+count_stat(const struct client_stat *c, void *arg)
+{
+	(void)c;
+	(*(unsigned *)arg)++;
+	return true;
+}
+
+static struct device_brief
+brief(int64_t id, const char *net, enum device_status st, int64_t expires_at, const char *note)
+{
+	struct device_brief b = {.id = id, .status = st, .expires_at = expires_at};
+
+	assert_true(cidr_parse(net, &b.net));
+	str_copy(b.note, sizeof(b.note), note);
+	str_copy(b.expires, sizeof(b.expires), expires_at ? "2026-12-31" : "");
+	return b;
+}
+
+static struct sockaddr_storage
+v4(const char *ip)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+	s4->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	return ss;
+}
+
+/* Which registration speaks for an address: the most specific network,
+ * and of several registrations of one network the most relevant. */
+static void
+test_snapshot_picks_the_relevant_registration(void **state)
+{
+	const int64_t now = 1800000000;
+	static const struct {
+		const char *client;
+		int64_t want_id; /* 0: none */
+		enum device_status want;
+	} cases[] = {
+	    {"10.1.1.1", 3, DEVICE_PENDING},   /* pending beats the expired one before it */
+	    {"10.1.1.2", 5, DEVICE_APPROVED},  /* a valid approval beats a newer rejection */
+	    {"10.1.1.3", 7, DEVICE_APPROVED},  /* past its expiry: the policy calls it expired */
+	    {"10.1.1.4", 9, DEVICE_REVOKED},   /* revoked beats rejected */
+	    {"10.1.2.9", 10, DEVICE_APPROVED}, /* the /24 covers it */
+	    {"10.1.2.7", 11, DEVICE_REVOKED},  /* a host inside it: the more specific */
+	    {"10.9.9.9", 0, 0},
+	};
+	struct devsnap_builder *b = devsnap_builder_new();
+	struct device_brief in[] = {
+	    brief(1, "10.1.1.1", DEVICE_EXPIRED, now - 10, ""),
+	    brief(3, "10.1.1.1", DEVICE_PENDING, 0, ""),
+	    brief(5, "10.1.1.2", DEVICE_APPROVED, 0, ""),
+	    brief(6, "10.1.1.2", DEVICE_REJECTED, 0, "no"),
+	    brief(7, "10.1.1.3", DEVICE_APPROVED, now - 1, ""),
+	    brief(8, "10.1.1.4", DEVICE_REJECTED, 0, "no"),
+	    brief(9, "10.1.1.4", DEVICE_REVOKED, 0, "stolen"),
+	    brief(10, "10.1.2.0/24", DEVICE_APPROVED, now + 86400, ""),
+	    brief(11, "10.1.2.7", DEVICE_REVOKED, 0, "replaced"),
+	};
+	struct device d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		devsnap_add(b, &in[i]);
+	struct devsnap *s = devsnap_build(b, now);
+	assert_int_equal(devsnap_count(s), 6);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_storage a = v4(cases[i].client);
+		bool found = devsnap_match(s, (struct sockaddr *)&a, &d);
+		if (found != (cases[i].want_id != 0) ||
+		    (found && (d.id != cases[i].want_id || d.status != cases[i].want)))
+			fail_msg("%s: got #%lld %s, want #%lld %s", cases[i].client,
+			         found ? (long long)d.id : 0LL,
+			         found ? device_status_name(d.status) : "-",
+			         (long long)cases[i].want_id, device_status_name(cases[i].want));
+	}
+	struct sockaddr_storage a = v4("10.1.2.7");
+	assert_true(devsnap_match(s, (struct sockaddr *)&a, &d));
+	assert_string_equal(d.note, "replaced");
+	assert_string_equal(d.address, "10.1.2.7");
+	devsnap_free(s);
+}
+
+static void
+test_client_stats_retention(void **state)
+{
+	char path[256], err[256];
+	struct registry *r = open_tmp(path, sizeof(path));
+	struct client_stat c[30];
+	unsigned long long n = 0;
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].day = 20000 + i;
+		snprintf(c[i].client, sizeof(c[i].client), "10.0.0.%d", i);
+		str_copy(c[i].listener, sizeof(c[i].listener), "mailout");
+		str_copy(c[i].tls, sizeof(c[i].tls), "none");
+		c[i].sessions = 1;
+		c[i].last_seen = (20000 + i) * 86400LL;
+	}
+	assert_int_equal(registry_add_client_stats(r, c, 30, err, sizeof(err)), OUT_OK);
+	/* days before 20010 go (10 rows), then the oldest beyond 15 rows (5 more) */
+	assert_int_equal(registry_prune_client_stats(r, 20010, 15, &n, err, sizeof(err)), OUT_OK);
+	assert_int_equal(n, 15);
+	unsigned rows = 0;
+	assert_int_equal(registry_tls_report(r, 0, count_stat, &rows, err, sizeof(err)), OUT_OK);
+	assert_int_equal(rows, 15);
+	rows = 0;
+	assert_int_equal(registry_tls_report(r, 20015, count_stat, &rows, err, sizeof(err)),
+	                 OUT_OK);
+	assert_int_equal(rows, 15); /* what is left is the newest 15 days */
+	cleanup(r, path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_recent_is_bounded), cmocka_unit_test(test_migrate_v1),
-	    cmocka_unit_test(test_isodate),           cmocka_unit_test(test_add_overlap_and_decide),
+	    cmocka_unit_test(test_recent_is_bounded),
+	    cmocka_unit_test(test_migrate_v1),
+	    cmocka_unit_test(test_isodate),
+	    cmocka_unit_test(test_add_overlap_and_decide),
 	    cmocka_unit_test(test_usage_and_reopen),
+	    cmocka_unit_test(test_snapshot_picks_the_relevant_registration),
+	    cmocka_unit_test(test_client_stats_retention),
+	    cmocka_unit_test(test_ids_unique_forever),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

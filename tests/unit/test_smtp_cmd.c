@@ -15,36 +15,55 @@ struct cmd_case {
 	enum smtp_cmd_err want_err;
 	enum smtp_verb want_verb;
 	const char *want_addr; /* MAIL/RCPT normal form */
+	bool is_utf8_txn;      /* the transaction's MAIL had SMTPUTF8 */
 };
 
 static const struct cmd_case cases[] = {
-    {"ehlo", "EHLO client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
-    {"lower case verb", "ehlo client.example", SMTP_CMD_OK, SMTP_EHLO, NULL},
-    {"helo without name", "HELO", SMTP_CMD_ERR_SYNTAX, SMTP_HELO, NULL},
-    {"mail", "MAIL FROM:<a@example.org>", SMTP_CMD_OK, SMTP_MAIL, "a@example.org"},
+    {"ehlo", "EHLO client.example", SMTP_CMD_OK, SMTP_EHLO, NULL, false},
+    {"lower case verb", "ehlo client.example", SMTP_CMD_OK, SMTP_EHLO, NULL, false},
+    {"helo without name", "HELO", SMTP_CMD_ERR_SYNTAX, SMTP_HELO, NULL, false},
+    {"mail", "MAIL FROM:<a@example.org>", SMTP_CMD_OK, SMTP_MAIL, "a@example.org", false},
     {"mail space after colon", "MAIL FROM: <a@example.org>", SMTP_CMD_OK, SMTP_MAIL,
-     "a@example.org"},
+     "a@example.org", false},
     {"mail size", "MAIL FROM:<a@example.org> SIZE=1000 BODY=8BITMIME", SMTP_CMD_OK, SMTP_MAIL,
-     "a@example.org"},
+     "a@example.org", false},
     {"mail bad size", "MAIL FROM:<a@example.org> SIZE=lots", SMTP_CMD_ERR_PARAM_VALUE, SMTP_MAIL,
-     NULL},
+     NULL, false},
     {"mail unknown param", "MAIL FROM:<a@example.org> RET=FULL", SMTP_CMD_ERR_PARAM, SMTP_MAIL,
-     NULL},
-    {"mail null", "MAIL FROM:<>", SMTP_CMD_OK, SMTP_MAIL, ""},
-    {"mail no colon", "MAIL <a@example.org>", SMTP_CMD_ERR_SYNTAX, SMTP_MAIL, NULL},
-    {"rcpt", "RCPT TO:<b@Example.EDU>", SMTP_CMD_OK, SMTP_RCPT, "b@example.edu"},
+     NULL, false},
+    {"mail null", "MAIL FROM:<>", SMTP_CMD_OK, SMTP_MAIL, "", false},
+    {"mail no colon", "MAIL <a@example.org>", SMTP_CMD_ERR_SYNTAX, SMTP_MAIL, NULL, false},
+    {"rcpt", "RCPT TO:<b@Example.EDU>", SMTP_CMD_OK, SMTP_RCPT, "b@example.edu", false},
     {"rcpt param refused", "RCPT TO:<b@example.edu> NOTIFY=NEVER", SMTP_CMD_ERR_PARAM, SMTP_RCPT,
-     NULL},
+     NULL, false},
     {"rcpt quoted gt", "RCPT TO:<\"a>b\"@example.edu>", SMTP_CMD_OK, SMTP_RCPT,
-     "\"a>b\"@example.edu"},
-    {"rcpt bad address", "RCPT TO:<b@@example.edu>", SMTP_CMD_ERR_ADDRESS, SMTP_RCPT, NULL},
-    {"data", "DATA", SMTP_CMD_OK, SMTP_DATA, NULL},
-    {"data with arg", "DATA now", SMTP_CMD_ERR_SYNTAX, SMTP_DATA, NULL},
-    {"starttls", "STARTTLS", SMTP_CMD_OK, SMTP_STARTTLS, NULL},
-    {"unknown", "FROB x", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
-    {"bare lf", "NOOP\nRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
-    {"bare cr", "NOOP\rRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL},
-    {"empty", "", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL},
+     "\"a>b\"@example.edu", false},
+    {"rcpt bad address", "RCPT TO:<b@@example.edu>", SMTP_CMD_ERR_ADDRESS, SMTP_RCPT, NULL, false},
+    {"data", "DATA", SMTP_CMD_OK, SMTP_DATA, NULL, false},
+    {"data with arg", "DATA now", SMTP_CMD_ERR_SYNTAX, SMTP_DATA, NULL, false},
+    {"starttls", "STARTTLS", SMTP_CMD_OK, SMTP_STARTTLS, NULL, false},
+    {"unknown", "FROB x", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL, false},
+    {"bare lf", "NOOP\nRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL, false},
+    {"bare cr", "NOOP\rRSET", SMTP_CMD_ERR_BARE_EOL, SMTP_UNKNOWN, NULL, false},
+    {"empty", "", SMTP_CMD_ERR_VERB, SMTP_UNKNOWN, NULL, false},
+    /* correctness issue: RCPT took SMTPUTF8 from its own line, not the MAIL's */
+    {"rcpt utf8 local part in a utf8 transaction", "RCPT TO:<j\xc3\xbcrgen@example.edu>",
+     SMTP_CMD_OK, SMTP_RCPT, "j\xc3\xbcrgen@example.edu", true},
+    {"rcpt utf8 domain in a utf8 transaction", "RCPT TO:<you@m\xc3\xbcnchen.example.edu>",
+     SMTP_CMD_OK, SMTP_RCPT, "you@xn--mnchen-3ya.example.edu", true},
+    {"rcpt utf8 without SMTPUTF8 on MAIL", "RCPT TO:<j\xc3\xbcrgen@example.edu>",
+     SMTP_CMD_ERR_ADDRESS, SMTP_RCPT, NULL, false},
+    {"rcpt SMTPUTF8 is no RCPT parameter", "RCPT TO:<a@example.edu> SMTPUTF8", SMTP_CMD_ERR_PARAM,
+     SMTP_RCPT, NULL, true},
+    {"mail utf8 with its own SMTPUTF8", "MAIL FROM:<j\xc3\xbcrgen@example.org> SMTPUTF8",
+     SMTP_CMD_OK, SMTP_MAIL, "j\xc3\xbcrgen@example.org", false},
+    /* RFC 5321 4.5.1: <postmaster> without a domain must be accepted */
+    {"rcpt postmaster", "RCPT TO:<Postmaster>", SMTP_CMD_OK, SMTP_RCPT, NULL, false},
+    {"rcpt postmaster lower", "RCPT TO:<postmaster>", SMTP_CMD_OK, SMTP_RCPT, NULL, false},
+    {"rcpt other local part without domain", "RCPT TO:<root>", SMTP_CMD_ERR_ADDRESS, SMTP_RCPT,
+     NULL, false},
+    {"mail postmaster without domain", "MAIL FROM:<postmaster>", SMTP_CMD_ERR_ADDRESS, SMTP_MAIL,
+     NULL, false},
 };
 
 static void
@@ -54,7 +73,8 @@ test_cases(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct cmd_case *c = &cases[i];
 		struct smtp_cmd cmd;
-		enum smtp_cmd_err e = smtp_cmd_parse(c->line, strlen(c->line), &cmd);
+		enum smtp_cmd_err e =
+		    smtp_cmd_parse(c->line, strlen(c->line), c->is_utf8_txn, &cmd);
 		char addr[ADDRESS_MAX];
 
 		if (e != c->want_err)
@@ -77,7 +97,7 @@ test_mail_params(void **state)
 	const char *line = "MAIL FROM:<a@example.org> SIZE=12345 BODY=8BITMIME SMTPUTF8";
 
 	(void)state;
-	assert_int_equal(smtp_cmd_parse(line, strlen(line), &c), SMTP_CMD_OK);
+	assert_int_equal(smtp_cmd_parse(line, strlen(line), false, &c), SMTP_CMD_OK);
 	assert_true(c.has_size);
 	assert_int_equal(c.size, 12345);
 	assert_int_equal(c.body, SMTP_BODY_8BITMIME);
@@ -90,7 +110,7 @@ test_nul_refused(void **state)
 	struct smtp_cmd c;
 
 	(void)state;
-	assert_int_equal(smtp_cmd_parse("NOOP\0x", 6, &c), SMTP_CMD_ERR_NUL);
+	assert_int_equal(smtp_cmd_parse("NOOP\0x", 6, false, &c), SMTP_CMD_ERR_NUL);
 }
 
 int

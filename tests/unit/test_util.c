@@ -13,6 +13,7 @@
 #include "log.h"
 #include "util/buf.h"
 #include "util/cidr.h"
+#include "util/cidrtab.h"
 #include "util/clock.h"
 #include "util/csv.h"
 #include "util/num.h"
@@ -83,6 +84,62 @@ test_clock_offset(void **state)
 	/* The process's own offset is whatever make check set; now follows it. */
 	int64_t real = (int64_t)time(NULL), shifted = clock_now() - clock_offset();
 	assert_true(shifted >= real && shifted <= real + 1);
+}
+
+static struct sockaddr_storage sa(const char *ip);
+
+/* The most specific containing prefix, earliest on a tie: by brute force. */
+static long
+slow_lookup(const struct cidr *nets, size_t n, const struct sockaddr *a)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (cidr_contains(&nets[i], a) && (best < 0 || nets[i].prefix > nets[best].prefix))
+			best = (long)i;
+	return best;
+}
+
+static void
+test_cidrtab(void **state)
+{
+	static const unsigned prefixes[] = {8, 16, 20, 24, 30, 32};
+	enum { N = 3000, PROBES = 20000 };
+	struct cidr *nets = calloc(N, sizeof(*nets));
+	char s[64];
+
+	(void)state;
+	srandom(7);
+	for (size_t i = 0; i < N; i++) {
+		unsigned p = prefixes[random() % 6];
+		unsigned a =
+		    0x0a000000u | ((unsigned)random() & 0x00030f0fu); /* collisions wanted */
+		a &= p == 32 ? 0xffffffffu : ~(0xffffffffu >> p);
+		snprintf(s, sizeof(s), "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+		         a & 255, p);
+		assert_true(cidr_parse(s, &nets[i]));
+	}
+	assert_true(cidr_parse("2001:db8::/32", &nets[N - 2]));
+	assert_true(cidr_parse("2001:db8::5", &nets[N - 1]));
+	struct cidrtab *t = cidrtab_new(nets, N);
+	for (unsigned k = 0; k < PROBES; k++) {
+		unsigned a = 0x0a000000u | ((unsigned)random() & 0x00030f0fu);
+		snprintf(s, sizeof(s), k % 3 ? "%u.%u.%u.%u" : "::ffff:%u.%u.%u.%u", a >> 24,
+		         (a >> 16) & 255, (a >> 8) & 255, a & 255);
+		struct sockaddr_storage x = sa(s);
+		long want = slow_lookup(nets, N, (struct sockaddr *)&x),
+		     got = cidrtab_lookup(t, (struct sockaddr *)&x);
+		if (want != got)
+			fail_msg("%s: got %ld, want %ld", s, got, want);
+	}
+	struct sockaddr_storage v6 = sa("2001:db8::5"), other = sa("192.0.2.1");
+	assert_int_equal(cidrtab_lookup(t, (struct sockaddr *)&v6), N - 1);
+	assert_int_equal(cidrtab_lookup(t, (struct sockaddr *)&other), -1);
+	cidrtab_free(t);
+	t = cidrtab_new(NULL, 0);
+	assert_int_equal(cidrtab_lookup(t, (struct sockaddr *)&other), -1);
+	cidrtab_free(t);
+	free(nets);
 }
 
 static struct sockaddr_storage
@@ -197,8 +254,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_num),        cmocka_unit_test(test_clock_offset),
-	    cmocka_unit_test(test_csv_field),  cmocka_unit_test(test_cidr),
-	    cmocka_unit_test(test_buf_bounds), cmocka_unit_test(test_log_escape),
+	    cmocka_unit_test(test_csv_field),  cmocka_unit_test(test_cidrtab),
+	    cmocka_unit_test(test_cidr),       cmocka_unit_test(test_buf_bounds),
+	    cmocka_unit_test(test_log_escape),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
