@@ -32,7 +32,7 @@ LIBS	:= $(PKG_LIBS)
 LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
 	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/conn.c src/session.c \
 	    src/registry.c src/devsnap.c src/devices.c src/dns.c src/route.c \
-	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c \
+	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c src/preflight.c \
 	    $(wildcard src/web/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -40,13 +40,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 
+all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
+
 doc: all
 	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
 
 .PHONY: doc soak all run check unit e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
-
-all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
 
 build/config.mk: scripts/deps.sh
 	@mkdir -p build

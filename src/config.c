@@ -78,6 +78,8 @@ static const struct conf_key keys[] = {
      "name in the greeting, Received: headers and DSNs (default: the host name)"},
     {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, false,
      "spool folder; relative paths are relative to the config file"},
+    {"gateway", "pid_file", CONF_PATH, 1, 0, NULL, G(pid_file), NULL, NULL, false,
+     "file the master writes its pid to (none by default; systemd needs none)"},
     {"gateway", "user", CONF_STR, 1, 0, "mailout", G(user), NULL, NULL, false,
      "user the workers, the queue runner and the web process run as when started as root; "
      "a user of its own (never `nobody`, which other daemons share): it owns the spool and "
@@ -120,7 +122,8 @@ static const struct conf_key keys[] = {
     {"tls", "key", CONF_CUSTOM, 0, 0, NULL, G(key), NULL, parse_keys, true,
      "private keys (PEM), in the same order as the certificates"},
     {"relay", "next_hop", CONF_CUSTOM, 0, 0, NULL, G(relay_host), NULL, parse_next_hop, false,
-     "`host:port` (SMTP) or `dir:PATH` (one .eml file per message)"},
+     "`host:port` (SMTP), `mx` (the MX hosts of each recipient's domain, see [routes]) or "
+     "`dir:PATH` (one .eml file per message)"},
     {"relay", "tls", CONF_ENUM, 0, 0, "opportunistic", G(relay_tls), relay_tls_names, NULL, false,
      "outbound TLS: none, opportunistic (STARTTLS if offered), required, verify"},
     {"relay", "ca_file", CONF_PATH, 1, 0, NULL, G(relay_ca_file), NULL, NULL, false,
@@ -713,7 +716,7 @@ section_begin(struct load_ctx *c, const char *name)
 		conf_error(c, c->line,
 		           "unknown section [%s]: expected gateway, tls, relay, registry, routes, "
 		           "web or listener NAME "
-		           "(NAME made of letters, digits, '-' and '_')",
+		           "(NAME: 1 to 63 letters, digits, '-', '_' and '.')",
 		           name);
 		c->section_ok = false;
 		return;

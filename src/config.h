@@ -64,6 +64,7 @@ struct config {
 	/* [gateway] */
 	char hostname[CONF_DOMAIN_MAX];
 	char spool[PATH_MAX];
+	char pid_file[PATH_MAX]; /* "": none */
 	char user[CONF_NAME_MAX];
 	char postmaster[CONF_DOMAIN_MAX + 72]; /* normal form; where RCPT TO:<postmaster> goes */
 	char internal_domains[CONF_DOMAINS_MAX][CONF_DOMAIN_MAX];

@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,10 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "preflight.h"
 #include "spool.h"
 #include "util/str.h"
+#include "version.h"
 
 #define DEFAULT_CONFIG "/etc/mailout/mailout.conf"
 
@@ -31,6 +34,9 @@ usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: mailoutctl [-c config] command ...\n"
+	        "  -c, --config FILE     configuration (default " DEFAULT_CONFIG ")\n"
+	        "  -h, --help            this text; COMMAND --help: that command's\n"
+	        "  -V, --version         the version\n"
 	        "  check                 validate the config and print the policy table\n"
 	        "  keys                  every config key with its default (Markdown)\n"
 	        "  queue ...             the queue (mailoutctl queue for help)\n"
@@ -43,36 +49,101 @@ usage(FILE *out)
 static int
 cmd_check(const struct config *cfg, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	struct buf errs, warns;
+	unsigned n;
+
+	if (argc > 1) {
+		fprintf(stderr, "mailoutctl: check takes no arguments, not '%s'\n", argv[1]);
+		return 2;
+	}
+	buf_init(&errs, 64 * 1024);
+	buf_init(&warns, 64 * 1024);
+	n = preflight(cfg, &errs, &warns);
+	for (char *l = warns.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl = '\0';
+		fprintf(stderr, "%s: warning: %s\n", cfg->path, l);
+	}
+	for (char *l = errs.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(l, '\n')) != NULL)
+			*nl = '\0';
+		fprintf(stderr, "%s: %s\n", cfg->path, l);
+	}
+	buf_free(&errs);
+	buf_free(&warns);
+	if (n > 0) {
+		fprintf(stderr, "%s: %u problem(s) would stop mailoutd from starting\n", cfg->path,
+		        n);
+		return 1;
+	}
 	printf("%s: ok\n\n", cfg->path);
 	config_print_policy(cfg, stdout);
 	return 0;
 }
 
+static void
+check_usage(FILE *out)
+{
+	fprintf(out, "usage: mailoutctl [-c config] check\n"
+	             "  validate the config, find what would stop mailoutd from starting, and\n"
+	             "  print the policy table\n");
+}
+
 static const struct {
 	const char *name;
 	ctl_fn *run;
+	void (*usage)(FILE *);
+	bool needs_args; /* without arguments: the usage, not the config */
 } commands[] = {
-    {"check", cmd_check},
-    {"queue", ctl_queue},
-    {"device", ctl_device},
-    {"report", ctl_report},
+    {"check", cmd_check, check_usage, false},
+    {"queue", ctl_queue, ctl_queue_usage, true},
+    {"device", ctl_device, ctl_device_usage, true},
+    {"report", ctl_report, ctl_report_usage, true},
 };
+
+/* "COMMAND --help", or a command that needs arguments without any: its
+ * usage, before a config is read. -1 if neither. */
+static int
+command_help(int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		for (int k = 1; k < argc; k++) {
+			if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+				commands[i].usage(stdout);
+				return 0;
+			}
+		}
+		if (argc == 1 && commands[i].needs_args) {
+			fprintf(stderr, "mailoutctl: %s needs a sub-command\n", argv[0]);
+			commands[i].usage(stderr);
+			return 2;
+		}
+	}
+	return -1;
+}
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {"version", no_argument, NULL, 'V'},
+	                                         {NULL, 0, NULL, 0}};
 	const char *path = DEFAULT_CONFIG;
 	struct config *cfg;
 	struct buf errs;
-	int ch;
+	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
 		if (ch == 'c') {
 			path = optarg;
 		} else if (ch == 'h') {
 			usage(stdout);
+			return 0;
+		} else if (ch == 'V') {
+			printf("mailoutctl %s\n", MAILOUT_VERSION);
 			return 0;
 		} else {
 			usage(stderr);
@@ -80,15 +151,27 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
+		fprintf(stderr, "mailoutctl: which command?\n");
 		usage(stderr);
 		return 2;
 	}
+	if ((rc = command_help(argc - optind, argv + optind)) >= 0)
+		return rc;
 	if (strcmp(argv[optind], "keys") == 0) { /* needs no config */
 		config_print_keys(stdout);
 		return 0;
 	}
 	if (strcmp(argv[optind], "web") == 0) /* needs no config either */
 		return ctl_web(argc - optind, argv + optind);
+	size_t k = 0;
+	while (k < sizeof(commands) / sizeof(commands[0]) &&
+	       strcmp(argv[optind], commands[k].name) != 0)
+		k++;
+	if (k == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "mailoutctl: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;
@@ -100,15 +183,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	buf_free(&errs);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			int rc = commands[i].run(cfg, argc - optind, argv + optind);
-			free(cfg);
-			return rc;
-		}
-	}
-	fprintf(stderr, "mailoutctl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
+	rc = commands[k].run(cfg, argc - optind, argv + optind);
 	free(cfg);
-	return 2;
+	return rc;
 }

@@ -35,7 +35,9 @@ struct opts {
 	const char *status;
 	const char *expiring_before;
 	enum out_format format;
-	char *args[4]; /* positional */
+	int legacy_tls; /* -1: not given; --legacy-tls 1, --no-legacy-tls 0 */
+	bool force;     /* an expiry that has passed */
+	char *args[4];  /* positional */
 	int n_args;
 };
 
@@ -56,21 +58,25 @@ static const struct field_opt field_opts[] = {
     {"--replacement", offsetof(struct device, replacement)},
 };
 
-static void
-usage(void)
+void
+ctl_device_usage(FILE *out)
 {
-	fprintf(stderr,
+	fprintf(out,
 	        "usage: mailoutctl device COMMAND ...\n"
 	        "  add ADDRESS --name N --owner EMAIL [--owner-name N] [--manufacturer M]\n"
 	        "      [--model M] [--location L] [--org-unit U] [--reason R] [--replacement R]\n"
 	        "      [--expires DATE] [--legacy-tls]      (added approved)\n"
 	        "  list [--status S] [--expiring-before DATE] [--json|--csv]\n"
 	        "  show ID|ADDRESS [--json]\n"
-	        "  approve ID [--expires DATE]     reject ID --why TEXT\n"
-	        "  renew ID --expires DATE         revoke ID --why TEXT\n"
-	        "  remove ID                       history ID\n"
-	        "  expire                          mark passed registrations expired\n"
-	        "  every change accepts --by NAME (default: $SUDO_USER, $USER)\n");
+	        "  approve ID|ADDRESS [--expires DATE] [--legacy-tls|--no-legacy-tls]\n"
+	        "  renew ID|ADDRESS --expires DATE [--legacy-tls|--no-legacy-tls]\n"
+	        "  reject ID|ADDRESS --why TEXT     revoke ID|ADDRESS --why TEXT\n"
+	        "  remove ID|ADDRESS                history ID|ADDRESS\n"
+	        "  expire                           mark passed registrations expired\n"
+	        "  DATE: YYYY-MM-DD (through that day, UTC) or YYYY-MM-DDTHH:MM:SSZ; a date that\n"
+	        "  has passed is refused unless --force. ADDRESS: the registration of exactly\n"
+	        "  that address or prefix. Every change accepts --by NAME (default: $SUDO_USER,\n"
+	        "  $USER).\n");
 }
 
 /* ---- options ---- */
@@ -112,13 +118,20 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->format = a[2] == 'j' ? OUT_JSON : OUT_CSV;
 			continue;
 		}
-		if (strcmp(a, "--legacy-tls") == 0) {
-			o->d.legacy_tls = true;
+		if (strcmp(a, "--legacy-tls") == 0 || strcmp(a, "--no-legacy-tls") == 0) {
+			o->legacy_tls = a[2] == 'l';
+			o->d.legacy_tls = o->legacy_tls;
+			continue;
+		}
+		if (strcmp(a, "--force") == 0) {
+			o->force = true;
 			continue;
 		}
 		if (strncmp(a, "--", 2) != 0) {
-			if (o->n_args == 4)
+			if (o->n_args == 4) {
+				fprintf(stderr, "mailoutctl: unexpected argument '%s'\n", a);
 				return false;
+			}
 			o->args[o->n_args++] = argv[i];
 			continue;
 		}
@@ -152,16 +165,32 @@ actor_of(const struct opts *o)
 	return a && a[0] ? a : "mailoutctl";
 }
 
+/* One ID or ADDRESS argument into the registration's id; false (with a
+ * sentence) when it names none. */
 static bool
-parse_id(const char *s, int64_t *id)
+resolve(struct registry *r, const char *verb, const struct opts *o, int64_t *id)
 {
+	struct device d;
+	char err[512];
 	uint64_t v;
+	enum outcome res;
 
-	if (s == NULL || !num_parse_u64(s, 1, INT64_MAX, &v)) {
-		fprintf(stderr, "mailoutctl: '%s' is not a device id\n", s ? s : "");
+	if (o->n_args != 1) {
+		fprintf(stderr,
+		        "mailoutctl: device %s takes one registration (ID or ADDRESS)%s%s\n", verb,
+		        o->n_args ? ", not " : "", o->n_args > 1 ? "several" : "");
 		return false;
 	}
-	*id = (int64_t)v;
+	if (num_parse_u64(o->args[0], 1, INT64_MAX, &v)) {
+		*id = (int64_t)v;
+		return true;
+	}
+	if ((res = registry_find_exact(r, o->args[0], &d, err, sizeof(err))) != OUT_OK) {
+		fprintf(stderr, "mailoutctl: %s%s\n", err,
+		        res == OUT_TEMPFAIL ? " (temporary; try again)" : "");
+		return false;
+	}
+	*id = d.id;
 	return true;
 }
 
@@ -196,7 +225,8 @@ fields(const struct device *d, const char *names[N_FIELDS], char values[N_FIELDS
 	is_number[0] = is_number[20] = is_number[21] = true;
 	str_fmt(values[i++], DEVICE_TEXT_MAX, "%lld", (long long)d->id);
 	str_copy(values[i++], DEVICE_TEXT_MAX, d->address);
-	str_copy(values[i++], DEVICE_TEXT_MAX, device_status_name(d->status));
+	str_copy(values[i++], DEVICE_TEXT_MAX,
+	         device_status_name(device_status_at(d, clock_now())));
 	const char *texts[] = {d->name,     d->manufacturer, d->model,
 	                       d->location, d->owner_name,   d->owner_email,
 	                       d->org_unit, d->reason,       d->replacement};
@@ -261,10 +291,9 @@ print_device(const struct device *d, void *arg)
 			       "ADDRESS", "NAME", "OWNER", "EXPIRES", "LAST SEEN", "MSGS",
 			       "LAST TLS");
 		printf("%-5lld %-9s %-20s %-24.24s %-26.26s %-11.20s %-20s %6lld  %s\n",
-		       (long long)d->id, device_status_name(d->status), d->address, d->name,
-		       d->owner_email, d->expires[0] ? d->expires : "-",
-		       values[19][0] ? values[19] : "never", (long long)d->message_count,
-		       d->last_tls[0] ? d->last_tls : "-");
+		       (long long)d->id, values[2], d->address, d->name, d->owner_email,
+		       d->expires[0] ? d->expires : "-", values[19][0] ? values[19] : "never",
+		       (long long)d->message_count, d->last_tls[0] ? d->last_tls : "-");
 	}
 	p->is_first = false;
 	return true;
@@ -291,7 +320,8 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 	enum outcome res;
 
 	if (o->n_args != 1) {
-		usage();
+		fprintf(stderr, "mailoutctl: device add takes one ADDRESS%s\n",
+		        o->n_args ? ", not several" : "");
 		return EXIT_USAGE;
 	}
 	if (!cidr_parse(o->args[0], &d->net)) {
@@ -324,7 +354,7 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 	d->status = DEVICE_APPROVED;
 	d->created_at = d->decided_at = clock_now();
 	str_copy(d->decided_by, sizeof(d->decided_by), actor_of(o));
-	if ((res = registry_add(r, d, actor_of(o), err, sizeof(err))) != OUT_OK)
+	if ((res = registry_add(r, d, actor_of(o), o->force, err, sizeof(err))) != OUT_OK)
 		return fail(res, err);
 	printf("added device %lld: %s (%s), approved%s%s\n", (long long)d->id, d->address, d->name,
 	       d->expires[0] ? ", expires " : "", d->expires);
@@ -334,7 +364,7 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 static int
 cmd_list(struct registry *r, struct opts *o)
 {
-	struct device_filter f = {-1, 0};
+	struct device_filter f = {-1, 0, 0};
 	struct printer p = {o->format, true, false};
 	enum device_status st;
 	char err[512];
@@ -375,16 +405,16 @@ cmd_show(struct registry *r, struct opts *o)
 	enum outcome res;
 	int64_t id;
 
+	uint64_t v;
+
 	if (o->n_args != 1) {
-		usage();
+		fprintf(stderr, "mailoutctl: device show takes one ID or ADDRESS\n");
 		return EXIT_USAGE;
 	}
-	if (strchr(o->args[0], '.') || strchr(o->args[0], ':'))
-		res = registry_find_by_address(r, o->args[0], &d, err, sizeof(err));
-	else if (parse_id(o->args[0], &id))
-		res = registry_get(r, id, &d, err, sizeof(err));
+	if (num_parse_u64(o->args[0], 1, INT64_MAX, &v))
+		res = registry_get(r, id = (int64_t)v, &d, err, sizeof(err));
 	else
-		return EXIT_FAIL;
+		res = registry_find_by_address(r, o->args[0], &d, err, sizeof(err));
 	if (res != OUT_OK)
 		return fail(res, err);
 	print_device(&d, &p);
@@ -404,13 +434,40 @@ print_history(int64_t at, const char *actor, const char *action, const char *det
 	return true;
 }
 
+static enum outcome
+decide(const struct config *cfg, struct registry *r, const char *verb, int64_t id,
+       const struct opts *o, char *err, size_t errlen)
+{
+	struct decision dc = {DEVICE_APPROVED, o->expires, o->why,
+	                      o->legacy_tls,   o->force,   actor_of(o)};
+
+	if (strcmp(verb, "approve") == 0) {
+		dc.expires = o->expires ? o->expires : cfg->default_expiry;
+		dc.note = "";
+		return registry_decide(r, id, &dc, err, errlen);
+	}
+	if (strcmp(verb, "renew") == 0)
+		return registry_renew(r, id, &dc, err, errlen);
+	if (strcmp(verb, "remove") == 0)
+		return registry_remove(r, id, dc.actor, err, errlen);
+	if (strcmp(verb, "history") == 0)
+		return registry_history(r, id, print_history, NULL, err, errlen);
+	dc.to = verb[2] == 'j' ? DEVICE_REJECTED : DEVICE_REVOKED;
+	dc.expires = NULL;
+	dc.legacy_tls = -1;
+	return registry_decide(r, id, &dc, err, errlen);
+}
+
 static int
 cmd_change(const struct config *cfg, struct registry *r, const char *verb, struct opts *o)
 {
+	static const char *const verbs[] = {"approve", "reject", "revoke",
+	                                    "renew",   "remove", "history"};
 	char err[512] = "";
 	enum outcome res;
 	int64_t id;
 	unsigned n;
+	size_t k = 0;
 
 	if (strcmp(verb, "expire") == 0) {
 		if ((res = registry_expire(r, clock_now(), actor_of(o), &n, err, sizeof(err))) !=
@@ -419,32 +476,20 @@ cmd_change(const struct config *cfg, struct registry *r, const char *verb, struc
 		printf("%u registration(s) marked expired\n", n);
 		return 0;
 	}
-	if (o->n_args != 1 || !parse_id(o->args[0], &id))
+	while (k < sizeof(verbs) / sizeof(verbs[0]) && strcmp(verb, verbs[k]) != 0)
+		k++;
+	if (k == sizeof(verbs) / sizeof(verbs[0])) {
+		fprintf(stderr, "mailoutctl: unknown device command '%s'\n", verb);
 		return EXIT_USAGE;
+	}
+	if (!resolve(r, verb, o, &id))
+		return EXIT_FAIL;
 	if ((strcmp(verb, "reject") == 0 || strcmp(verb, "revoke") == 0) &&
 	    (o->why == NULL || o->why[0] == '\0')) {
 		fprintf(stderr, "mailoutctl: %s needs --why TEXT (the owner will read it)\n", verb);
 		return EXIT_FAIL;
 	}
-	if (strcmp(verb, "approve") == 0)
-		res = registry_decide(r, id, DEVICE_APPROVED,
-		                      o->expires ? o->expires : cfg->default_expiry, "",
-		                      actor_of(o), err, sizeof(err));
-	else if (strcmp(verb, "reject") == 0)
-		res = registry_decide(r, id, DEVICE_REJECTED, NULL, o->why, actor_of(o), err,
-		                      sizeof(err));
-	else if (strcmp(verb, "revoke") == 0)
-		res = registry_decide(r, id, DEVICE_REVOKED, NULL, o->why, actor_of(o), err,
-		                      sizeof(err));
-	else if (strcmp(verb, "renew") == 0)
-		res = registry_renew(r, id, o->expires, actor_of(o), err, sizeof(err));
-	else if (strcmp(verb, "remove") == 0)
-		res = registry_remove(r, id, actor_of(o), err, sizeof(err));
-	else if (strcmp(verb, "history") == 0)
-		res = registry_history(r, id, print_history, NULL, err, sizeof(err));
-	else
-		return EXIT_USAGE;
-	if (res != OUT_OK)
+	if ((res = decide(cfg, r, verb, id, o, err, sizeof(err))) != OUT_OK)
 		return fail(res, err);
 	if (strcmp(verb, "history") != 0)
 		printf("device %lld: %s done\n", (long long)id, verb);
@@ -479,8 +524,9 @@ ctl_device(const struct config *cfg, int argc, char **argv)
 
 	if (o == NULL)
 		return EXIT_FAIL;
+	o->legacy_tls = -1;
 	if (argc < 2 || !parse_opts(argc - 1, argv + 1, o)) {
-		usage();
+		ctl_device_usage(stderr);
 		free(o);
 		return EXIT_USAGE;
 	}
@@ -514,7 +560,7 @@ ctl_device(const struct config *cfg, int argc, char **argv)
 	else
 		rc = cmd_change(cfg, r, argv[1], o);
 	if (rc == EXIT_USAGE)
-		usage();
+		ctl_device_usage(stderr);
 	registry_close(r);
 	free(o);
 	return rc;

@@ -25,16 +25,16 @@
 
 enum filter { ALL, DEFERRED, HELD };
 
-static void
-usage(void)
+void
+ctl_queue_usage(FILE *out)
 {
-	fprintf(stderr, "usage: mailoutctl queue COMMAND ...\n"
-	                "  list [--deferred|--held] [--json]   id, age, size, sender, recipients\n"
-	                "  show ID                            envelope and each recipient's state\n"
-	                "  flush [ID]                         try now\n"
-	                "  hold ID | release ID               stop and resume delivery\n"
-	                "  delete ID                          remove without a notice\n"
-	                "  bounce ID                          return to the sender with a DSN\n");
+	fprintf(out, "usage: mailoutctl queue COMMAND ...\n"
+	             "  list [--deferred|--held] [--json]   id, age, size, sender, recipients\n"
+	             "  show ID                            envelope and each recipient's state\n"
+	             "  flush [ID]                         try now\n"
+	             "  hold ID | release ID               stop and resume delivery\n"
+	             "  delete ID                          remove without a notice\n"
+	             "  bounce ID                          return to the sender with a DSN\n");
 }
 
 static const char *
@@ -156,8 +156,11 @@ cmd_list(const struct config *cfg, int argc, char **argv)
 			l.filter = DEFERRED;
 		else if (strcmp(argv[i], "--held") == 0)
 			l.filter = HELD;
-		else
+		else {
+			fprintf(stderr, "mailoutctl: unknown option '%s' for queue list\n",
+			        argv[i]);
 			return EXIT_USAGE;
+		}
 	}
 	if (l.json)
 		printf("[");
@@ -199,11 +202,19 @@ tell_daemon(const struct config *cfg, const char *line)
 static int
 cmd_one(const struct config *cfg, const char *verb, const char *id)
 {
+	static const char *const verbs[] = {"show", "hold", "release", "delete", "bounce", "flush"};
 	int at = where(cfg, id), rc = 0;
 	char line[SPOOL_ID_MAX + 16], p[PATH_MAX];
 	struct envelope e;
 	long long size;
+	size_t k = 0;
 
+	while (k < sizeof(verbs) / sizeof(verbs[0]) && strcmp(verb, verbs[k]) != 0)
+		k++;
+	if (k == sizeof(verbs) / sizeof(verbs[0])) {
+		fprintf(stderr, "mailoutctl: unknown queue command '%s'\n", verb);
+		return EXIT_USAGE;
+	}
 	if (at < 0) {
 		fprintf(stderr, "mailoutctl: no message %s in the queue\n", id);
 		return EXIT_FAIL;
@@ -211,10 +222,13 @@ cmd_one(const struct config *cfg, const char *verb, const char *id)
 	if (strcmp(verb, "show") == 0) {
 		if (!load(cfg, id, at == 1, &e, &size))
 			return EXIT_FAIL;
-		printf("id %s\narrival %lld\nlistener %s\nclient %s\nhelo %s\ntls %s\nsize %lld\n"
-		       "attempts %u\nheld %s\n",
-		       e.id, (long long)e.arrival, e.listener, e.client, e.helo, e.tls, size,
-		       e.attempts, at == 1 ? "yes" : "no");
+		char arrival[32], next[32];
+		isodate_format(e.arrival, arrival, sizeof(arrival));
+		isodate_format(e.next_attempt, next, sizeof(next));
+		printf("id %s\narrival %s\nlistener %s\nclient %s\nhelo %s\ntls %s\nsize %lld\n"
+		       "attempts %u\nnext attempt %s\nheld %s\n",
+		       e.id, arrival, e.listener, e.client, e.helo, e.tls, size, e.attempts,
+		       e.next_attempt ? next : "-", at == 1 ? "yes" : "no");
 		print_human(&e, size, at == 1);
 		envelope_free(&e);
 		return 0;
@@ -235,8 +249,6 @@ cmd_one(const struct config *cfg, const char *verb, const char *id)
 		rc = spool_mark_bounce(cfg->spool, id, getenv("USER") ? getenv("USER") : "admin");
 		if (rc == 0 && at == 1)
 			rc = spool_hold(cfg->spool, id, false);
-	} else if (strcmp(verb, "flush") != 0) {
-		return EXIT_USAGE;
 	}
 	if (rc != 0) {
 		fprintf(stderr, "mailoutctl: %s %s: %s\n", verb, id, strerror(rc));
@@ -264,11 +276,14 @@ ctl_queue(const struct config *cfg, int argc, char **argv)
 		tell_daemon(cfg, "flush\n");
 		printf("flush: done\n");
 		rc = 0;
-	} else if (argc == 3)
+	} else if (argc == 3) {
 		rc = cmd_one(cfg, argv[1], argv[2]);
-	else
+	} else {
+		fprintf(stderr, "mailoutctl: queue %s takes %s\n", argv[1],
+		        strcmp(argv[1], "flush") == 0 ? "at most one ID" : "one ID");
 		rc = EXIT_USAGE;
+	}
 	if (rc == EXIT_USAGE)
-		usage();
+		ctl_queue_usage(stderr);
 	return rc;
 }

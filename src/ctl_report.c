@@ -167,6 +167,35 @@ report_sessions(struct registry *reg, const char *client, bool json)
 	return 0;
 }
 
+void
+ctl_report_usage(FILE *out)
+{
+	fprintf(out, "usage: mailoutctl report tls [--since 30d|YYYY-MM-DD] [--json|--csv]\n"
+	             "       mailoutctl report sessions ADDRESS [--json]\n");
+}
+
+/* --since: a duration back from now ("30d", "12h") or a date. */
+static bool
+parse_since(const char *s, int64_t *since_day)
+{
+	uint64_t back;
+	int64_t at;
+
+	if (num_parse_duration(s, 1, 3650ULL * 86400, &back)) {
+		*since_day = (clock_now() - (int64_t)back) / 86400;
+		return true;
+	}
+	if (strlen(s) == 10 && isodate_parse_expiry(s, &at)) {
+		*since_day = at / 86400 - 1; /* the day itself counts */
+		return true;
+	}
+	fprintf(stderr,
+	        "mailoutctl: --since takes a duration (30d, 12h) or a date (YYYY-MM-DD), not "
+	        "'%s'\n",
+	        s);
+	return false;
+}
+
 static struct registry *
 open_registry(const struct config *cfg)
 {
@@ -191,17 +220,24 @@ int
 ctl_report(const struct config *cfg, int argc, char **argv)
 {
 	struct report r = {.is_first = true};
-	struct device_filter all = {-1, 0};
+	struct device_filter all = {-1, 0, 0};
 	struct registry *reg;
-	uint64_t since = 30 * 86400;
 	char err[512] = "", day[16];
 	enum outcome o;
 
-	if (argc >= 3 && strcmp(argv[1], "sessions") == 0) {
+	if (argc >= 2 && strcmp(argv[1], "sessions") == 0) {
 		struct cidr host;
 		bool json = argc == 4 && strcmp(argv[3], "--json") == 0;
-		if (!cidr_parse(argv[2], &host) || (argc == 4 && !json) || argc > 4) {
-			fprintf(stderr, "usage: mailoutctl report sessions ADDRESS [--json]\n");
+		if (argc < 3 || argc > 4 || (argc == 4 && !json)) {
+			fprintf(stderr, "mailoutctl: report sessions takes one ADDRESS%s%s%s\n",
+			        argc == 4 ? " and --json, not '" : "", argc == 4 ? argv[3] : "",
+			        argc == 4 ? "'" : "");
+			ctl_report_usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (!cidr_parse(argv[2], &host) ||
+		    host.prefix != (host.family == AF_INET ? 32u : 128u)) {
+			fprintf(stderr, "mailoutctl: '%s' is not an IP address\n", argv[2]);
 			return EXIT_USAGE;
 		}
 		if ((reg = open_registry(cfg)) == NULL)
@@ -211,27 +247,34 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 		return rc;
 	}
 	if (argc < 2 || strcmp(argv[1], "tls") != 0) {
-		fprintf(stderr, "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n"
-		                "       mailoutctl report sessions ADDRESS [--json]\n");
+		fprintf(stderr, "mailoutctl: unknown report '%s' (tls or sessions)\n",
+		        argc < 2 ? "" : argv[1]);
+		ctl_report_usage(stderr);
 		return EXIT_USAGE;
 	}
+	int64_t since_day = (clock_now() - 30 * 86400) / 86400;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			r.format = 1;
-		else if (strcmp(argv[i], "--csv") == 0)
+		} else if (strcmp(argv[i], "--csv") == 0) {
 			r.format = 2;
-		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc &&
-		         num_parse_duration(argv[i + 1], 1, 3650ULL * 86400, &since))
-			i++;
-		else {
-			fprintf(stderr,
-			        "usage: mailoutctl report tls [--since 30d] [--json|--csv]\n");
+		} else if (strcmp(argv[i], "--since") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr,
+				        "mailoutctl: --since needs a value (30d or YYYY-MM-DD)\n");
+				return EXIT_USAGE;
+			}
+			if (!parse_since(argv[++i], &since_day))
+				return EXIT_USAGE;
+		} else {
+			fprintf(stderr, "mailoutctl: unknown option '%s' for report tls\n",
+			        argv[i]);
+			ctl_report_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if ((reg = open_registry(cfg)) == NULL)
 		return EXIT_FAIL;
-	int64_t since_day = (clock_now() - (int64_t)since) / 86400;
 	o = registry_list(reg, &all, keep_device, &r, err, sizeof(err));
 	if (o == OUT_OK && r.format == 1)
 		printf("[");

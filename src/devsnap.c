@@ -33,23 +33,6 @@ struct devsnap {
 	struct cidrtab *tab;
 };
 
-int
-devsnap_rank(enum device_status st, int64_t expires_at, int64_t now)
-{
-	switch (st) {
-	case DEVICE_APPROVED:
-		return expires_at == 0 || now < expires_at ? 0 : 2;
-	case DEVICE_PENDING:
-		return 1;
-	case DEVICE_EXPIRED:
-		return 2;
-	case DEVICE_REVOKED:
-		return 3;
-	default:
-		return 4;
-	}
-}
-
 struct devsnap_builder *
 devsnap_builder_new(void)
 {
@@ -134,7 +117,7 @@ devsnap_build(struct devsnap_builder *b, int64_t now)
 
 	for (size_t i = 0; i < b->n; i++) {
 		p[i].e = b->e[i];
-		p[i].e.rank = devsnap_rank(b->e[i].status, b->e[i].expires_at, now);
+		p[i].e.rank = device_rank(b->e[i].status, b->e[i].expires_at, now);
 		p[i].net = b->net[i];
 	}
 	qsort(p, b->n, sizeof(*p), pair_cmp);

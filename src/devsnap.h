@@ -32,8 +32,5 @@ size_t devsnap_count(const struct devsnap *);
 /* The registration for addr into *out (id, address, net, status,
  * legacy_tls, expires, expires_at, note; the rest zero). False if none. */
 bool devsnap_match(const struct devsnap *, const struct sockaddr *, struct device *out);
-/* Lower is more relevant: which of several registrations of one network
- * speaks for it. */
-int devsnap_rank(enum device_status, int64_t expires_at, int64_t now);
 
 #endif

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/str.h"
 
 enum log_level log_min_level = LOG_L_INFO;
 
@@ -25,6 +28,24 @@ log_init(const char *ident, bool to_stderr)
 	log_to_stderr = to_stderr;
 	if (!to_stderr)
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+bool
+log_syslog_available(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	bool ok = false;
+
+	str_copy(sun.sun_path, sizeof(sun.sun_path), LOG_SYSLOG_SOCKET);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+		close(fd);
+	}
+	return ok;
 }
 
 bool

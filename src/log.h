@@ -17,6 +17,10 @@ extern enum log_level log_min_level;
 void log_init(const char *ident, bool to_stderr);
 void log_set_level(enum log_level);
 bool log_to_stderr_enabled(void);
+#define LOG_SYSLOG_SOCKET "/dev/log"
+/* Whether a syslog daemon listens on LOG_SYSLOG_SOCKET: without one (a
+ * container), syslog() would lose every line. */
+bool log_syslog_available(void);
 const char *log_level_name(enum log_level);
 void log_write(enum log_level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log and exit(1): for start-up failures of the environment. */

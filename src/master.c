@@ -388,12 +388,20 @@ generation_build(struct master *m, struct generation *g, char *err, size_t errle
 	    (g->legacy_ctx = tls_legacy_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
 	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
-	    !lock_spool(m, g, err, errlen) || !prepare_as_user(g, !m->has_started, err, errlen) ||
 	    !build_listeners(m, g, err, errlen) || !prepare_web(m, g, err, errlen))
 		return false;
 	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
 	return true;
+}
+
+/* Take the spool and let the service user prepare it (sweep at the first
+ * start only): in the process that stays, after daemonize(), since the
+ * spool's POSIX lock belongs to one process. */
+static bool
+generation_claim(struct master *m, struct generation *g, char *err, size_t errlen)
+{
+	return lock_spool(m, g, err, errlen) && prepare_as_user(g, !m->has_started, err, errlen);
 }
 
 static void
@@ -572,7 +580,8 @@ reload(struct master *m)
 	char err[512];
 
 	log_info("event=reload config=%s", m->config_path);
-	if (!generation_build(m, &next, err, sizeof(err))) {
+	if (!generation_build(m, &next, err, sizeof(err)) ||
+	    !generation_claim(m, &next, err, sizeof(err))) {
 		log_error("event=reload-failed error=\"%s\" note=\"the old config stays in force\"",
 		          err);
 		for (size_t i = 0; i < m->n_bound; i++)
@@ -626,8 +635,10 @@ raise_fd_limit(void)
 	}
 }
 
+/* Into the background. Without a syslog daemon the log goes on to
+ * stderr (a container's log), so stderr stays open then. */
 static void
-daemonize(void)
+daemonize(bool keep_stderr)
 {
 	pid_t pid = fork();
 	int fd;
@@ -640,10 +651,43 @@ daemonize(void)
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
-		dup2(fd, 2);
+		if (!keep_stderr)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
+}
+
+static void
+start_logging(bool foreground)
+{
+	if (foreground)
+		return;
+	bool has_syslog = log_syslog_available();
+	daemonize(!has_syslog);
+	if (has_syslog)
+		log_init("mailoutd", false);
+	else
+		log_warn("event=log-fallback reason=\"no syslog socket at %s\" note=\"logging to "
+		         "stderr\"",
+		         LOG_SYSLOG_SOCKET);
+}
+
+/* The pid file, made new (never through a link someone left there). */
+static void
+pid_file_write(const char *path)
+{
+	char pid[32];
+	int fd;
+
+	if (path[0] == '\0')
+		return;
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	str_fmt(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (fd < 0 || fsx_write_all(fd, pid, strlen(pid)) != 0)
+		log_fatal("event=start-error error=\"pid_file %s: %s\"", path, strerror(errno));
+	close(fd);
 }
 
 int
@@ -660,14 +704,14 @@ master_run(const char *config_path, bool foreground)
 	raise_fd_limit();
 	if (!generation_build(&m, &m.gen, err, sizeof(err)))
 		log_fatal("event=start-error error=\"%s\"", err);
-	lock_commit(&m, &m.gen);
-	m.has_started = true;
 	if (pipe2(m.wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		log_fatal("event=start-error error=\"pipe: %s\"", strerror(errno));
-	if (!foreground) {
-		daemonize();
-		log_init("mailoutd", false);
-	}
+	start_logging(foreground);
+	if (!generation_claim(&m, &m.gen, err, sizeof(err)))
+		log_fatal("event=start-error error=\"%s\"", err);
+	lock_commit(&m, &m.gen);
+	m.has_started = true;
+	pid_file_write(m.gen.cfg->pid_file);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -689,6 +733,8 @@ master_run(const char *config_path, bool foreground)
 		children_reap(&m);
 		if (sig == SIGTERM || sig == SIGINT) {
 			int rc = stop(&m);
+			if (m.gen.cfg->pid_file[0])
+				unlink(m.gen.cfg->pid_file);
 			generation_free(&m.gen);
 			return rc;
 		}

@@ -116,6 +116,31 @@ device_status_parse(const char *s, enum device_status *out)
 	return false;
 }
 
+enum device_status
+device_status_at(const struct device *d, int64_t now)
+{
+	if (d->status == DEVICE_APPROVED && d->expires_at && now >= d->expires_at)
+		return DEVICE_EXPIRED;
+	return d->status;
+}
+
+int
+device_rank(enum device_status st, int64_t expires_at, int64_t now)
+{
+	switch (st) {
+	case DEVICE_APPROVED:
+		return expires_at == 0 || now < expires_at ? 0 : 2;
+	case DEVICE_PENDING:
+		return 1;
+	case DEVICE_EXPIRED:
+		return 2;
+	case DEVICE_REVOKED:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
 /* SQLITE_BUSY/LOCKED/IOERR/FULL are "try later"; the rest is a definite no. */
 static enum outcome
 db_error(struct registry *r, int rc, const char *what, char *err, size_t errlen)
@@ -449,19 +474,37 @@ begin(struct registry *r, char *err, size_t errlen)
 	return rc == SQLITE_OK ? OUT_OK : db_error(r, rc, "begin", err, errlen);
 }
 
+/* An expiry that has passed is refused unless forced: the registration
+ * would be expired from its first second. */
+static bool
+expiry_in_future(const char *expires, int64_t at, bool force, char *err, size_t errlen)
+{
+	if (at == 0 || force || at > clock_now())
+		return true;
+	str_fmt(err, errlen, "the expiry %s has passed; give a later date (or --force)", expires);
+	return false;
+}
+
 enum outcome
-registry_add(struct registry *r, struct device *d, const char *actor, char *err, size_t errlen)
+registry_add(struct registry *r, struct device *d, const char *actor, bool force, char *err,
+             size_t errlen)
 {
 	struct overlap_ctx oc = {d, 0, DEVICE_PENDING, ""};
+	int64_t now = clock_now();
 	char detail[512];
 	enum outcome o;
 
+	if (d->status == DEVICE_APPROVED &&
+	    !expiry_in_future(d->expires, d->expires_at, force, err, errlen))
+		return OUT_PERMFAIL;
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
+	/* Pending and valid approvals block; an approval past its expiry is
+	 * expired in all but name (until `device expire` runs) and does not. */
 	o = for_each(r,
-	             "SELECT " DEVICE_COLUMNS
-	             " FROM devices WHERE status IN ('pending','approved') ORDER BY id",
-	             NULL, check_overlap, &oc, err, errlen);
+	             "SELECT " DEVICE_COLUMNS " FROM devices WHERE status = 'pending' OR (status ="
+	             " 'approved' AND (expires_at = 0 OR expires_at > ?)) ORDER BY id",
+	             &now, check_overlap, &oc, err, errlen);
 	if (o == OUT_OK && oc.found) {
 		str_fmt(err, errlen, "%s registration #%lld (%s, %s)",
 		        strcmp(oc.address, d->address) == 0 ? "already registered:"
@@ -513,18 +556,27 @@ registry_get(struct registry *r, int64_t id, struct device *d, char *err, size_t
 struct find_ctx {
 	struct sockaddr_storage ss;
 	struct device *out;
-	int best_prefix;
+	int best_prefix, best_rank;
+	int64_t now;
+	const char *exact; /* only this address, as stored */
 };
 
+/* The most specific registration covering the address, and of several for
+ * one network the most relevant (as the workers decide; devsnap.h). */
 static bool
 take_best(const struct device *d, void *arg)
 {
 	struct find_ctx *c = arg;
+	int rank = device_rank(d->status, d->expires_at, c->now);
 
-	if (cidr_contains(&d->net, (const struct sockaddr *)&c->ss) &&
-	    (int)d->net.prefix > c->best_prefix) {
+	if (c->exact ? strcmp(d->address, c->exact) != 0
+	             : !cidr_contains(&d->net, (const struct sockaddr *)&c->ss))
+		return true;
+	if ((int)d->net.prefix > c->best_prefix ||
+	    ((int)d->net.prefix == c->best_prefix && rank <= c->best_rank)) {
 		*c->out = *d;
 		c->best_prefix = (int)d->net.prefix;
+		c->best_rank = rank;
 	}
 	return true;
 }
@@ -533,7 +585,7 @@ enum outcome
 registry_find_by_address(struct registry *r, const char *addr, struct device *d, char *err,
                          size_t errlen)
 {
-	struct find_ctx c = {.out = d, .best_prefix = -1};
+	struct find_ctx c = {.out = d, .best_prefix = -1, .now = clock_now()};
 	struct cidr host;
 	enum outcome o;
 
@@ -555,6 +607,34 @@ registry_find_by_address(struct registry *r, const char *addr, struct device *d,
 	return o;
 }
 
+enum outcome
+registry_find_exact(struct registry *r, const char *address, struct device *d, char *err,
+                    size_t errlen)
+{
+	struct find_ctx c = {.out = d, .best_prefix = -1, .now = clock_now()};
+	char norm[CIDR_STR_MAX];
+	struct cidr net;
+	enum outcome o;
+
+	if (!cidr_parse(address, &net)) {
+		str_fmt(err, errlen, "'%s' is neither a device id nor an IP address or CIDR prefix",
+		        address);
+		return OUT_PERMFAIL;
+	}
+	cidr_format(&net, norm, sizeof(norm));
+	c.exact = norm;
+	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, take_best, &c,
+	             err, errlen);
+	if (o == OUT_OK && c.best_prefix < 0) {
+		str_fmt(err, errlen,
+		        "no registration for %s itself (mailoutctl device show %s tells "
+		        "which covers it)",
+		        norm, norm);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
 struct list_ctx {
 	const struct device_filter *f;
 	bool (*fn)(const struct device *, void *);
@@ -566,7 +646,7 @@ filter_one(const struct device *d, void *arg)
 {
 	struct list_ctx *c = arg;
 
-	if (c->f->status >= 0 && (int)d->status != c->f->status)
+	if (c->f->status >= 0 && (int)device_status_at(d, c->f->now) != c->f->status)
 		return true;
 	if (c->f->expiring_before && (d->expires_at == 0 || d->expires_at > c->f->expiring_before))
 		return true;
@@ -577,8 +657,11 @@ enum outcome
 registry_list(struct registry *r, const struct device_filter *f,
               bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
 {
-	struct list_ctx c = {f, fn, arg};
+	struct device_filter at = *f;
+	struct list_ctx c = {&at, fn, arg};
 
+	if (at.now == 0)
+		at.now = clock_now();
 	return for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, filter_one,
 	                &c, err, errlen);
 }
@@ -622,28 +705,32 @@ registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, 
 /* ---- changes ---- */
 
 static enum outcome
-update_status(struct registry *r, int64_t id, enum device_status to, const char *expires,
-              int64_t expires_at, const char *note, const char *actor, char *err, size_t errlen)
+update_status(struct registry *r, int64_t id, const struct decision *dc, int64_t expires_at,
+              char *err, size_t errlen)
 {
+	const char *expires = dc->expires, *note = dc->note;
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(
 	    r->db,
 	    "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
 	    " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
-	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END WHERE id = ?",
+	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END,"
+	    " legacy_tls = CASE WHEN ? < 0 THEN legacy_tls ELSE ? END WHERE id = ?",
 	    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return db_error(r, rc, "update", err, errlen);
-	bind_text(st, 1, device_status_name(to));
+	bind_text(st, 1, device_status_name(dc->to));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
-	bind_text(st, 3, actor);
+	bind_text(st, 3, dc->actor);
 	bind_text(st, 4, note ? note : "");
 	bind_text(st, 5, expires ? expires : "");
 	bind_text(st, 6, expires ? expires : "");
 	bind_text(st, 7, expires ? expires : "");
 	sqlite3_bind_int64(st, 8, expires_at);
-	sqlite3_bind_int64(st, 9, id);
+	sqlite3_bind_int(st, 9, dc->legacy_tls);
+	sqlite3_bind_int(st, 10, dc->legacy_tls);
+	sqlite3_bind_int64(st, 11, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
@@ -665,40 +752,54 @@ parse_expires(const char *expires, int64_t *at, char *err, size_t errlen)
 	return true;
 }
 
+/* "pending -> approved expires=... legacy_tls=yes why=..." for the history. */
+static void
+decision_detail(const struct device *d, const struct decision *dc, char *dst, size_t size)
+{
+	const char *e = dc->expires, *n = dc->note;
+
+	str_fmt(dst, size, "%s -> %s%s%s%s%s%s", device_status_name(d->status),
+	        device_status_name(dc->to), e && e[0] ? " expires=" : "", e ? e : "",
+	        dc->legacy_tls < 0 ? ""
+	        : dc->legacy_tls   ? " legacy_tls=yes"
+	                           : " legacy_tls=no",
+	        n && n[0] ? " why=" : "", n ? n : "");
+}
+
 enum outcome
-registry_decide(struct registry *r, int64_t id, enum device_status to, const char *expires,
-                const char *note, const char *actor, char *err, size_t errlen)
+registry_decide(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
 {
 	struct device d = {0};
-	char detail[512];
+	char detail[768];
 	int64_t at;
 	enum outcome o;
 
-	if (!parse_expires(expires, &at, err, errlen))
+	if (!parse_expires(dc->expires, &at, err, errlen) ||
+	    (dc->to == DEVICE_APPROVED &&
+	     !expiry_in_future(dc->expires, at, dc->force, err, errlen)))
 		return OUT_PERMFAIL;
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
 	o = registry_get(r, id, &d, err, errlen);
 	if (o == OUT_OK)
-		o = update_status(r, id, to, expires, at, note, actor, err, errlen);
-	str_fmt(detail, sizeof(detail), "%s -> %s%s%s%s%s", device_status_name(d.status),
-	        device_status_name(to), expires && expires[0] ? " expires=" : "",
-	        expires ? expires : "", note && note[0] ? " why=" : "", note ? note : "");
-	if (o == OUT_OK && add_history(r, id, actor, device_status_name(to), detail) != SQLITE_OK)
+		o = update_status(r, id, dc, at, err, errlen);
+	decision_detail(&d, dc, detail, sizeof(detail));
+	if (o == OUT_OK &&
+	    add_history(r, id, dc->actor, device_status_name(dc->to), detail) != SQLITE_OK)
 		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
 	return finish(r, o, err, errlen);
 }
 
 enum outcome
-registry_renew(struct registry *r, int64_t id, const char *expires, const char *actor, char *err,
-               size_t errlen)
+registry_renew(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
 {
+	struct decision renew = *dc;
 	struct device d;
 	int64_t at;
 	enum outcome o;
 
-	if (expires == NULL || !parse_expires(expires, &at, err, errlen) || at == 0) {
-		if (expires == NULL || !err[0])
+	if (dc->expires == NULL || !parse_expires(dc->expires, &at, err, errlen) || at == 0) {
+		if (dc->expires == NULL || !err[0])
 			str_fmt(err, errlen, "renew needs --expires DATE");
 		return OUT_PERMFAIL;
 	}
@@ -711,7 +812,9 @@ registry_renew(struct registry *r, int64_t id, const char *expires, const char *
 		        (long long)id, device_status_name(d.status));
 		return OUT_PERMFAIL;
 	}
-	return registry_decide(r, id, DEVICE_APPROVED, expires, "", actor, err, errlen);
+	renew.to = DEVICE_APPROVED;
+	renew.note = "";
+	return registry_decide(r, id, &renew, err, errlen);
 }
 
 enum outcome
@@ -775,8 +878,8 @@ registry_expire(struct registry *r, int64_t now, const char *actor, unsigned *n,
 	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices WHERE status = 'approved'", NULL,
 	             collect_expired, c, err, errlen);
 	for (size_t i = 0; o == OUT_OK && i < c->n; i++) {
-		o = update_status(r, c->ids[i], DEVICE_EXPIRED, NULL, 0, "expiry date passed",
-		                  actor, err, errlen);
+		struct decision dc = {DEVICE_EXPIRED, NULL, "expiry date passed", -1, false, actor};
+		o = update_status(r, c->ids[i], &dc, 0, err, errlen);
 		if (o == OUT_OK &&
 		    add_history(r, c->ids[i], actor, "expired", "approved -> expired") != SQLITE_OK)
 			o = db_error(r, SQLITE_ERROR, "history", err, errlen);

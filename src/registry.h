@@ -97,8 +97,19 @@ struct recent_session {
 };
 
 struct device_filter {
-	int status;              /* -1: any */
+	int status;              /* -1: any; as device_status_at() sees it */
 	int64_t expiring_before; /* 0: any */
+	int64_t now;             /* 0: the clock */
+};
+
+/* A decision of an admin about a registration. */
+struct decision {
+	enum device_status to;
+	const char *expires; /* NULL or "": unchanged */
+	const char *note;    /* the reason of a rejection or revocation */
+	int legacy_tls;      /* -1: unchanged; 0 or 1 */
+	bool force;          /* take an expiry that has passed */
+	const char *actor;
 };
 
 struct registry;
@@ -124,16 +135,28 @@ enum outcome registry_devices_version(struct registry *, int64_t *version);
 void registry_set_busy(struct registry *, int busy_ms);
 
 const char *device_status_name(enum device_status);
+/* The status as it is now: an approval past its expiry is expired, also
+ * before `device expire` wrote it. Everything shown to people uses this. */
+enum device_status device_status_at(const struct device *, int64_t now);
+/* Lower is more relevant: which of several registrations of one network
+ * speaks for it (valid approval, pending, expired, revoked, rejected). */
+int device_rank(enum device_status, int64_t expires_at, int64_t now);
 bool device_status_parse(const char *, enum device_status *);
 
 /* Add d (d->id is set). Refuses a duplicate or an overlap with a pending or
- * approved registration. */
-enum outcome registry_add(struct registry *, struct device *d, const char *actor, char *err,
-                          size_t errlen);
+ * valid approved registration, and an approval whose expiry has passed
+ * unless force. */
+enum outcome registry_add(struct registry *, struct device *d, const char *actor, bool force,
+                          char *err, size_t errlen);
 enum outcome registry_get(struct registry *, int64_t id, struct device *, char *err, size_t errlen);
-/* The most specific device whose address covers addr (any status). */
+/* The most specific device whose address covers addr (any status; of
+ * several for one network, the most relevant). */
 enum outcome registry_find_by_address(struct registry *, const char *addr, struct device *,
                                       char *err, size_t errlen);
+/* The registration of exactly this address or prefix (the most relevant,
+ * if there are several): what an admin means by `device approve ADDRESS`. */
+enum outcome registry_find_exact(struct registry *, const char *address, struct device *, char *err,
+                                 size_t errlen);
 /* Calls fn for each device matching f, in id order; stops if fn returns false. */
 enum outcome registry_list(struct registry *, const struct device_filter *,
                            bool (*fn)(const struct device *, void *), void *arg, char *err,
@@ -141,12 +164,13 @@ enum outcome registry_list(struct registry *, const struct device_filter *,
 /* Every device as a brief, in id order (a worker's snapshot). */
 enum outcome registry_each_brief(struct registry *, bool (*fn)(const struct device_brief *, void *),
                                  void *arg, char *err, size_t errlen);
-/* approve (with expiry), reject/revoke (with note), renew (expiry). */
-enum outcome registry_decide(struct registry *, int64_t id, enum device_status to,
-                             const char *expires, const char *note, const char *actor, char *err,
+/* approve (with expiry, legacy TLS), reject/revoke (with note). */
+enum outcome registry_decide(struct registry *, int64_t id, const struct decision *, char *err,
                              size_t errlen);
-enum outcome registry_renew(struct registry *, int64_t id, const char *expires, const char *actor,
-                            char *err, size_t errlen);
+/* renew: an approved or expired registration gets a new expiry (dc->to and
+ * dc->note are ignored). */
+enum outcome registry_renew(struct registry *, int64_t id, const struct decision *, char *err,
+                            size_t errlen);
 enum outcome registry_remove(struct registry *, int64_t id, const char *actor, char *err,
                              size_t errlen);
 /* Mark approved devices whose expiry passed as expired; *n: how many. */

@@ -59,8 +59,8 @@ static const struct {
                                       "addresses"},
     [REPLY_RCPT_ROUTING] = {550, "5.7.1 <%s>: addresses with '%%', '!' or a quoted '@' in the "
                                  "local part are not accepted on this interface"},
-    [REPLY_RCPT_LEGACY_INTERNAL] = {550, "5.7.1 <%s>: a device on legacy TLS may send only to "
-                                         "internal addresses"},
+    [REPLY_RCPT_LEGACY_INTERNAL] = {550, "5.7.1 <%s>: this device is registered for legacy "
+                                         "TLS: internal addresses only"},
     [REPLY_UTF8_NEEDED] = {553, "5.6.7 %s"},
     [REPLY_AUTH_NOT_AVAILABLE] = {502, "5.5.1 Error: authentication is not enabled"},
 };

@@ -59,6 +59,7 @@ struct session {
 	char tls[128];
 	bool is_refused;
 	bool is_refused_temporarily; /* 421 instead of 554 */
+	bool was_refused;            /* some policy refusal (554, 530, 550 5.7.1) */
 	char refuse_why[512];
 	int64_t device_id;     /* registered device covering the client, or 0 */
 	bool is_legacy_device; /* gets legacy TLS; internal recipients only */
@@ -428,7 +429,7 @@ session_free(struct session *s)
 		                     s->l->conf->name, s->n_msgs);
 	devices_note_client(s->w->devices, s->client, s->l->conf->name,
 	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
-	                    s->n_msgs, s->is_refused);
+	                    s->n_msgs, s->is_refused || s->was_refused);
 	session_note_recent(s);
 	conn_free(s->conn);
 	close(s->fd);
@@ -680,6 +681,10 @@ session_reply(struct session *s, enum reply_id id, ...)
 	va_end(ap);
 	if (s->conn)
 		conn_write(s->conn, b.data, b.len);
+	if (id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED ||
+	    id == REPLY_RCPT_NOT_INTERNAL || id == REPLY_RCPT_ROUTING ||
+	    id == REPLY_RCPT_LEGACY_INTERNAL)
+		s->was_refused = true; /* for `report tls`: every refusal counts */
 	if (code >= 400 && id != REPLY_GREETING_REFUSED) {
 		char esc[256];
 		str_copyn(s->last_refusal, sizeof(s->last_refusal), b.data,

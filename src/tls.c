@@ -52,6 +52,32 @@ load_pairs(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
 	return true;
 }
 
+bool
+tls_check_pair(const char *cert, const char *key, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+	bool ok = false;
+
+	if (ctx == NULL) {
+		str_copy(err, errlen, "SSL_CTX_new failed");
+		return false;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		tls_last_error(why, sizeof(why));
+		str_fmt(err, errlen, "certificate %s: %s", cert, why);
+	} else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
+		tls_last_error(why, sizeof(why));
+		str_fmt(err, errlen, "key %s: %s", key, why);
+	} else if (SSL_CTX_check_private_key(ctx) != 1) {
+		str_fmt(err, errlen, "key %s does not match certificate %s", key, cert);
+	} else {
+		ok = true;
+	}
+	SSL_CTX_free(ctx);
+	return ok;
+}
+
 static SSL_CTX *
 server_ctx(const struct config *cfg, unsigned min_version, const char *name, char *err,
            size_t errlen)

@@ -18,6 +18,8 @@ SSL_CTX *tls_server_ctx_new(const struct config *, const struct listener_conf *,
  * RSA/ECDHE AES suites; only for registered devices allowed legacy TLS. */
 SSL_CTX *tls_legacy_ctx_new(const struct config *, char *err, size_t errlen);
 SSL_CTX *tls_client_ctx_new(const struct config *, char *err, size_t errlen);
+/* Whether cert (a PEM chain) and key (PEM) load and belong together. */
+bool tls_check_pair(const char *cert, const char *key, char *err, size_t errlen);
 /* "TLSv1.3/TLS_AES_256_GCM_SHA384" for an established connection. */
 void tls_describe(const SSL *, char *dst, size_t size);
 /* The last OpenSSL error as text (clears the queue). */

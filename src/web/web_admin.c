@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util/clock.h"
 #include "util/csv.h"
 #include "util/isodate.h"
 #include "util/num.h"
@@ -94,6 +95,20 @@ struct list_ctx {
 	bool is_cut; /* the page would pass WEB_PAGE_MAX: the rest is not shown */
 };
 
+/* The legacy TLS box of an approval: ticked when the registration has it
+ * already, or when the operator said the device speaks only old TLS. */
+static void
+legacy_box(struct web_req *r, const struct device *d)
+{
+	bool is_on =
+	    d->legacy_tls || strncmp(d->reason, REASON_OLD_TLS, strlen(REASON_OLD_TLS)) == 0;
+
+	html(&r->out,
+	     "<input type=\"hidden\" name=\"legacy_set\" value=\"1\"><label class=\"check\">"
+	     "<input type=\"checkbox\" name=\"legacy_tls\" value=\"1\"%R> %s</label>",
+	     is_on ? " checked" : "", TR(r, "legacy TLS", "altes TLS"));
+}
+
 static void
 action_form(struct web_req *r, const struct device *d, const char *op, const char *label,
             const char *input_name, const char *input_value, const char *placeholder)
@@ -109,6 +124,8 @@ action_form(struct web_req *r, const struct device *d, const char *op, const cha
 		     "<input name=\"%s\" value=\"%s\" placeholder=\"%s\" aria-label=\"%s\" "
 		     "maxlength=\"200\">",
 		     input_name, input_value, placeholder, placeholder);
+	if (strcmp(op, "approve") == 0 || strcmp(op, "renew") == 0)
+		legacy_box(r, d);
 	html(&r->out, "<button type=\"submit\" name=\"do\" value=\"%s-%L\">%s</button></form>\n",
 	     op, d->id, label);
 }
@@ -120,7 +137,7 @@ row_actions(struct web_req *r, const struct device *d)
 	const char *date = TR(r, "YYYY-MM-DD", "JJJJ-MM-TT");
 	const char *why = TR(r, "reason", "Grund");
 
-	switch (d->status) {
+	switch (device_status_at(d, r->now)) {
 	case DEVICE_PENDING:
 		action_form(r, d, "approve", TR(r, "Approve", "Genehmigen"), "expires", dflt, date);
 		action_form(r, d, "reject", TR(r, "Reject", "Ablehnen"), "note", "", why);
@@ -143,6 +160,7 @@ list_row(const struct device *d, void *arg)
 {
 	struct list_ctx *c = arg;
 	struct web_req *r = c->r;
+	const char *status = device_status_name(device_status_at(d, r->now));
 	char seen[40];
 
 	if (r->out.len > WEB_PAGE_MAX - WEB_ROW_ROOM) {
@@ -157,8 +175,9 @@ list_row(const struct device *d, void *arg)
 	     "%s</small><br><small>%s</small></td>"
 	     "<td>%s<br><small>%s</small><br><small>%s</small></td><td class=\"status-%s\">%s",
 	     d->id, d->id, d->address, d->name, d->manufacturer, d->model, d->reason, d->owner_name,
-	     d->owner_email, d->org_unit, device_status_name(d->status),
-	     device_status_name(d->status));
+	     d->owner_email, d->org_unit, status, status);
+	if (d->legacy_tls)
+		html(&r->out, "<br><small>%s</small>", TR(r, "legacy TLS", "altes TLS"));
 	if (d->decided_by[0])
 		html(&r->out, "<br><small>%s%R%s</small>", d->decided_by, d->note[0] ? ": " : "",
 		     d->note);
@@ -181,6 +200,7 @@ list_filter(struct web_req *r, struct device_filter *f, const char **status, con
 	*expiring = req_arg(r, "expiring");
 	f->status = -1;
 	f->expiring_before = 0;
+	f->now = r->now;
 	if (*status && (*status)[0]) {
 		if (!device_status_parse(*status, &st))
 			return false;
@@ -300,6 +320,7 @@ apply_action(struct web_req *r, int64_t id, const char *op, char *err, size_t er
 {
 	const char *expires = req_field(r, "expires"), *note = req_field(r, "note");
 	char actor[96];
+	struct decision dc = {DEVICE_APPROVED, "", "", -1, false, actor};
 
 	str_fmt(actor, sizeof(actor), "%s (web)", r->admin);
 	if (!text_is_clean(note, false) || strlen(note) >= DEVICE_TEXT_MAX) {
@@ -307,25 +328,25 @@ apply_action(struct web_req *r, int64_t id, const char *op, char *err, size_t er
 		return OUT_PERMFAIL;
 	}
 	if (strcmp(op, "approve") == 0 || strcmp(op, "renew") == 0) {
-		if (expires[0] == '\0')
-			expires = r->cfg->default_expiry;
-		if (expires[0] == '\0') {
+		dc.expires = expires[0] ? expires : r->cfg->default_expiry;
+		if (dc.expires[0] == '\0') {
 			str_copy(err, errlen, "give an expiry date (YYYY-MM-DD)");
 			return OUT_PERMFAIL;
 		}
+		if (req_field(r, "legacy_set")[0])
+			dc.legacy_tls = req_field(r, "legacy_tls")[0] == '1';
 		if (op[0] == 'r')
-			return registry_renew(r->w->reg, id, expires, actor, err, errlen);
-		return registry_decide(r->w->reg, id, DEVICE_APPROVED, expires, "", actor, err,
-		                       errlen);
+			return registry_renew(r->w->reg, id, &dc, err, errlen);
+		return registry_decide(r->w->reg, id, &dc, err, errlen);
 	}
 	if (strcmp(op, "reject") == 0 || strcmp(op, "revoke") == 0) {
 		if (note[strspn(note, " ")] == '\0') {
 			str_copy(err, errlen, "give a reason");
 			return OUT_PERMFAIL;
 		}
-		return registry_decide(r->w->reg, id,
-		                       op[2] == 'j' ? DEVICE_REJECTED : DEVICE_REVOKED, "", note,
-		                       actor, err, errlen);
+		dc.to = op[2] == 'j' ? DEVICE_REJECTED : DEVICE_REVOKED;
+		dc.note = note;
+		return registry_decide(r->w->reg, id, &dc, err, errlen);
 	}
 	str_copy(err, errlen, "unknown action");
 	return OUT_PERMFAIL;
@@ -402,7 +423,8 @@ csv_row(const struct device *d, void *arg)
 	                   d->org_unit,
 	                   d->reason,
 	                   d->replacement,
-	                   device_status_name(d->status),
+	                   device_status_name(device_status_at(d, clock_now())),
+	                   d->legacy_tls ? "yes" : "no",
 	                   d->expires,
 	                   created,
 	                   d->decided_by,
@@ -437,9 +459,10 @@ page_admin_export(struct web_req *r)
 		           "Unbekannter Status oder Datum.");
 		return;
 	}
-	buf_puts(&r->out, "id,address,name,manufacturer,model,location,owner_name,owner_email,"
-	                  "org_unit,reason,replacement,status,expires,created,decided_by,note,"
-	                  "last_seen,sessions,messages,last_tls,last_listener\r\n");
+	buf_puts(&r->out,
+	         "id,address,name,manufacturer,model,location,owner_name,owner_email,"
+	         "org_unit,reason,replacement,status,legacy_tls,expires,created,decided_by,note,"
+	         "last_seen,sessions,messages,last_tls,last_listener\r\n");
 	if (registry_list(r->w->reg, &f, csv_row, &r->out, err, sizeof(err)) != OUT_OK) {
 		log_error("event=web-error page=export error=\"%s\"", err);
 		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The registry cannot be read just now.",

@@ -21,6 +21,9 @@
 #define WEB_PAGE_MAX  (16 * 1024 * 1024)
 #define WEB_ROW_ROOM  (64 * 1024) /* lists stop this far before WEB_PAGE_MAX */
 #define WEB_COOKIES   3
+/* The reason a device operator gives for a device that speaks only old
+ * TLS, as stored; the admin page ticks "legacy TLS" for it. */
+#define REASON_OLD_TLS "It offers only SSL 3.0 or TLS 1.0/1.1"
 
 struct web {
 	const struct config *cfg;

@@ -68,7 +68,7 @@ struct reason_def {
 static const struct reason_def reasons[] = {
     {"no-tls", "The device has no encryption setting",
      "Das Gerät hat keine Einstellung für Verschlüsselung"},
-    {"old-tls", "It offers only SSL 3.0 or TLS 1.0/1.1", "Es bietet nur SSL 3.0 oder TLS 1.0/1.1"},
+    {"old-tls", REASON_OLD_TLS, "Es bietet nur SSL 3.0 oder TLS 1.0/1.1"},
     {"certificate", "It rejects the server certificate", "Es lehnt das Server-Zertifikat ab"},
     {"no-update", "The manufacturer offers no firmware update",
      "Der Hersteller bietet kein Firmware-Update an"},
@@ -229,12 +229,13 @@ check_address(struct web_req *r, struct reg_form *f, struct device *d)
 		    "können.");
 		return;
 	}
+	enum device_status st;
 	if (registry_find_by_address(r->w->reg, d->address, &old, err, sizeof(err)) == OUT_OK &&
-	    (old.status == DEVICE_PENDING || old.status == DEVICE_APPROVED)) {
+	    ((st = device_status_at(&old, r->now)) == DEVICE_PENDING || st == DEVICE_APPROVED)) {
 		str_fmt(f->addr_error, sizeof(f->addr_error),
 		        TR(r, "This address is already registered (reference %lld, %s).",
 		           "Diese Adresse ist bereits registriert (Referenz %lld, %s)."),
-		        (long long)old.id, device_status_name(old.status));
+		        (long long)old.id, device_status_name(st));
 		f->error[F_ADDRESS] = f->addr_error;
 	}
 }
@@ -329,7 +330,7 @@ page_register(struct web_req *r)
 	}
 	fill_device(&f, &d, r->now);
 	str_fmt(actor, sizeof(actor), "web form (%s)", r->client);
-	enum outcome o = registry_add(r->w->reg, &d, actor, err, sizeof(err));
+	enum outcome o = registry_add(r->w->reg, &d, actor, false, err, sizeof(err));
 	if (o == OUT_PERMFAIL) { /* an overlap found inside the transaction */
 		str_copy(f.addr_error, sizeof(f.addr_error), err);
 		f.error[F_ADDRESS] = f.addr_error;

@@ -181,6 +181,8 @@ class Gateway:
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as the mailout user
         self.certs = certs
+        self.tls_files = {"certificate": f"{certs}/ecdsa.pem {certs}/rsa.pem",
+                          "key": f"{certs}/ecdsa.key {certs}/rsa.key"}
         self.ports = {}
         self.listeners = listeners or DEFAULT_LISTENERS
         self.gateway = {"hostname": "mailout.test", "spool": os.path.join(self.dir, "spool"),
@@ -207,9 +209,8 @@ class Gateway:
 
     def write_config(self):
         lines = ["[gateway]"] + [f"{k} = {v}" for k, v in self.gateway.items()]
-        lines += ["", "[tls]",
-                  f"certificate = {self.certs}/ecdsa.pem {self.certs}/rsa.pem",
-                  f"key = {self.certs}/ecdsa.key {self.certs}/rsa.key", "", "[relay]"]
+        lines += ["", "[tls]"] + [f"{k} = {v}" for k, v in self.tls_files.items()]
+        lines += ["", "[relay]"]
         lines += [f"{k} = {v}" for k, v in self.relay.items()]
         if self.registry:
             lines += ["", "[registry]"] + [f"{k} = {v}" for k, v in self.registry.items()]

@@ -9,8 +9,8 @@ spool = /tmp/mailout-check-spool
 internal_domains = example.edu .example.edu
 
 [tls]
-certificate = /etc/ssl/certs/ssl-cert-snakeoil.pem
-key = /etc/ssl/private/ssl-cert-snakeoil.key
+certificate = CERTS/ecdsa.pem
+key = CERTS/ecdsa.key
 
 [relay]
 next_hop = smtp.example.edu:25
@@ -27,15 +27,15 @@ recipients = internal
 """
 
 
-def check(tmp_path, text):
+def check(tmp_path, text, certs="/nonexistent"):
     p = tmp_path / "mailout.conf"
-    p.write_text(text)
+    p.write_text(text.replace("CERTS", certs))
     r = subprocess.run([MAILOUTCTL, "-c", str(p), "check"], capture_output=True, text=True)
     return r.returncode, r.stdout, r.stderr, str(p)
 
 
-def test_good_config_prints_policy_table(tmp_path):
-    rc, out, err, _ = check(tmp_path, GOOD)
+def test_good_config_prints_policy_table(tmp_path, certs):
+    rc, out, err, _ = check(tmp_path, GOOD, certs)
     assert rc == 0, err
     assert "mailout-unsecure" in out and "internal" in out and "10.0.0.0/8 192.168.0.0/16" in out
     assert "[::]:587" in out

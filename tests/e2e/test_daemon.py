@@ -163,3 +163,32 @@ def test_second_daemon_on_the_same_spool_is_refused(make_gateway):
     # the first one is unharmed, and after it stops the spool is free
     g.stop()
     other.start()
+
+
+@pytest.mark.skipif(os.path.exists("/dev/log"), reason="a syslog daemon is there to log to")
+def test_daemon_without_syslog_logs_to_stderr_and_writes_a_pid_file(make_gateway, tmp_path):
+    """Correctness issue, part 4: without -f and with no syslog socket (a
+    container) every log line was lost. Now it says so and logs to stderr;
+    [gateway] pid_file holds the daemon's pid, gone after a stop."""
+    pid_file = tmp_path / "mailoutd.pid"
+    g = make_gateway(gateway={"pid_file": str(pid_file)})
+    g.write_config()
+    err = open(tmp_path / "stderr", "w+")
+    r = subprocess.run([MAILOUTD, "-c", g.conf], stderr=err, timeout=20)  # no -f
+    assert r.returncode == 0
+    pid = int(wait_for(lambda: pid_file.exists() and pid_file.read_text().strip(),
+                       what="the pid file"))
+    try:
+        wait_for(lambda: "event=queue-started" in open(tmp_path / "stderr").read(),
+                 what="log lines on stderr")
+        text = open(tmp_path / "stderr").read()
+        assert "event=log-fallback reason=\"no syslog socket at /dev/log\"" in text, text
+        assert re.search(rf"mailoutd\[{pid}\] level=info event=started ", text), text
+        # the daemon, not the process that started it, holds the spool
+        other = make_gateway(gateway={"spool": g.gateway["spool"]})
+        r = subprocess.run([MAILOUTD, "-c", other.conf, "-f"], capture_output=True, text=True,
+                           timeout=20)
+        assert f"is in use by pid {pid}" in r.stderr, r.stderr
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not pid_file.exists(), what="the pid file removed")

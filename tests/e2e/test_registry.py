@@ -82,7 +82,7 @@ def test_expiry(reg_gateway):
     today = day(0)
     soon = datetime.datetime.fromtimestamp(now() + 4, datetime.timezone.utc)
     g.ctl("device", "add", "127.0.0.7", "--name", "old", "--owner", "a@example.edu",
-          "--expires", "2019-12-31")
+          "--expires", "2019-12-31", "--force")
     g.ctl("device", "add", "127.0.0.8", "--name", "today", "--owner", "a@example.edu",
           "--expires", today)
     g.ctl("device", "add", "127.0.0.9", "--name", "soon", "--owner", "a@example.edu",
@@ -241,7 +241,8 @@ def test_legacy_tls_per_device(reg_gateway, sink):
               b"RCPT TO:<bob@example.edu>\nDATA\nSubject: legacy\n\nold tls\n.\nQUIT\n")
     r = s_client(g, "127.0.0.5", "-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0", stdin=script)
     out = r.stdout.decode(errors="replace")
-    assert "550 5.7.1 <ext@gmail.com>: a device on legacy TLS" in out, out
+    assert "550 5.7.1 <ext@gmail.com>: this device is registered for legacy TLS: internal " \
+           "addresses only" in out, out
     assert "250 2.0.0 Ok: queued" in out, out
     m = sink.wait_messages(1)[0]
     assert m["to"] == ["bob@example.edu"] and b"TLSv1/AES128-SHA" in m["data"]

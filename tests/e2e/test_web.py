@@ -7,6 +7,7 @@ copier being registered, 127.0.0.6 an unregistered device, 127.0.0.7 an
 operator's PC (in [web] clients but not admin_clients), 127.0.0.9 an
 address outside [web] clients. Screenshots land in test-output/web/.
 """
+import csv
 import json
 import os
 import re
@@ -544,3 +545,58 @@ def test_check_prints_the_web_pages(web_gateway):
     out = gw.ctl("check").stdout
     assert f"web pages: {gw.web_url}/ for 127.0.0.1 127.0.0.5 127.0.0.6 127.0.0.7; " \
            f"/admin for 127.0.0.1; admins from " in out
+
+
+def test_legacy_tls_from_the_approve_form_and_in_the_export(web_gateway):
+    """Correctness issue, part 4: a device registered on the form as "only
+    TLS 1.0/1.1" can be approved with legacy TLS on the admin page (the box
+    is ticked for it), and the CSV export has the legacy_tls column."""
+    gw = web_gateway()
+    c = WebClient(gw.web_url, source="127.0.0.5")
+    page = c.get("/register")[2]
+    assert c.post("/register", dict(COPIER, reason="old-tls",
+                                    csrf=WebClient.csrf(page)))[0] == 200
+    a = WebClient(gw.web_url)
+    a.login(ADMIN_USER, ADMIN_PASSWORD)
+    page = a.get("/admin")[2]
+    row = re.search(r'<tr id="device-1">.*?</tr>', page, re.S).group(0)
+    assert re.search(r'name="legacy_tls" value="1" checked', row), row
+    tok = WebClient.csrf(page)
+    assert a.post("/admin/action", {"csrf": tok, "id": 1, "op": "approve", "expires": day(30),
+                                    "legacy_set": "1", "legacy_tls": "1"})[0] == 303
+    [d] = devices(gw)
+    assert d["status"] == "approved" and d["legacy_tls"] is True
+    lines = a.get("/admin/export.csv")[2].strip().split("\r\n")
+    head = lines[0].split(",")
+    assert "legacy_tls" in head
+    assert next(csv.reader([lines[1]]))[head.index("legacy_tls")] == "yes"
+    # unticked on renew: taken away
+    assert a.post("/admin/action", {"csrf": tok, "id": 1, "op": "renew", "expires": day(40),
+                                    "legacy_set": "1"})[0] == 303
+    assert devices(gw)[0]["legacy_tls"] is False
+    # a date that has passed is refused on the page too
+    status, _, page = a.post("/admin/action", {"csrf": tok, "id": 1, "op": "renew",
+                                               "expires": day(-2)})
+    assert status == 422 and "has passed" in page
+
+
+def test_refusal_names_the_pending_registration_after_an_expired_one(web_gateway):
+    """Correctness issue, part 4: after an expired registration, a new one
+    from the web form is pending; the refusal at connect names that one, and
+    the admin page shows an approval past its expiry as expired."""
+    gw = web_gateway()
+    gw.ctl("device", "add", "127.0.0.5", "--name", "old", "--owner", "lab@example.edu",
+           "--expires", day(-1), "--force")
+    a = WebClient(gw.web_url)
+    a.login(ADMIN_USER, ADMIN_PASSWORD)
+    row = re.search(r'<tr id="device-1">.*?</tr>', a.get("/admin")[2], re.S).group(0)
+    assert 'class="status-expired"' in row, row
+    lines = a.get("/admin/export.csv")[2].strip().split("\r\n")
+    assert ',"expired",' in lines[1], lines[1]
+    c = WebClient(gw.web_url, source="127.0.0.5")
+    page = c.get("/register")[2]
+    assert c.post("/register", dict(COPIER, csrf=WebClient.csrf(page)))[0] == 200
+    with pytest.raises(smtplib.SMTPConnectError) as e:
+        send_plain(gw, "127.0.0.5")
+    assert e.value.smtp_code == 554
+    assert b"(#2) is waiting for approval" in e.value.smtp_error, e.value.smtp_error

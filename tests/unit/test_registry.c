@@ -100,24 +100,29 @@ test_add_overlap_and_decide(void **state)
 	              c = dev("10.1.3.7", "2019-01-01"), got;
 
 	(void)state;
-	assert_int_equal(registry_add(r, &a, "t", err, sizeof(err)), OUT_OK);
-	assert_int_equal(registry_add(r, &b, "t", err, sizeof(err)), OUT_PERMFAIL);
+	assert_int_equal(registry_add(r, &a, "t", false, err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &b, "t", false, err, sizeof(err)), OUT_PERMFAIL);
 	assert_non_null(strstr(err, "overlaps"));
-	assert_int_equal(registry_add(r, &c, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &c, "t", true, err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_find_by_address(r, "10.1.2.99", &got, err, sizeof(err)), OUT_OK);
 	assert_int_equal(got.id, a.id);
-	assert_int_equal(
-	    registry_decide(r, a.id, DEVICE_REVOKED, NULL, "gone", "t", err, sizeof(err)), OUT_OK);
+	struct decision revoke = {DEVICE_REVOKED, NULL, "gone", -1, false, "t"};
+	assert_int_equal(registry_decide(r, a.id, &revoke, err, sizeof(err)), OUT_OK);
 	/* a revoked registration no longer blocks a new one */
-	assert_int_equal(registry_add(r, &b, "t", err, sizeof(err)), OUT_OK);
-	assert_int_equal(registry_decide(r, 999, DEVICE_APPROVED, NULL, "", "t", err, sizeof(err)),
-	                 OUT_PERMFAIL);
-	assert_int_equal(
-	    registry_decide(r, b.id, DEVICE_APPROVED, "2019-02-30", "", "t", err, sizeof(err)),
-	    OUT_PERMFAIL);
+	assert_int_equal(registry_add(r, &b, "t", false, err, sizeof(err)), OUT_OK);
+	struct decision approve = {DEVICE_APPROVED, NULL, "", -1, false, "t"};
+	assert_int_equal(registry_decide(r, 999, &approve, err, sizeof(err)), OUT_PERMFAIL);
+	approve.expires = "2019-02-30";
+	assert_int_equal(registry_decide(r, b.id, &approve, err, sizeof(err)), OUT_PERMFAIL);
+	/* a date that has passed only with force */
+	approve.expires = "2019-02-28";
+	assert_int_equal(registry_decide(r, b.id, &approve, err, sizeof(err)), OUT_PERMFAIL);
+	assert_non_null(strstr(err, "has passed"));
+	approve.force = true;
+	assert_int_equal(registry_decide(r, b.id, &approve, err, sizeof(err)), OUT_OK);
 	unsigned n = 0;
 	assert_int_equal(registry_expire(r, 1700000000, "t", &n, err, sizeof(err)), OUT_OK);
-	assert_int_equal(n, 1);
+	assert_int_equal(n, 2); /* c, and b approved with a passed date */
 	assert_int_equal(registry_get(r, c.id, &got, err, sizeof(err)), OUT_OK);
 	assert_int_equal(got.status, DEVICE_EXPIRED);
 	cleanup(r, path);
@@ -132,7 +137,7 @@ test_usage_and_reopen(void **state)
 	struct device_usage u = {0};
 
 	(void)state;
-	assert_int_equal(registry_add(r, &a, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &a, "t", false, err, sizeof(err)), OUT_OK);
 	u.device_id = a.id;
 	u.first_seen = 100;
 	u.last_seen = 200;
@@ -207,7 +212,7 @@ test_migrate_v1(void **state)
 	assert_int_equal(registry_add_client_stats(r, &c, 1, err, sizeof(err)), OUT_OK);
 	/* the migration to AUTOINCREMENT counts from the history's highest id */
 	struct device n = dev("10.1.9.9", NULL);
-	assert_int_equal(registry_add(r, &n, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &n, "t", false, err, sizeof(err)), OUT_OK);
 	assert_int_equal(n.id, 8);
 	cleanup(r, path);
 }
@@ -264,17 +269,17 @@ test_ids_unique_forever(void **state)
 	              c = dev("10.7.0.3", NULL);
 
 	(void)state;
-	assert_int_equal(registry_add(r, &a, "t", err, sizeof(err)), OUT_OK);
-	assert_int_equal(registry_add(r, &b, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &a, "t", false, err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &b, "t", false, err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_remove(r, b.id, "t", err, sizeof(err)), OUT_OK);
-	assert_int_equal(registry_add(r, &c, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &c, "t", false, err, sizeof(err)), OUT_OK);
 	assert_true(c.id > b.id);
 	/* and across a reopen, and after the newest was removed too */
 	assert_int_equal(registry_remove(r, c.id, "t", err, sizeof(err)), OUT_OK);
 	registry_close(r);
 	assert_non_null(r = registry_open(path, 1000, err, sizeof(err)));
 	struct device d = dev("10.7.0.4", NULL);
-	assert_int_equal(registry_add(r, &d, "t", err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &d, "t", false, err, sizeof(err)), OUT_OK);
 	assert_true(d.id > c.id);
 	cleanup(r, path);
 }
