@@ -189,7 +189,9 @@ conn_read_line(struct conn *c, char *line, size_t size)
 			size_t len = (size_t)(nl - (c->rbuf + c->rpos));
 			if (len > 0 && c->rbuf[c->rpos + len - 1] == '\r')
 				len--;
-			str_copyn(line, size, c->rbuf + c->rpos, len);
+			/* A next hop's text goes to logs, the spool and DSNs: a bare
+			 * CR or LF in it must never become a line end there. */
+			str_copy_printable(line, size, c->rbuf + c->rpos, len);
 			c->rpos = (size_t)(nl - c->rbuf) + 1;
 			return true;
 		}
@@ -636,7 +638,7 @@ client_deliver_dir(const char *dir, const struct envelope *env, int fd, struct c
 		client_fail_all(env, res, OUT_TEMPFAIL, "outbox path too long");
 		return OUT_TEMPFAIL;
 	}
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
 		str_fmt(res->error, sizeof(res->error), "open %s: %s", tmp, strerror(errno));
 		client_fail_all(env, res, OUT_TEMPFAIL, res->error);
 		return OUT_TEMPFAIL;

@@ -173,9 +173,10 @@ static const struct conf_key keys[] = {
     {"web", "clients", CONF_CUSTOM, 0, 0, "127.0.0.0/8 ::1", G(web_clients), NULL,
      parse_web_clients, true,
      "addresses and CIDR prefixes that may reach the pages (403 otherwise)"},
-    {"web", "admin_clients", CONF_CUSTOM, 0, 0, NULL, G(web_admin_clients), NULL,
+    {"web", "admin_clients", CONF_CUSTOM, 0, 0, "127.0.0.1 ::1", G(web_admin_clients), NULL,
      parse_web_admin_clients, true,
-     "prefixes that may reach /admin, within `clients` (default: all of `clients`)"},
+     "prefixes that may reach /admin, within `clients` (default: this host only; name the "
+     "admins' desks)"},
     {"web", "register_networks", CONF_CUSTOM, 0, 0, NULL, G(web_register), NULL, parse_web_register,
      true, "prefixes whose addresses may be registered through the page (default: `clients`)"},
     {"web", "admins", CONF_PATH, 1, 0, NULL, G(web_admins), NULL, NULL, false,

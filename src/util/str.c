@@ -77,3 +77,18 @@ str_split(char *s, char **words, size_t max)
 			*s++ = '\0';
 	}
 }
+
+bool
+str_copy_printable(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t n = 0;
+
+	if (size == 0)
+		return false;
+	for (; n < len && n + 1 < size; n++) {
+		unsigned char c = (unsigned char)src[n];
+		dst[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[n] = '\0';
+	return n == len;
+}

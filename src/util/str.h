@@ -12,6 +12,10 @@
 bool str_copy(char *dst, size_t size, const char *src);
 /* Same for the first len bytes of src. */
 bool str_copyn(char *dst, size_t size, const char *src, size_t len);
+/* The same, keeping printable ASCII only: every other byte (CR, LF, NUL,
+ * controls, non-ASCII) becomes '?'. For text from the network that ends up
+ * in a log, a DSN, the spool or a page. */
+bool str_copy_printable(char *dst, size_t size, const char *src, size_t len);
 /* snprintf that returns false on error or truncation. */
 bool str_fmt(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool str_ieq(const char *a, const char *b);

@@ -18,10 +18,15 @@
 #include "util/xmalloc.h"
 #include "web/web_internal.h"
 
-#define WEB_CONNECTIONS 128
-#define WEB_PER_CLIENT  16
-#define WEB_TIMEOUT     30 /* seconds a connection may idle */
+#define WEB_CONNECTIONS 512
+#define WEB_PER_CLIENT  8     /* so that a few addresses cannot hold the pages */
+#define WEB_TIMEOUT     10    /* seconds a connection may idle */
+#define WEB_DEADLINE_MS 10000 /* for a whole request, however it trickles (webwatch.h) */
 #define WEB_CONN_MEMORY (32 * 1024)
+/* HTTPS: TLS 1.2 and 1.3 only, forward-secret AEAD suites (GnuTLS syntax). */
+#define WEB_TLS_PRIORITIES                                                                         \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"     \
+	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 #define WEB_FILE_MAX    (1024 * 1024)
 #define COOKIE_VISITOR  "mo_v"
 #define COOKIE_SESSION  "mo_s"
@@ -445,10 +450,30 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)conn, (void)toe;
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	(void)toe;
 	if (*con_cls)
 		req_free(*con_cls);
 	*con_cls = NULL;
+	if (ci)
+		webwatch_done(w->watch, ci->socket_context);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+	struct web *w = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED &&
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL)
+		webwatch_started(w->watch, ci->connect_fd, socket_context);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		webwatch_closed(w->watch, *socket_context);
 }
 
 static void
@@ -477,9 +502,10 @@ start_daemon(struct web *w, int fd, const struct web_files *files)
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_PER_CLIENT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    w->is_https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, files->cert_pem,
-	    MHD_OPTION_HTTPS_MEM_KEY, files->key_pem, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, w, w->is_https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    files->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, files->key_pem, MHD_OPTION_HTTPS_PRIORITIES,
+	    WEB_TLS_PRIORITIES, MHD_OPTION_END);
 }
 
 int
@@ -504,11 +530,21 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* before MHD's thread inherits the mask */
+	w->watch = webwatch_new(WEB_DEADLINE_MS, WEB_CONNECTIONS + 16);
 	if ((d = start_daemon(w, fd, files)) == NULL)
 		log_fatal("event=web-error error=\"cannot start the web server\"");
 	log_info("event=web-started https=%s admins=%zu", w->is_https ? "yes" : "no", w->admins.n);
-	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
-		;
+	for (;;) {
+		struct timespec tick = {1, 0};
+		unsigned cut;
+
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		if ((cut = webwatch_sweep(w->watch, clock_monotonic_ms())) > 0)
+			log_warn("event=web-deadline closed=%u deadline=%ds", cut,
+			         WEB_DEADLINE_MS / 1000);
+	}
 	/* MHD_stop_daemon() would shut the listening socket down, and with it
 	 * the socket the master and the next web process share: take it back
 	 * first and only close this process's descriptor. */
@@ -517,6 +553,7 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 	if (lfd != MHD_INVALID_SOCKET)
 		close(lfd);
 	registry_close(w->reg);
+	webwatch_free(w->watch);
 	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);
 	log_info("event=web-stopped");

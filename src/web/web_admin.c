@@ -44,7 +44,7 @@ void
 page_admin_login(struct web_req *r)
 {
 	const char *user = req_field(r, "user");
-	int64_t wait = login_wait(&r->w->logins, r->client, r->now);
+	int64_t wait = login_wait(&r->w->logins, r->client, user, r->now);
 	char esc[100], id[TOKEN_HEX + 1];
 
 	log_escape(esc, sizeof(esc), user, strlen(user));
@@ -55,21 +55,22 @@ page_admin_login(struct web_req *r)
 		login_form(
 		    r,
 		    TR(r,
-		       "Too many failed logins from your address. Wait 15 minutes, then try again.",
-		       "Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse. Warten Sie 15 "
-		       "Minuten und versuchen Sie es dann noch einmal."));
+		       "Too many failed logins from your address or for this user. Wait 15 "
+		       "minutes, then try again.",
+		       "Zu viele fehlgeschlagene Anmeldungen von Ihrer Adresse oder für diesen "
+		       "Benutzer. Warten Sie 15 Minuten und versuchen Sie es dann noch einmal."));
 		return;
 	}
 	if (strlen(user) >= ADMIN_NAME_MAX ||
 	    !admins_check(&r->w->admins, user, req_field(r, "password"))) {
-		login_failed(&r->w->logins, r->client, r->now);
+		login_failed(&r->w->logins, r->client, user, r->now);
 		log_warn("event=web-login-failed client=%s user=\"%s\"", r->client, esc);
 		r->status = MHD_HTTP_FORBIDDEN;
 		login_form(
 		    r, TR(r, "Wrong user name or password.", "Benutzername oder Passwort falsch."));
 		return;
 	}
-	login_succeeded(&r->w->logins, r->client);
+	login_succeeded(&r->w->logins, r->client, user);
 	if (!session_start(&r->w->sessions, user, r->now, id))
 		fatal_bug("no random bytes for a session id");
 	req_add_cookie(r, SESSION_COOKIE, id, -1);

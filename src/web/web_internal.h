@@ -15,6 +15,7 @@
 #include "web/html.h"
 #include "web/webauth.h"
 #include "web/webparse.h"
+#include "web/webwatch.h"
 
 #define WEB_BODY_MAX  (16 * 1024) /* largest form submitted */
 #define WEB_FIELD_MAX 200         /* characters in one form field */
@@ -33,6 +34,7 @@ struct web {
 	struct login_limit logins;
 	unsigned char secret[32]; /* for CSRF tokens; new at every start */
 	bool is_https;
+	struct webwatch *watch; /* request deadlines */
 };
 
 struct web_req {

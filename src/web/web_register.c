@@ -178,8 +178,11 @@ check_text(struct web_req *r, struct reg_form *f, enum field i)
 	const char *v = f->value[i];
 
 	if (!text_is_clean(v, fields[i].is_multiline))
-		f->error[i] = TR(r, "Contains characters that are not allowed.",
-		                 "Enthält nicht erlaubte Zeichen.");
+		f->error[i] = TR(r,
+		                 "Contains characters that are not allowed (control characters, "
+		                 "or invisible ones that change the direction or joining of text).",
+		                 "Enthält nicht erlaubte Zeichen (Steuerzeichen oder unsichtbare "
+		                 "Zeichen, die Richtung oder Verbindung des Texts ändern).");
 	else if (utf8_chars(v) > WEB_FIELD_MAX || strlen(v) >= DEVICE_TEXT_MAX)
 		f->error[i] = TR(r, "At most 200 characters.", "Höchstens 200 Zeichen.");
 	else if (fields[i].is_required && v[strspn(v, " \t")] == '\0')

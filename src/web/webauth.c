@@ -204,50 +204,92 @@ session_end(struct sessions *ss, const char *id)
 
 /* ---- failed logins ---- */
 
-static size_t
-slot_of(const char *addr)
+static void
+login_key(char *dst, size_t size, char kind, const char *name)
 {
-	size_t h = 5381;
+	str_fmt(dst, size, "%c:%s", kind, name);
+}
 
-	for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
-		h = h * 33 + *p;
-	return h % LOGIN_SLOTS;
+/* The live entry of key, or NULL. */
+static const struct login_slot *
+entry_find(const struct login_limit *l, const char *key, int64_t now)
+{
+	for (size_t i = 0; i < LOGIN_SLOTS; i++)
+		if (strcmp(l->slot[i].key, key) == 0 && now - l->slot[i].first < LOGIN_WINDOW)
+			return &l->slot[i];
+	return NULL;
+}
+
+static int64_t
+wait_for_key(const struct login_limit *l, const char *key, unsigned max, int64_t now)
+{
+	const struct login_slot *e = entry_find(l, key, now);
+
+	if (e == NULL || e->failures < max)
+		return 0;
+	return LOGIN_WINDOW - (now - e->first);
 }
 
 int64_t
-login_wait(const struct login_limit *l, const char *addr, int64_t now)
+login_wait(const struct login_limit *l, const char *addr, const char *user, int64_t now)
 {
-	size_t i = slot_of(addr);
+	char ka[ADMIN_NAME_MAX + 8], ku[ADMIN_NAME_MAX + 8];
+	int64_t a, u;
 
-	if (strcmp(l->slot[i].addr, addr) != 0 || now - l->slot[i].first >= LOGIN_WINDOW)
-		return 0;
-	if (l->slot[i].failures < LOGIN_FAILURES)
-		return 0;
-	return LOGIN_WINDOW - (now - l->slot[i].first);
+	login_key(ka, sizeof(ka), 'a', addr);
+	login_key(ku, sizeof(ku), 'u', user);
+	a = wait_for_key(l, ka, LOGIN_FAILURES, now);
+	u = wait_for_key(l, ku, LOGIN_USER_FAILURES, now);
+	return a > u ? a : u;
 }
 
-void
-login_failed(struct login_limit *l, const char *addr, int64_t now)
+/* Count one failure of key: its live entry, else a free or expired slot,
+ * else the oldest entry. Never another key's live entry otherwise. */
+static void
+count_failure(struct login_limit *l, const char *key, int64_t now)
 {
-	size_t i = slot_of(addr);
+	size_t pick = LOGIN_SLOTS, oldest = 0;
 
-	/* A colliding address takes the slot over: an attacker gains at most
-	 * a fresh window by making another address fail. */
-	if (strcmp(l->slot[i].addr, addr) != 0 || now - l->slot[i].first >= LOGIN_WINDOW) {
-		str_copy(l->slot[i].addr, sizeof(l->slot[i].addr), addr);
-		l->slot[i].failures = 0;
-		l->slot[i].first = now;
+	for (size_t i = 0; i < LOGIN_SLOTS; i++) {
+		bool is_live = l->slot[i].key[0] && now - l->slot[i].first < LOGIN_WINDOW;
+
+		if (is_live && strcmp(l->slot[i].key, key) == 0) {
+			l->slot[i].failures++;
+			return;
+		}
+		if (!is_live && pick == LOGIN_SLOTS)
+			pick = i;
+		if (l->slot[i].first < l->slot[oldest].first)
+			oldest = i;
 	}
-	l->slot[i].failures++;
+	if (pick == LOGIN_SLOTS)
+		pick = oldest;
+	str_copy(l->slot[pick].key, sizeof(l->slot[pick].key), key);
+	l->slot[pick].failures = 1;
+	l->slot[pick].first = now;
 }
 
 void
-login_succeeded(struct login_limit *l, const char *addr)
+login_failed(struct login_limit *l, const char *addr, const char *user, int64_t now)
 {
-	size_t i = slot_of(addr);
+	char k[ADMIN_NAME_MAX + 8];
 
-	if (strcmp(l->slot[i].addr, addr) == 0)
-		memset(&l->slot[i], 0, sizeof(l->slot[i]));
+	login_key(k, sizeof(k), 'a', addr);
+	count_failure(l, k, now);
+	login_key(k, sizeof(k), 'u', user);
+	count_failure(l, k, now);
+}
+
+void
+login_succeeded(struct login_limit *l, const char *addr, const char *user)
+{
+	char ka[ADMIN_NAME_MAX + 8], ku[ADMIN_NAME_MAX + 8];
+
+	login_key(ka, sizeof(ka), 'a', addr);
+	login_key(ku, sizeof(ku), 'u', user);
+	for (size_t i = 0; i < LOGIN_SLOTS; i++)
+		if (strcmp(l->slot[i].key, ka) == 0 || strcmp(l->slot[i].key, ku) == 0)
+			memset(&l->slot[i], 0, sizeof(l->slot[i]));
 }
 
 /* ---- CSRF ---- */

@@ -12,15 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ADMINS_MAX     64
-#define ADMIN_NAME_MAX 64
-#define ADMIN_HASH_MAX 256
-#define SESSIONS_MAX   256
-#define TOKEN_HEX      32 /* random ids: 16 bytes as hex */
-#define CSRF_HEX       64
-#define LOGIN_SLOTS    512
-#define LOGIN_FAILURES 5   /* failed logins per address ... */
-#define LOGIN_WINDOW   900 /* ... within this many seconds */
+#define ADMINS_MAX          64
+#define ADMIN_NAME_MAX      64
+#define ADMIN_HASH_MAX      256
+#define SESSIONS_MAX        256
+#define TOKEN_HEX           32 /* random ids: 16 bytes as hex */
+#define CSRF_HEX            64
+#define LOGIN_SLOTS         1024
+#define LOGIN_FAILURES      5   /* failed logins per address ... */
+#define LOGIN_USER_FAILURES 10  /* ... and per user name, from any address ... */
+#define LOGIN_WINDOW        900 /* ... within this many seconds */
 
 struct admins {
 	struct {
@@ -62,18 +63,25 @@ bool session_start(struct sessions *, const char *user, int64_t now, char id[TOK
 const char *session_user(struct sessions *, const char *id, int64_t now);
 void session_end(struct sessions *, const char *id);
 
-struct login_limit {
-	struct {
-		char addr[64];
-		unsigned failures;
-		int64_t first;
-	} slot[LOGIN_SLOTS];
+/* Failed logins, counted per client address and per user name. An entry
+ * is never taken over by another key while its window runs: when the table
+ * is full, the oldest entry goes (its key loses at most what is left of
+ * its window), so no address can reset another's count. */
+struct login_slot {
+	char key[ADMIN_NAME_MAX + 8]; /* "a:ADDRESS" or "u:USER"; "" free */
+	unsigned failures;
+	int64_t first;
 };
 
-/* 0 if addr may try to log in now, else the seconds until it may. */
-int64_t login_wait(const struct login_limit *, const char *addr, int64_t now);
-void login_failed(struct login_limit *, const char *addr, int64_t now);
-void login_succeeded(struct login_limit *, const char *addr);
+struct login_limit {
+	struct login_slot slot[LOGIN_SLOTS];
+};
+
+/* 0 if addr may try to log in as user now, else the seconds until it may
+ * (the longer of the address's and the user name's wait). */
+int64_t login_wait(const struct login_limit *, const char *addr, const char *user, int64_t now);
+void login_failed(struct login_limit *, const char *addr, const char *user, int64_t now);
+void login_succeeded(struct login_limit *, const char *addr, const char *user);
 
 /* The CSRF token of a visitor (and admin session, "" if none). */
 void csrf_token(const unsigned char secret[32], const char *visitor, const char *session,

@@ -205,6 +205,17 @@ utf8_seq(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/* Characters that change how the text around them is shown without being
+ * seen themselves: bidirectional overrides, embeddings, isolates and marks,
+ * zero-width characters, line and paragraph separators. In a device name
+ * they let one registration pose as another on the admin page. */
+static bool
+is_invisible_format(uint32_t cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff;
+}
+
 bool
 text_is_clean(const char *s, bool multiline)
 {
@@ -218,7 +229,7 @@ text_is_clean(const char *s, bool multiline)
 			return false;
 		bool is_space = cp == '\t' || cp == '\r' || cp == '\n';
 		if ((cp < 0x20 && !(multiline && is_space)) || cp == 0x7f ||
-		    (cp >= 0x80 && cp < 0xa0))
+		    (cp >= 0x80 && cp < 0xa0) || is_invisible_format(cp))
 			return false;
 		p += n;
 	}

@@ -46,7 +46,9 @@ bool lang_parse(const char *s, enum lang *out);
 const char *lang_code(enum lang);
 
 /* Valid UTF-8 without C0/C1 control characters (tabs, CR and LF are
- * allowed only when multiline): fit for a one-line registry field. */
+ * allowed only when multiline) and without invisible formatting characters
+ * (bidi overrides and isolates, zero-width characters, soft hyphen): fit
+ * for a one-line registry field that an admin reads. */
 bool text_is_clean(const char *s, bool multiline);
 /* Characters (not bytes) in valid UTF-8 s. */
 size_t utf8_chars(const char *s);

@@ -15,7 +15,9 @@ import shutil
 import signal
 import smtplib
 import ssl
+import select
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -600,3 +602,115 @@ def test_refusal_names_the_pending_registration_after_an_expired_one(web_gateway
         send_plain(gw, "127.0.0.5")
     assert e.value.smtp_code == 554
     assert b"(#2) is waiting for approval" in e.value.smtp_error, e.value.smtp_error
+
+
+def test_security_15_invisible_characters_in_names_are_refused(web_gateway):
+    """A device name with a right-to-left override or zero-width characters
+    could pose as another on the admin page: refused on the form."""
+    gw = web_gateway()
+    c = WebClient(gw.web_url, source="127.0.0.5")
+    for name in ("Copier \u202ereifpoC", "Cop\u200bier", "\ufeffCopier"):
+        page = c.get("/register")[2]
+        status, _, page = c.post("/register", dict(COPIER, name=name,
+                                                   csrf=WebClient.csrf(page)))
+        assert status == 422 and 'id="name-error"' in page and "invisible" in page, name
+    assert devices(gw) == []
+
+
+def test_security_9_slow_requests_do_not_take_the_pages_down(web_gateway):
+    """128 half-sent requests (16 from each of 8 addresses) made a real
+    request time out. Now one address holds at most 8 connections, and a
+    request that is not done within 10 s is cut off."""
+    import socket
+    gw = web_gateway(clients="127.0.0.0/8")
+    host, port = gw.web["address"].rsplit(":", 1)
+    slow = []
+    for a in range(8):
+        for _ in range(16):
+            s = socket.create_connection((host, int(port)), timeout=5,
+                                         source_address=(f"127.0.1.{a + 10}", 0))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+            slow.append(s)
+    t0 = time.time()
+    status, _, page = WebClient(gw.web_url).get("/")
+    assert status == 200 and time.time() - t0 < 3
+    # the ninth and later connections of one address were closed at once
+    time.sleep(0.5)
+    readable, _, _ = select.select(slow, [], [], 0)
+
+    def is_closed(s):
+        try:
+            return s.recv(100, socket.MSG_PEEK) == b""
+        except ConnectionResetError:
+            return True
+    closed_at_once = sum(1 for s in readable if is_closed(s))
+    assert closed_at_once >= 8 * 8, closed_at_once
+    # and the rest hit the deadline, however often they trickle a byte
+    for _ in range(6):
+        time.sleep(2)
+        for s in slow:
+            try:
+                s.sendall(b"x")
+            except OSError:
+                pass
+
+    def still_open():
+        n = 0
+        for s in slow:
+            s.settimeout(0.05)
+            try:
+                n += s.recv(100) != b""
+            except socket.timeout:
+                n += 1
+            except OSError:
+                pass
+        return n
+    assert still_open() == 0
+    assert "event=web-deadline" in gw.log()
+    for s in slow:
+        s.close()
+
+
+def test_security_10_https_pages_speak_tls12_and_13_only(web_gateway, certs):
+    gw = web_gateway(certificate=f"{certs}/ecdsa.pem", key=f"{certs}/ecdsa.key")
+    addr = gw.web["address"]
+
+    def s_client(*opts):
+        return subprocess.run(["openssl", "s_client", "-connect", addr, *opts],
+                              input=b"", capture_output=True, timeout=20)
+    for old in (["-tls1", "-cipher", "ALL:@SECLEVEL=0"], ["-tls1_1", "-cipher", "ALL:@SECLEVEL=0"],
+                ["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA"]):
+        r = s_client(*old)
+        assert r.returncode != 0 and b"Cipher is (NONE)" in r.stdout + r.stderr, old
+    for good in (["-tls1_2"], ["-tls1_3"]):
+        r = s_client(*good)
+        assert r.returncode == 0 and b"Cipher is (NONE)" not in r.stdout, good
+        assert (b"TLSv1.3" if good == ["-tls1_3"] else b"TLSv1.2") in r.stdout
+
+
+def test_security_6_login_limit_cannot_be_reset_from_another_address(web_gateway):
+    """Failed logins were counted in 512 hash slots; a failure from a
+    colliding address (127.0.0.50 and 127.0.1.22) reset the count: 16 wrong
+    passwords, every fourth from the second address, never got 429. Now each
+    address keeps its count, a user name has one too, and admin_clients
+    defaults to this host only."""
+    gw = web_gateway(clients="127.0.0.0/8", admin_clients="127.0.0.0/8")
+    a, b = WebClient(gw.web_url, source="127.0.0.50"), WebClient(gw.web_url, source="127.0.1.22")
+    codes = [(b if i % 4 == 3 else a).login(ADMIN_USER, f"guess {i}")[0] for i in range(16)]
+    from_a = [c for i, c in enumerate(codes) if i % 4 != 3]
+    assert from_a[:5] == [403] * 5 and set(from_a[5:]) == {429}, codes
+    # a user name is limited from any address
+    for i in range(12):
+        WebClient(gw.web_url, source=f"127.0.2.{i + 1}").login("bob", f"guess {i}")
+    status, _, page = WebClient(gw.web_url, source="127.0.3.1").login("bob", "another")
+    assert status == 429 and "for this user" in page
+    assert WebClient(gw.web_url).login(ADMIN_USER, ADMIN_PASSWORD)[0] == 303
+
+
+def test_security_6_admin_pages_default_to_this_host(make_gateway, admins_file):
+    gw = make_gateway(listeners=LISTENERS, registry={},
+                      web={"clients": "127.0.0.0/8", "admins": admins_file}).start()
+    assert 'name="password"' in WebClient(gw.web_url, source="127.0.0.1").get("/admin")[2]
+    assert WebClient(gw.web_url, source="127.0.0.7").get("/")[0] == 200
+    status, _, page = WebClient(gw.web_url, source="127.0.0.7").get("/admin")
+    assert status == 403 and "cannot be reached from your address" in page

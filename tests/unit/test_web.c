@@ -135,6 +135,26 @@ test_text_checks(void **state)
 	assert_false(text_is_clean("\xc3", false));         /* cut sequence */
 	assert_false(text_is_clean("\xc0\xaf", false));     /* overlong '/' */
 	assert_false(text_is_clean("\xed\xa0\x80", false)); /* surrogate */
+	/* security issue, finding 15: names that pose as other names */
+	static const char *const spoofs[] = {
+	    "Copier \xe2\x80\xae"
+	    "reifpoC",            /* U+202E right-to-left override */
+	    "Copier\xe2\x80\x8b", /* U+200B zero width space */
+	    "Cop\xe2\x80\x8dier", /* U+200D zero width joiner */
+	    "\xef\xbb\xbf"
+	    "Copier",                           /* U+FEFF */
+	    "Copier \xe2\x81\xa6x\xe2\x81\xa9", /* U+2066 .. U+2069 isolates */
+	    "Copier\xe2\x80\x8e",               /* U+200E left-to-right mark */
+	    "Co\xc2\xadpier",                   /* U+00AD soft hyphen */
+	    "a\xe2\x80\xa8"
+	    "b", /* U+2028 line separator */
+	};
+	for (size_t i = 0; i < sizeof(spoofs) / sizeof(spoofs[0]); i++)
+		if (text_is_clean(spoofs[i], false))
+			fail_msg("spoof %zu was taken", i);
+	assert_true(text_is_clean("Dr\xc3\xbc"
+	                          "cker \xe2\x80\x94 Raum 3 \xe6\x97\xa5",
+	                          false));
 	assert_false(text_is_clean("\xf4\x90\x80\x80", false));
 	assert_true(text_is_clean("\xf0\x9f\x96\xa8", false)); /* printer emoji */
 	assert_int_equal(utf8_chars("Büro"), 4);
@@ -245,18 +265,48 @@ static void
 test_login_limit(void **state)
 {
 	static struct login_limit l;
+	char addr[32], user[32];
 
 	(void)state;
 	for (int i = 0; i < LOGIN_FAILURES; i++) {
-		assert_int_equal(login_wait(&l, "192.0.2.1", 100 + i), 0);
-		login_failed(&l, "192.0.2.1", 100 + i);
+		assert_int_equal(login_wait(&l, "192.0.2.1", "alice", 100 + i), 0);
+		login_failed(&l, "192.0.2.1", "alice", 100 + i);
 	}
-	assert_int_equal(login_wait(&l, "192.0.2.1", 110), LOGIN_WINDOW - 10);
-	assert_int_equal(login_wait(&l, "192.0.2.2", 110), 0);
-	assert_int_equal(login_wait(&l, "192.0.2.1", 100 + LOGIN_WINDOW), 0);
-	login_failed(&l, "192.0.2.3", 200);
-	login_succeeded(&l, "192.0.2.3");
-	assert_int_equal(login_wait(&l, "192.0.2.3", 201), 0);
+	assert_int_equal(login_wait(&l, "192.0.2.1", "bob", 110), LOGIN_WINDOW - 10);
+	assert_int_equal(login_wait(&l, "192.0.2.2", "alice", 110), 0);
+	assert_int_equal(login_wait(&l, "192.0.2.1", "bob", 100 + LOGIN_WINDOW), 0);
+	login_failed(&l, "192.0.2.3", "carol", 200);
+	login_succeeded(&l, "192.0.2.3", "carol");
+	assert_int_equal(login_wait(&l, "192.0.2.3", "carol", 201), 0);
+
+	/* security issue, finding 6: failures from other addresses (the old
+	 * hash slots collided for 127.0.0.50 and 127.0.1.22) never reset an
+	 * address's count */
+	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < 16; i++) {
+		const char *from = i % 4 == 3 ? "127.0.1.22" : "127.0.0.50";
+		if (i >= 6 && strcmp(from, "127.0.0.50") == 0)
+			assert_true(login_wait(&l, from, "x", 300 + i) > 0);
+		login_failed(&l, from, i % 2 ? "y" : "x", 300 + i);
+	}
+	/* ... and a flood of other addresses neither: the oldest entries go */
+	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < LOGIN_FAILURES; i++)
+		login_failed(&l, "198.51.100.7", "dave", 500);
+	for (int i = 0; i < LOGIN_SLOTS / 2 - 10; i++) {
+		snprintf(addr, sizeof(addr), "10.0.%d.%d", i / 250, i % 250);
+		snprintf(user, sizeof(user), "u%d", i);
+		login_failed(&l, addr, user, 501);
+	}
+	assert_true(login_wait(&l, "198.51.100.7", "dave", 502) > 0);
+	/* a user name is limited from any address */
+	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < LOGIN_USER_FAILURES; i++) {
+		snprintf(addr, sizeof(addr), "10.1.0.%d", i);
+		login_failed(&l, addr, "admin", 600);
+	}
+	assert_true(login_wait(&l, "10.9.9.9", "admin", 601) > 0);
+	assert_int_equal(login_wait(&l, "10.9.9.9", "alice", 601), 0);
 }
 
 static void
