@@ -139,7 +139,7 @@ test_web_section(void **state)
 	assert_true(cfg.web_enabled);
 	assert_int_equal(cfg.n_web_clients, 2); /* the default list is replaced */
 	assert_int_equal(cfg.n_web_register, 1);
-	assert_int_equal(cfg.n_web_admin_clients, 0); /* same as clients */
+	assert_int_equal(cfg.n_web_admin_clients, 2); /* this host only: 127.0.0.1 ::1 */
 	assert_string_equal(cfg.web_cutover, "2026-12-01");
 	assert_int_equal(cfg.web_session_timeout, 1800);
 	buf_free(&errs);
