@@ -30,8 +30,8 @@ LDFLAGS	:= $(OPT)
 LIBS	:= $(PKG_LIBS)
 
 LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
-	    src/smtp_data.c src/reply.c src/policy.c src/spool.c src/tls.c src/conn.c src/session.c \
-	    src/registry.c src/devsnap.c src/devices.c src/dns.c src/route.c \
+	    src/smtp_data.c src/hdrscan.c src/reply.c src/policy.c src/spool.c src/tls.c src/conn.c src/session.c \
+	    src/registry.c src/devsnap.c src/devices.c src/dns.c src/mxguard.c src/route.c \
 	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c src/preflight.c \
 	    $(wildcard src/web/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -132,8 +132,8 @@ soak: test-deps all
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
 FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c src/util/isodate.c \
-		 src/util/cidr.c src/util/fsx.c src/util/clock.c src/log.c src/address.c src/smtp_cmd.c \
-		 src/smtp_data.c src/spool.c src/config.c src/web/webparse.c src/web/html.c
+		 src/util/cidr.c src/util/fsx.c src/util/clock.c src/util/safedir.c src/log.c src/address.c src/smtp_cmd.c \
+		 src/smtp_data.c src/hdrscan.c src/spool.c src/config.c src/web/webparse.c src/web/html.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
 	@mkdir -p build/fuzz

@@ -69,6 +69,7 @@ fill_envelope(struct envelope *e, char rcpts[][ADDRESS_MAX], size_t n)
 	str_copy(e->client, sizeof(e->client), "127.0.0.5");
 	str_copy(e->tls, sizeof(e->tls), "none");
 	str_copy(e->sender, sizeof(e->sender), rcpts[0]);
+	e->is_internal_only = n % 2 == 0;
 	for (size_t i = 0; i < n; i++)
 		envelope_add_rcpt(e, rcpts[i]);
 }
@@ -83,7 +84,8 @@ check_header(const struct envelope *e)
 	buf_init(&b, SPOOL_HEADER_MAX);
 	envelope_init(&back);
 	if (!spool_format_header(&b, e) || !spool_parse_header(b.data, b.len, &back, &hlen) ||
-	    hlen != b.len || back.n_rcpt != e->n_rcpt || strcmp(back.sender, e->sender) != 0)
+	    hlen != b.len || back.n_rcpt != e->n_rcpt || strcmp(back.sender, e->sender) != 0 ||
+	    back.is_internal_only != e->is_internal_only)
 		abort();
 	for (size_t i = 0; i < e->n_rcpt; i++)
 		if (strcmp(back.rcpt[i], e->rcpt[i]) != 0)

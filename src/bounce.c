@@ -2,14 +2,18 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "util/clock.h"
 #include "util/str.h"
 
-#define QUOTED_HEADERS_MAX (64 * 1024)
+/* RFC 3464 lets a DSN return the headers alone: we never quote a body,
+ * and of the headers at most this much, cut at a line end. */
+#define QUOTED_HEADERS_MAX (16 * 1024)
 
 /* "550 5.1.1 no such user" -> "5.1.1"; else "5.0.0". */
 static void
@@ -39,28 +43,32 @@ rfc5322_date(time_t t, char *dst, size_t size)
 	strftime(dst, size, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
-/* The original message's header section, up to the blank line. */
+/* The original message's header section up to the blank line, at most
+ * QUOTED_HEADERS_MAX, cut after the last whole line that fits. */
 static void
 quote_headers(struct spool_msg *m, int fd)
 {
-	char chunk[8192];
-	size_t total = 0;
-	char tail[4] = {0};
+	static const char cut[] = "X-Mailout-Note: the headers were cut here\r\n";
+	char *h = malloc(QUOTED_HEADERS_MAX + 1);
+	size_t len = 0, keep;
 	ssize_t n;
+	char *end;
 
-	while (total < QUOTED_HEADERS_MAX && (n = read(fd, chunk, sizeof(chunk))) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			memmove(tail, tail + 1, 3);
-			tail[3] = chunk[i];
-			if (memcmp(tail, "\r\n\r\n", 4) == 0) {
-				spool_write(m, chunk, (size_t)i + 1);
-				return;
-			}
-		}
-		spool_write(m, chunk, (size_t)n);
-		total += (size_t)n;
+	if (h == NULL)
+		return;
+	while (len < QUOTED_HEADERS_MAX &&
+	       (n = read(fd, h + len, QUOTED_HEADERS_MAX - len)) > 0)
+		len += (size_t)n;
+	h[len] = '\0';
+	if ((end = memmem(h, len, "\r\n\r\n", 4)) != NULL) {
+		spool_write(m, h, (size_t)(end - h) + 2);
+	} else {
+		for (keep = len; keep >= 2 && memcmp(h + keep - 2, "\r\n", 2) != 0; keep--)
+			;
+		spool_write(m, h, keep >= 2 ? keep : 0);
+		spool_write(m, cut, strlen(cut));
 	}
-	spool_write(m, "\r\n", 2);
+	free(h);
 }
 
 static void
@@ -136,6 +144,9 @@ bounce_queue(const struct config *cfg, const struct envelope *env, int fd,
 
 	if (env->sender[0] == '\0')
 		return EINVAL; /* never bounce a bounce */
+	const char *at = strrchr(env->sender, '@');
+	if (env->is_internal_only && (at == NULL || !policy_is_internal(cfg, at + 1)))
+		return EPERM; /* an internal-only listener never makes mail leave */
 	envelope_init(&b);
 	b.arrival = clock_now();
 	str_copy(b.listener, sizeof(b.listener), "local");

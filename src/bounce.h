@@ -21,8 +21,11 @@ struct bounce_rcpt {
 
 /* Queue a DSN for env about rcpts[0..n): a failure report, or (is_delay) a
  * delay notice that says delivery goes on. fd: the original message,
- * positioned at its body (only its headers are quoted). On success the new
- * queue id is in id_out. 0 or an errno (EINVAL: null sender, no DSN). */
+ * positioned at its body (only its headers are quoted, at most 16 KiB).
+ * On success the new queue id is in id_out. 0 or an errno: EINVAL for the
+ * null sender (never bounce a bounce), EPERM for a message accepted on an
+ * internal-only listener whose sender is not internal (such a message
+ * never makes mail leave); no DSN then. */
 int bounce_queue(const struct config *, const struct envelope *, int fd,
                  const struct bounce_rcpt *rcpts, size_t n, bool is_delay, char *id_out,
                  size_t id_size);

@@ -108,24 +108,11 @@ connect_addr(const struct sockaddr *sa, socklen_t len, unsigned timeout, char *e
 static int
 connect_target(const struct route_target *t, unsigned timeout, char *err, size_t errlen)
 {
-	struct addrinfo hints = {0}, *res, *ai;
-	char portstr[8];
-	int fd = -1, rc;
+	int fd = -1;
 
 	for (size_t i = 0; i < t->n_addr && fd < 0; i++)
 		fd = connect_addr((const struct sockaddr *)&t->addr[i], t->addr_len[i], timeout,
 		                  err, errlen);
-	if (t->n_addr > 0)
-		return fd;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portstr, sizeof(portstr), "%u", t->port);
-	if ((rc = getaddrinfo(t->name, portstr, &hints, &res)) != 0) {
-		str_fmt(err, errlen, "cannot resolve %s: %s", t->name, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai && fd < 0; ai = ai->ai_next)
-		fd = connect_addr(ai->ai_addr, ai->ai_addrlen, timeout, err, errlen);
-	freeaddrinfo(res);
 	return fd;
 }
 static bool

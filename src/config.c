@@ -58,7 +58,7 @@ struct load_ctx {
 	unsigned seen_listener[CONF_LISTENERS_MAX][64];
 };
 
-static conf_parse_fn parse_postmaster, parse_expiry, parse_domains, parse_certs, parse_keys,
+static conf_parse_fn parse_mx_allow, parse_postmaster, parse_expiry, parse_domains, parse_certs, parse_keys,
     parse_next_hop, parse_addresses, parse_clients, parse_tls_version, parse_web_address,
     parse_web_clients, parse_web_admin_clients, parse_web_register, parse_cutover;
 
@@ -110,6 +110,10 @@ static const struct conf_key keys[] = {
      "time a client may stay silent during DATA"},
     {"gateway", "max_data_time", CONF_DURATION, 1, DAY, "30m", G(max_data_time), NULL, NULL, false,
      "total time one DATA may take, however the client trickles, then 421 4.4.2"},
+    {"gateway", "max_session_time", CONF_DURATION, 10, 7 * DAY, "1h", G(max_session_time), NULL,
+     NULL, false,
+     "a session may start no transaction after this long (421 4.4.2 at the next MAIL): a "
+     "revoked registration or a reload reaches every client"},
     {"gateway", "max_commands_before_mail", CONF_UINT, 5, 100000, "50", G(max_commands_before_mail),
      NULL, NULL, false,
      "commands without a MAIL (NOOP, RSET, VRFY, EHLO, ...) before 421 4.7.0 and disconnect"},
@@ -148,6 +152,11 @@ static const struct conf_key keys[] = {
      "DNS server for MX lookups as `host:port` (default: /etc/resolv.conf)"},
     {"relay", "mx_port", CONF_UINT, 1, 65535, "25", G(mx_port), NULL, NULL, false,
      "port of the hosts found by MX (tests use another)"},
+    {"relay", "mx_allow_networks", CONF_CUSTOM, 0, 0, NULL, G(mx_allow), NULL, parse_mx_allow,
+     true,
+     "networks an MX target may be in although they are private (RFC 1918, fc00::/7) or "
+     "otherwise refused; by default MX delivery never goes to loopback, link-local, private, "
+     "multicast or unspecified addresses"},
     {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
      NULL, false, "after this a deferred recipient is bounced"},
     {"registry", "database", CONF_PATH, 1, 0, NULL, G(registry_db), NULL, NULL, false,
@@ -517,6 +526,15 @@ parse_clients(struct load_ctx *c, void *base, const char *value, char *err, size
 }
 
 static bool
+parse_mx_allow(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	return parse_net_list(value, cfg->mx_allow, &cfg->n_mx_allow, "networks", "", err, errlen);
+}
+
+static bool
 parse_web_clients(struct load_ctx *c, void *base, const char *value, char *err, size_t errlen)
 {
 	struct config *cfg = base;
@@ -674,6 +692,8 @@ list_reset(const struct conf_key *k, void *base)
 		((struct listener_conf *)base)->n_addr = 0;
 	else if (k->parse == parse_clients)
 		((struct listener_conf *)base)->n_nets = 0;
+	else if (k->parse == parse_mx_allow)
+		((struct config *)base)->n_mx_allow = 0;
 	else if (k->parse == parse_web_clients)
 		((struct config *)base)->n_web_clients = 0;
 	else if (k->parse == parse_web_admin_clients)
@@ -996,6 +1016,32 @@ check_web(struct load_ctx *c)
 				           cfg->listener[i].name);
 }
 
+/* A next hop that is one of our own listeners: every message would loop. */
+static void
+check_route_loop(struct load_ctx *c, const struct route_conf *r, unsigned line)
+{
+	char hp[CONF_DOMAIN_MAX + 16], a[80], b[80];
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (r->kind != NEXT_HOP_HOST ||
+	    !str_fmt(hp, sizeof(hp), strchr(r->host, ':') ? "[%s]:%u" : "%s:%u", r->host, r->port) ||
+	    !sockaddr_parse_hostport(hp, &ss, &len))
+		return; /* a host name: the queue runner checks its addresses */
+	sockaddr_format((const struct sockaddr *)&ss, a, sizeof(a));
+	for (size_t i = 0; i < c->cfg->n_listener; i++) {
+		const struct listener_conf *l = &c->cfg->listener[i];
+		for (size_t k = 0; k < l->n_addr; k++) {
+			sockaddr_format((const struct sockaddr *)&l->addr[k], b, sizeof(b));
+			if (strcmp(a, b) == 0)
+				conf_error(c, line,
+				           "next hop %s is listener '%s' of this gateway: every message "
+				           "would loop",
+				           a, l->name);
+		}
+	}
+}
+
 static void
 check_config(struct load_ctx *c)
 {
@@ -1036,6 +1082,9 @@ check_config(struct load_ctx *c)
 	d->tls = cfg->relay_tls;
 	for (size_t i = 0; i < cfg->n_listener; i++)
 		check_listener(c, &cfg->listener[i]);
+	check_route_loop(c, d, c->seen_global[key_find("relay", "next_hop") - keys]);
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		check_route_loop(c, &cfg->routes[i], cfg->routes[i].line);
 	check_web(c);
 }
 

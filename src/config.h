@@ -79,6 +79,7 @@ struct config {
 	uint64_t idle_timeout;
 	uint64_t data_timeout;
 	uint64_t max_data_time;
+	uint64_t max_session_time;
 	uint64_t max_commands_before_mail;
 	uint64_t tls_timeout;
 	uint64_t workers;
@@ -105,6 +106,8 @@ struct config {
 	uint64_t connections_per_host;
 	char resolver[CONF_DOMAIN_MAX];
 	uint64_t mx_port;
+	struct cidr mx_allow[CONF_NETS_MAX]; /* networks MX targets may be in despite their class */
+	size_t n_mx_allow;
 	struct route_conf default_route; /* from next_hop and tls */
 	struct route_conf routes[CONF_ROUTES_MAX];
 	size_t n_routes;

@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -78,6 +81,8 @@ struct queue {
 	int refill[2]; /* a delivery thread asks the scheduler for more jobs */
 	char control_buf[CONTROL_LINE_MAX * 4];
 	size_t control_len;
+	atomic_ulong n_suppressed; /* DSNs not sent for internal-only listeners */
+	struct mxguard guard;      /* where delivery may connect */
 };
 
 static volatile sig_atomic_t got_term;
@@ -188,6 +193,11 @@ send_dsn(struct queue *q, const struct envelope *env, int fd, off_t body_off,
 		if (rc == EINVAL)
 			log_info("event=bounce-dropped id=%s reason=null-sender recipients=%zu",
 			         env->id, n);
+		else if (rc == EPERM)
+			log_warn("event=bounce-suppressed id=%s to=<%s> listener=%s client=%s "
+			         "reason=internal-only-listener recipients=%zu dsn=%s suppressed=%lu",
+			         env->id, env->sender, env->listener, env->client, n,
+			         is_delay ? "delay" : "failure", atomic_fetch_add(&q->n_suppressed, 1) + 1);
 		else if (rc != 0)
 			log_error("event=bounce-error id=%s error=\"%s\"", env->id, strerror(rc));
 		else
@@ -196,7 +206,7 @@ send_dsn(struct queue *q, const struct envelope *env, int fd, off_t body_off,
 			         n);
 	}
 	free(list);
-	return rc == EINVAL ? 0 : rc;
+	return rc == EINVAL || rc == EPERM ? 0 : rc;
 }
 
 /* Past max_queue_lifetime a deferral becomes a failure (and a bounce). */
@@ -332,8 +342,8 @@ connection_for(struct queue *q, struct worker_ctx *t, const struct route_conf *r
 		client_fail_all(genv, res, OUT_TEMPFAIL, err);
 		return NULL;
 	}
-	o = route_targets(q->cfg, r, domain, t->dns, targets, ROUTE_TARGETS_MAX, &n, err,
-	                  sizeof(err));
+	o = route_targets(q->cfg, r, domain, t->dns, &q->guard, targets, ROUTE_TARGETS_MAX, &n,
+	                  err, sizeof(err));
 	if (o != OUT_OK) {
 		str_fmt(text, sizeof(text), "%s %s", o == OUT_PERMFAIL ? "550 5.1.2" : "451 4.4.3",
 		        err);
@@ -783,6 +793,27 @@ queue_stop(struct queue *q, size_t n_threads)
 	free(q->threads);
 }
 
+/* The guard, with this host's addresses standing for wildcard listeners. */
+static void
+guard_init(struct mxguard *g, const struct config *cfg)
+{
+	struct sockaddr_storage *local = xcalloc(MXGUARD_OWN_MAX, sizeof(*local));
+	struct ifaddrs *ifs = NULL;
+	size_t n = 0;
+
+	if (getifaddrs(&ifs) == 0) {
+		for (struct ifaddrs *i = ifs; i && n < MXGUARD_OWN_MAX; i = i->ifa_next)
+			if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
+			                    i->ifa_addr->sa_family == AF_INET6))
+				memcpy(&local[n++], i->ifa_addr,
+				       i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+				                                        : sizeof(struct sockaddr_in6));
+		freeifaddrs(ifs);
+	}
+	mxguard_init(g, cfg, local, n);
+	free(local);
+}
+
 /* One queue runner owns the spool at any moment: after a reload the new
  * one waits here until the old one has finished its deliveries and gone
  * (the lock on queue/ goes with its process). -1 if told to stop meanwhile. */
@@ -824,6 +855,7 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 		return 0;
 	q.cfg = cfg;
 	q.ctx = ctx;
+	guard_init(&q.guard, cfg);
 	pthread_mutex_init(&q.lock, NULL);
 	pthread_cond_init(&q.cond, NULL);
 	pthread_cond_init(&q.hop_cond, NULL);

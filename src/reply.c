@@ -11,6 +11,9 @@ static const struct {
     [REPLY_GREETING] = {220, "%s ESMTP mailout"},
     [REPLY_GREETING_REFUSED] = {554, "5.7.1 %s"},
     [REPLY_GREETING_TEMPFAIL] = {421, "4.3.0 %s"},
+    [REPLY_REGISTRATION_ENDED] = {554, "5.7.1 %s"},
+    [REPLY_SESSION_TOO_LONG] = {421, "4.4.2 %s Error: this session is open too long; please "
+                                     "connect again"},
     [REPLY_BYE] = {221, "2.0.0 Bye"},
     [REPLY_OK] = {250, "2.0.0 Ok"},
     [REPLY_HELO] = {250, "%s"},
@@ -52,6 +55,8 @@ static const struct {
     [REPLY_SIZE_EXCEEDED] = {552, "5.3.4 Message size exceeds fixed limit of %llu bytes"},
     [REPLY_TEXT_LINE_TOO_LONG] = {554, "5.6.0 Message has a line longer than %llu octets "
                                        "(RFC 5321 4.5.3.1.6); use a MIME transfer encoding"},
+    [REPLY_TOO_MANY_HOPS] = {554, "5.4.6 Too many hops: the message has %llu Received: fields "
+                                  "(a mail loop?)"},
     [REPLY_PARAM_UNKNOWN] = {555, "5.5.4 Unsupported option: %s"},
     [REPLY_PARAM_VALUE] = {501, "5.5.4 Bad value in option: %s"},
     [REPLY_REFUSED_SERVICE] = {503, "5.7.1 Error: no service for this client; please QUIT"},

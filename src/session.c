@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "devices.h"
+#include "hdrscan.h"
 #include "log.h"
 #include "policy.h"
 #include "reply.h"
@@ -44,7 +45,7 @@ enum session_state {
 	SESSION_NSTATES
 };
 
-enum data_error { DATA_OK, DATA_TOO_BIG, DATA_LINE_TOO_LONG, DATA_IO };
+enum data_error { DATA_OK, DATA_TOO_BIG, DATA_LINE_TOO_LONG, DATA_IO, DATA_LOOP };
 
 struct session {
 	char sid[SID_LEN + 1];
@@ -69,6 +70,7 @@ struct session {
 	bool has_mail;
 	struct envelope env;
 	struct smtp_data dd;
+	struct hdrscan hs; /* Received: fields of the message, for loops */
 	struct spool_msg *msg;
 	enum data_error data_err;
 	struct commit *commit; /* pending spool commit, if any */
@@ -282,6 +284,9 @@ session_admit(struct session *s)
 	struct listener *l = s->l;
 
 	session_check_device(s, (const struct sockaddr *)&s->peer);
+	/* Mail from here may reach internal addresses only, and so may its
+	 * bounces (bounce.c). */
+	s->env.is_internal_only = l->conf->recipients == LRCPTS_INTERNAL || s->is_legacy_device;
 	log_info("event=connect " SFMT " refused=%s device=%lld legacy_tls=%s", SARG(s),
 	         s->is_refused ? "yes" : "no", (long long)s->device_id,
 	         s->is_legacy_device ? "yes" : "no");
@@ -681,7 +686,7 @@ session_reply(struct session *s, enum reply_id id, ...)
 	va_end(ap);
 	if (s->conn)
 		conn_write(s->conn, b.data, b.len);
-	if (id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED ||
+	if (id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED || id == REPLY_REGISTRATION_ENDED ||
 	    id == REPLY_RCPT_NOT_INTERNAL || id == REPLY_RCPT_ROUTING ||
 	    id == REPLY_RCPT_LEGACY_INTERNAL)
 		s->was_refused = true; /* for `report tls`: every refusal counts */
@@ -876,6 +881,40 @@ reply_parse_error(struct session *s, const struct smtp_cmd *c, enum smtp_verb ve
 	return false;
 }
 
+/* A session may not outlive max_session_time, nor the registration that
+ * let it in: both are checked again at every MAIL. True if it was ended. */
+static bool
+session_expired(struct session *s)
+{
+	const struct device *d;
+	int64_t now = clock_now();
+	char why[512];
+
+	if (now - (int64_t)s->started >= (int64_t)s->w->cfg->max_session_time) {
+		log_info("event=session-too-long " SFMT " duration=%llds", SARG(s),
+		         (long long)(now - (int64_t)s->started));
+		session_reply(s, REPLY_SESSION_TOO_LONG, s->w->cfg->hostname);
+	} else if (s->l->conf->clients == LCLIENTS_REGISTERED || s->is_legacy_device) {
+		devices_is_current(s->w->devices); /* asks for a newer snapshot if it changed */
+		d = devices_match(s->w->devices, (const struct sockaddr *)&s->peer);
+		bool is_valid = policy_device_is_valid(d, now) &&
+		                (!s->is_legacy_device || (d && d->legacy_tls));
+		if (is_valid)
+			return false;
+		if (policy_check_connect(s->w->cfg, s->l->conf, (const struct sockaddr *)&s->peer, d,
+		                         now, why, sizeof(why)) == OUT_OK)
+			str_copy(why, sizeof(why), "The registration for legacy TLS has ended");
+		log_info("event=refuse-client " SFMT " code=554 reason=\"%s\" when=mail", SARG(s),
+		         why);
+		session_reply(s, REPLY_REGISTRATION_ENDED, why);
+	} else {
+		return false;
+	}
+	session_set_state(s, SESSION_CLOSING);
+	conn_set_reading(s->conn, false);
+	return true;
+}
+
 static void
 cmd_mail(struct session *s, struct smtp_cmd *c)
 {
@@ -885,6 +924,8 @@ cmd_mail(struct session *s, struct smtp_cmd *c)
 		session_reply(s, REPLY_NESTED_MAIL);
 		return;
 	}
+	if (session_expired(s))
+		return;
 	if (c->arg_len < 5 || strncasecmp(c->arg, "FROM:", 5) != 0) {
 		session_reply(s, REPLY_SYNTAX, "MAIL FROM:<address>");
 		return;
@@ -1011,6 +1052,7 @@ cmd_data(struct session *s, struct smtp_cmd *c)
 	}
 	write_received(s);
 	smtp_data_init(&s->dd, s->w->cfg->max_text_line);
+	hdrscan_init(&s->hs);
 	s->data_err = DATA_OK;
 	session_set_state(s, SESSION_DATA);
 	session_set_timeout(s, s->w->cfg->data_timeout);
@@ -1119,6 +1161,7 @@ session_data_input(struct session *s)
 			s->data_err = DATA_TOO_BIG;
 		if (s->data_err == DATA_OK && !spool_write(s->msg, out, out_len))
 			s->data_err = DATA_IO;
+		hdrscan_feed(&s->hs, out, out_len);
 		evbuffer_drain(in, used);
 		if (s->dd.state == SMTP_DATA_DONE)
 			session_data_end(s);
@@ -1128,8 +1171,9 @@ session_data_input(struct session *s)
 static void
 data_failed(struct session *s, enum reply_id id, const char *reason)
 {
-	unsigned long long arg =
-	    id == REPLY_TEXT_LINE_TOO_LONG ? s->w->cfg->max_text_line : s->w->cfg->max_message_size;
+	unsigned long long arg = id == REPLY_TEXT_LINE_TOO_LONG ? s->w->cfg->max_text_line
+	                         : id == REPLY_TOO_MANY_HOPS    ? s->hs.received
+	                                                        : s->w->cfg->max_message_size;
 
 	log_info("event=data-refused " SFMT " reason=%s", SARG(s), reason);
 	spool_msg_free(s->msg);
@@ -1149,6 +1193,8 @@ session_data_end(struct session *s)
 
 	if (s->data_err == DATA_OK && s->dd.is_line_too_long)
 		s->data_err = DATA_LINE_TOO_LONG;
+	if (s->data_err == DATA_OK && s->hs.received > HDRSCAN_RECEIVED_MAX)
+		s->data_err = DATA_LOOP;
 	switch (s->data_err) {
 	case DATA_TOO_BIG: {
 		data_failed(s, REPLY_SIZE_EXCEEDED, "size");
@@ -1158,6 +1204,9 @@ session_data_end(struct session *s)
 		data_failed(s, REPLY_TEXT_LINE_TOO_LONG, "line-too-long");
 		return;
 	}
+	case DATA_LOOP:
+		data_failed(s, REPLY_TOO_MANY_HOPS, "loop");
+		return;
 	case DATA_IO:
 		log_error("event=spool-error " SFMT " op=write error=\"%s\"", SARG(s),
 		          strerror(spool_error(s->msg)));

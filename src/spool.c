@@ -123,9 +123,10 @@ header_fields(struct buf *b, const struct envelope *e)
 {
 	return buf_printf(b,
 	                  SPOOL_VERSION "\nid %s\narrival %lld\nlistener %s\nclient %s\n"
-	                                "helo %s\ntls %s\nbody %s\nsmtputf8 %d\nsender %s\n",
+	                                "helo %s\ntls %s\nbody %s\nsmtputf8 %d\n%ssender %s\n",
 	                  e->id, (long long)e->arrival, e->listener, e->client, e->helo, e->tls,
-	                  body_name(e->body), e->smtputf8 ? 1 : 0, e->sender);
+	                  body_name(e->body), e->smtputf8 ? 1 : 0,
+	                  e->is_internal_only ? "internal-only 1\n" : "", e->sender);
 }
 
 bool
@@ -503,6 +504,12 @@ parse_header_line(struct envelope *e, const char *key, const char *v)
 		if (!num_parse_u64(v, 0, 1, &n))
 			return false;
 		e->smtputf8 = n == 1;
+		return true;
+	}
+	if (strcmp(key, "internal-only") == 0) {
+		if (!num_parse_u64(v, 0, 1, &n))
+			return false;
+		e->is_internal_only = n == 1;
 		return true;
 	}
 	if (strcmp(key, "sender") == 0)

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "hdrscan.h"
 #include "smtp_data.h"
 
 struct data_case {
@@ -91,12 +92,44 @@ test_line_limit(void **state)
 	assert_true(d.is_line_too_long);
 }
 
+/* hdrscan counts Received: fields of the header section only, in any
+ * case, at any split of the input. */
+static void
+test_received_count(void **state)
+{
+	static const struct {
+		const char *msg;
+		unsigned want;
+	} msgs[] = {
+	    {"Received: a\r\nRECEIVED: b\r\n\tfolded\r\nSubject: x\r\n\r\nReceived: body\r\n", 2},
+	    {"Subject: Received: not at line start\r\n\r\n", 0},
+	    {"Received:\r\nReceivedX: no\r\nReceive: no\r\n received: folded\r\n", 1},
+	    {"\r\nReceived: after the blank line\r\n", 0},
+	    {"received: a\r\nreceived: b", 2},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		size_t len = strlen(msgs[i].msg);
+		for (size_t split = 0; split <= len; split++) {
+			struct hdrscan h;
+			hdrscan_init(&h);
+			hdrscan_feed(&h, msgs[i].msg, split);
+			hdrscan_feed(&h, msgs[i].msg + split, len - split);
+			if (h.received != msgs[i].want)
+				fail_msg("case %zu split %zu: got %u, want %u", i, split, h.received,
+				         msgs[i].want);
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),
 	    cmocka_unit_test(test_line_limit),
+	    cmocka_unit_test(test_received_count),
 	};
 	return cmocka_run_group_tests_name("smtp_data", tests, NULL, NULL);
 }
