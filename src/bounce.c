@@ -56,8 +56,7 @@ quote_headers(struct spool_msg *m, int fd)
 
 	if (h == NULL)
 		return;
-	while (len < QUOTED_HEADERS_MAX &&
-	       (n = read(fd, h + len, QUOTED_HEADERS_MAX - len)) > 0)
+	while (len < QUOTED_HEADERS_MAX && (n = read(fd, h + len, QUOTED_HEADERS_MAX - len)) > 0)
 		len += (size_t)n;
 	h[len] = '\0';
 	if ((end = memmem(h, len, "\r\n\r\n", 4)) != NULL) {

@@ -58,9 +58,10 @@ struct load_ctx {
 	unsigned seen_listener[CONF_LISTENERS_MAX][64];
 };
 
-static conf_parse_fn parse_mx_allow, parse_postmaster, parse_expiry, parse_domains, parse_certs, parse_keys,
-    parse_next_hop, parse_addresses, parse_clients, parse_tls_version, parse_web_address,
-    parse_web_clients, parse_web_admin_clients, parse_web_register, parse_cutover;
+static conf_parse_fn parse_mx_allow, parse_postmaster, parse_expiry, parse_domains, parse_certs,
+    parse_keys, parse_next_hop, parse_addresses, parse_clients, parse_tls_version,
+    parse_web_address, parse_web_clients, parse_web_admin_clients, parse_web_register,
+    parse_cutover;
 
 static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
 static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
@@ -152,8 +153,7 @@ static const struct conf_key keys[] = {
      "DNS server for MX lookups as `host:port` (default: /etc/resolv.conf)"},
     {"relay", "mx_port", CONF_UINT, 1, 65535, "25", G(mx_port), NULL, NULL, false,
      "port of the hosts found by MX (tests use another)"},
-    {"relay", "mx_allow_networks", CONF_CUSTOM, 0, 0, NULL, G(mx_allow), NULL, parse_mx_allow,
-     true,
+    {"relay", "mx_allow_networks", CONF_CUSTOM, 0, 0, NULL, G(mx_allow), NULL, parse_mx_allow, true,
      "networks an MX target may be in although they are private (RFC 1918, fc00::/7) or "
      "otherwise refused; by default MX delivery never goes to loopback, link-local, private, "
      "multicast or unspecified addresses"},
@@ -197,6 +197,12 @@ static const struct conf_key keys[] = {
      "name shown in the page titles"},
     {"web", "session_timeout", CONF_DURATION, 60, DAY, "30m", G(web_session_timeout), NULL, NULL,
      false, "an admin login ends after this long without a request"},
+    {"web", "max_pending_per_address", CONF_UINT, 1, 100000, "5", G(web_max_pending_per_address),
+     NULL, NULL, false,
+     "pending registrations one visitor address may have made through the form (429 above)"},
+    {"web", "max_pending", CONF_UINT, 1, 1000000, "1000", G(web_max_pending), NULL, NULL, false,
+     "pending registrations from the form in all (503 above): a flood cannot bury the real "
+     "requests"},
     {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, parse_addresses, true,
      "one or more `IPv4:port` or `[IPv6]:port`"},
     {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, false,
@@ -205,7 +211,9 @@ static const struct conf_key keys[] = {
      parse_tls_version, false,
      "1.0, 1.1, 1.2 or 1.3; below 1.2 the listener also allows old RSA ciphers"},
     {"listener", "clients", CONF_CUSTOM, 0, 0, "any", L(clients), NULL, parse_clients, true,
-     "any, or a list of addresses and CIDR prefixes allowed to connect (554 5.7.1 otherwise)"},
+     "any, registered, or a list of addresses and CIDR prefixes allowed to connect (554 5.7.1 "
+     "otherwise); `any` only on loopback or with `recipients = internal`: a listener that "
+     "relays anywhere says who may use it (`0.0.0.0/0 ::/0` for everyone, with a warning)"},
     {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, false,
      "any, or internal: only `internal_domains` (550 5.7.1 otherwise)"},
     {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, false,
@@ -948,6 +956,17 @@ sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *
 	return strcmp(sa, sb) == 0;
 }
 
+/* 127.0.0.0/8 or ::1: only this host reaches it. (0.0.0.0 is every
+ * address, and so is not.) */
+static bool
+is_loopback(const struct sockaddr *sa)
+{
+	struct cidr v4, v6;
+
+	return (cidr_parse("127.0.0.0/8", &v4) && cidr_contains(&v4, sa)) ||
+	       (cidr_parse("::1", &v6) && cidr_contains(&v6, sa));
+}
+
 static void
 check_listener(struct load_ctx *c, const struct listener_conf *l)
 {
@@ -969,6 +988,20 @@ check_listener(struct load_ctx *c, const struct listener_conf *l)
 		           "listener '%s': auth = %s is not supported by this version; use auth = "
 		           "none",
 		           l->name, listener_auth_name(l->auth));
+	if (l->recipients == LRCPTS_ANY && l->clients == LCLIENTS_ANY && l->auth != LAUTH_REQUIRED)
+		for (size_t i = 0; i < l->n_addr; i++)
+			if (!is_loopback((const struct sockaddr *)&l->addr[i])) {
+				char a[80];
+				sockaddr_format((const struct sockaddr *)&l->addr[i], a, sizeof(a));
+				conf_error(
+				    c, l->line,
+				    "listener '%s' on %s relays to any recipient for anyone who "
+				    "reaches it (an open relay): say who may use it with clients = "
+				    "your networks (e.g. 10.0.0.0/8 2001:db8::/32), or write "
+				    "clients = 0.0.0.0/0 ::/0 if you mean everyone",
+				    l->name, a);
+				break;
+			}
 	if (l->clients == LCLIENTS_REGISTERED && cfg->registry_db[0] == '\0')
 		conf_error(c, l->line,
 		           "listener '%s' has clients = registered but [registry] database is not "
@@ -1025,7 +1058,8 @@ check_route_loop(struct load_ctx *c, const struct route_conf *r, unsigned line)
 	socklen_t len;
 
 	if (r->kind != NEXT_HOP_HOST ||
-	    !str_fmt(hp, sizeof(hp), strchr(r->host, ':') ? "[%s]:%u" : "%s:%u", r->host, r->port) ||
+	    !str_fmt(hp, sizeof(hp), strchr(r->host, ':') ? "[%s]:%u" : "%s:%u", r->host,
+	             r->port) ||
 	    !sockaddr_parse_hostport(hp, &ss, &len))
 		return; /* a host name: the queue runner checks its addresses */
 	sockaddr_format((const struct sockaddr *)&ss, a, sizeof(a));
@@ -1034,10 +1068,11 @@ check_route_loop(struct load_ctx *c, const struct route_conf *r, unsigned line)
 		for (size_t k = 0; k < l->n_addr; k++) {
 			sockaddr_format((const struct sockaddr *)&l->addr[k], b, sizeof(b));
 			if (strcmp(a, b) == 0)
-				conf_error(c, line,
-				           "next hop %s is listener '%s' of this gateway: every message "
-				           "would loop",
-				           a, l->name);
+				conf_error(
+				    c, line,
+				    "next hop %s is listener '%s' of this gateway: every message "
+				    "would loop",
+				    a, l->name);
 		}
 	}
 }

@@ -133,6 +133,8 @@ struct config {
 	char web_cutover[40];
 	char web_organisation[CONF_DOMAIN_MAX];
 	uint64_t web_session_timeout;
+	uint64_t web_max_pending_per_address; /* pending registrations one visitor may make */
+	uint64_t web_max_pending;             /* and all visitors together */
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;

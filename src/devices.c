@@ -50,12 +50,13 @@ struct devices {
 	struct batch *outbox;      /* handed to the thread */
 	struct batch *last;        /* the loop's last batch, at stop */
 	struct registry *ro_offer; /* the loop's connection, opened by the thread */
-	int64_t ro_dataver, ro_devver;
+	int64_t ro_dataver, ro_devver, ro_admitver;
 	/* the loop's */
 	struct devsnap *cur;
 	uint64_t cur_seq, want_seq;
-	struct registry *ro; /* only for the two version numbers; busy 0 */
-	int64_t loop_dataver, loop_devver;
+	uint64_t admit_seq;  /* the snapshot a new connection must have */
+	struct registry *ro; /* only for the version numbers; busy 0 */
+	int64_t loop_dataver, loop_devver, loop_admitver;
 	struct batch *pending;
 	struct device match;
 	struct event *ev_flush, *ev_wake;
@@ -117,10 +118,10 @@ publish(struct devices *dv, struct devsnap *s, uint64_t seq)
 static bool
 has_changed(struct devices *dv)
 {
-	int64_t data, devs;
+	int64_t data, devs, admit;
 
 	if (registry_data_version(dv->reg, &data) != OUT_OK ||
-	    registry_devices_version(dv->reg, &devs) != OUT_OK) {
+	    registry_devices_version(dv->reg, &devs, &admit) != OUT_OK) {
 		thread_failed(dv, "refresh", "version");
 		return false;
 	}
@@ -243,10 +244,10 @@ offer_ro(struct devices *dv)
 {
 	char err[256];
 	struct registry *ro = registry_open(dv->path, OPEN_BUSY_MS, err, sizeof(err));
-	int64_t data, devs;
+	int64_t data, devs, admit;
 
 	if (ro == NULL || registry_data_version(ro, &data) != OUT_OK ||
-	    registry_devices_version(ro, &devs) != OUT_OK) {
+	    registry_devices_version(ro, &devs, &admit) != OUT_OK) {
 		registry_close(ro); /* the loop then relies on the thread's polling */
 		return;
 	}
@@ -255,6 +256,7 @@ offer_ro(struct devices *dv)
 	dv->ro_offer = ro;
 	dv->ro_dataver = data;
 	dv->ro_devver = devs;
+	dv->ro_admitver = admit;
 	pthread_mutex_unlock(&dv->lock);
 }
 
@@ -475,6 +477,7 @@ take_fresh(struct devices *dv)
 		dv->ro_offer = NULL;
 		dv->loop_dataver = dv->ro_dataver;
 		dv->loop_devver = dv->ro_devver;
+		dv->loop_admitver = dv->ro_admitver;
 	}
 	pthread_mutex_unlock(&dv->lock);
 	if (s) {
@@ -484,10 +487,23 @@ take_fresh(struct devices *dv)
 	}
 }
 
+/* Ask the thread for a snapshot newer than every change seen so far. */
+static uint64_t
+ask_for_snapshot(struct devices *dv)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&dv->lock);
+	seq = dv->req_seq = ++dv->want_seq;
+	pthread_cond_broadcast(&dv->cond);
+	pthread_mutex_unlock(&dv->lock);
+	return seq;
+}
+
 bool
 devices_is_current(struct devices *dv)
 {
-	int64_t data, devs;
+	int64_t data, devs, admit;
 
 	if (dv == NULL)
 		return true;
@@ -498,15 +514,19 @@ devices_is_current(struct devices *dv)
 		return true;
 	if (data != dv->loop_dataver) {
 		dv->loop_dataver = data;
-		if (registry_devices_version(dv->ro, &devs) == OUT_OK && devs != dv->loop_devver) {
+		if (registry_devices_version(dv->ro, &devs, &admit) == OUT_OK) {
+			/* An approval changed: connections wait for the snapshot that
+			 * has it. Anything else (a new pending registration) only
+			 * changes wording: ask for it, go on with this one. */
+			if (admit != dv->loop_admitver)
+				dv->admit_seq = ask_for_snapshot(dv);
+			else if (devs != dv->loop_devver)
+				ask_for_snapshot(dv);
 			dv->loop_devver = devs;
-			pthread_mutex_lock(&dv->lock);
-			dv->req_seq = ++dv->want_seq;
-			pthread_cond_broadcast(&dv->cond);
-			pthread_mutex_unlock(&dv->lock);
+			dv->loop_admitver = admit;
 		}
 	}
-	return dv->cur == NULL || dv->cur_seq >= dv->want_seq;
+	return dv->cur == NULL || dv->cur_seq >= dv->admit_seq;
 }
 
 bool

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "queue.h"
 #include "registry.h"
+#include "sandbox.h"
 #include "spool.h"
 #include "tls.h"
 #include "util/clock.h"
@@ -435,6 +436,42 @@ drop_privileges(const struct generation *g)
 		log_fatal("event=child-error error=\"privileges were not dropped\"");
 }
 
+/* A child keeps only what its job needs (security issue, finding 11): an
+ * SMTP worker the SMTP sockets and server keys; the web process its
+ * socket, its key and the admins file; the queue runner the client
+ * context and no listening socket. The rest is closed, freed and wiped,
+ * so that a child taken over finds no other child's secrets in its memory
+ * or its descriptors. */
+static void
+keep_only(struct master *m, enum child_role role)
+{
+	struct generation *g = &m->gen;
+
+	for (size_t i = 0; i < m->n_bound; i++)
+		if ((role == CHILD_WEB && m->bound[i].fd != g->web_fd) || role == CHILD_QUEUE ||
+		    (role == CHILD_WORKER && m->bound[i].fd == g->web_fd))
+			close(m->bound[i].fd);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	close(role == CHILD_QUEUE ? m->wake[1] : m->wake[0]);
+	if (role == CHILD_WEB)
+		close(m->wake[1]);
+	if (role != CHILD_WEB)
+		web_files_free(&g->web_files);
+	if (role != CHILD_WORKER) {
+		for (size_t i = 0; g->listeners && i < g->cfg->n_listener; i++) {
+			SSL_CTX_free(g->listeners[i].ctx);
+			g->listeners[i].ctx = g->listeners[i].legacy_ctx = NULL;
+		}
+		SSL_CTX_free(g->legacy_ctx);
+		g->legacy_ctx = NULL;
+	}
+	if (role != CHILD_QUEUE) {
+		SSL_CTX_free(g->client_ctx);
+		g->client_ctx = NULL;
+	}
+}
+
 static int
 child_main(struct master *m, enum child_role role)
 {
@@ -447,12 +484,22 @@ child_main(struct master *m, enum child_role role)
 	sigaddset(&retire, SIGUSR1);
 	sigprocmask(SIG_SETMASK, &retire, NULL);
 	signal(SIGHUP, SIG_IGN);
+	keep_only(m, role);
 	drop_privileges(&m->gen);
+	/* No setuid program can give this process privileges back. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		log_fatal("event=child-error error=\"no_new_privs: %s\"", strerror(errno));
 	/* If the master dies, so do we: no orphan keeps the ports. Set after
 	 * setuid(), which clears it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(1);
+	char err[256];
+	if (!sandbox_enter(role == CHILD_WEB     ? SANDBOX_WEB
+	                   : role == CHILD_QUEUE ? SANDBOX_QUEUE
+	                                         : SANDBOX_SMTP,
+	                   err, sizeof(err)))
+		log_fatal("event=child-error error=\"sandbox: %s\"", err);
 	if (role == CHILD_WEB) {
 		log_init("mailoutd/web", log_to_stderr_enabled());
 		return web_run(m->gen.cfg, m->gen.web_fd, &m->gen.web_files);

@@ -194,10 +194,12 @@ send_dsn(struct queue *q, const struct envelope *env, int fd, off_t body_off,
 			log_info("event=bounce-dropped id=%s reason=null-sender recipients=%zu",
 			         env->id, n);
 		else if (rc == EPERM)
-			log_warn("event=bounce-suppressed id=%s to=<%s> listener=%s client=%s "
-			         "reason=internal-only-listener recipients=%zu dsn=%s suppressed=%lu",
-			         env->id, env->sender, env->listener, env->client, n,
-			         is_delay ? "delay" : "failure", atomic_fetch_add(&q->n_suppressed, 1) + 1);
+			log_warn(
+			    "event=bounce-suppressed id=%s to=<%s> listener=%s client=%s "
+			    "reason=internal-only-listener recipients=%zu dsn=%s suppressed=%lu",
+			    env->id, env->sender, env->listener, env->client, n,
+			    is_delay ? "delay" : "failure",
+			    atomic_fetch_add(&q->n_suppressed, 1) + 1);
 		else if (rc != 0)
 			log_error("event=bounce-error id=%s error=\"%s\"", env->id, strerror(rc));
 		else
@@ -342,8 +344,8 @@ connection_for(struct queue *q, struct worker_ctx *t, const struct route_conf *r
 		client_fail_all(genv, res, OUT_TEMPFAIL, err);
 		return NULL;
 	}
-	o = route_targets(q->cfg, r, domain, t->dns, &q->guard, targets, ROUTE_TARGETS_MAX, &n,
-	                  err, sizeof(err));
+	o = route_targets(q->cfg, r, domain, t->dns, &q->guard, targets, ROUTE_TARGETS_MAX, &n, err,
+	                  sizeof(err));
 	if (o != OUT_OK) {
 		str_fmt(text, sizeof(text), "%s %s", o == OUT_PERMFAIL ? "550 5.1.2" : "451 4.4.3",
 		        err);
@@ -806,8 +808,9 @@ guard_init(struct mxguard *g, const struct config *cfg)
 			if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET ||
 			                    i->ifa_addr->sa_family == AF_INET6))
 				memcpy(&local[n++], i->ifa_addr,
-				       i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-				                                        : sizeof(struct sockaddr_in6));
+				       i->ifa_addr->sa_family == AF_INET
+				           ? sizeof(struct sockaddr_in)
+				           : sizeof(struct sockaddr_in6));
 		freeifaddrs(ifs);
 	}
 	mxguard_init(g, cfg, local, n);

@@ -38,14 +38,15 @@ struct registry {
 	" decided_by TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',"                     \
 	" first_seen INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"            \
 	" session_count INTEGER NOT NULL DEFAULT 0, message_count INTEGER NOT NULL DEFAULT 0,"     \
-	" last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT '');"
+	" last_tls TEXT NOT NULL DEFAULT '', last_listener TEXT NOT NULL DEFAULT ''"
 
 /* Each entry moves the schema from version i to i + 1. Never edit one that
  * has shipped: add the next. */
 static const char *const migrations[] = {
     /* 0 -> 1 */
     "CREATE TABLE devices ("
-    " id INTEGER PRIMARY KEY," DEVICES_V1_COLUMNS "CREATE INDEX devices_status ON devices(status);"
+    " id INTEGER PRIMARY KEY," DEVICES_V1_COLUMNS ");"
+    "CREATE INDEX devices_status ON devices(status);"
     "CREATE TABLE history ("
     " id INTEGER PRIMARY KEY, device_id INTEGER NOT NULL, at INTEGER NOT NULL,"
     " actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
@@ -63,27 +64,39 @@ static const char *const migrations[] = {
     "CREATE INDEX recent_at ON recent_sessions(at);",
     /* 3 -> 4: registration ids are unique forever (AUTOINCREMENT, counting
      * from the highest id the history ever named, removed devices too);
-     * meta.devices_version changes with what a worker's snapshot holds, and
-     * not with the usage counters, so the workers rebuild only then. */
+     * net and prefix (the network's address bytes, host bits zero) make the
+     * lookups by address indexed (fill_nets() writes them for old rows);
+     * meta.devices_version changes with what a worker's snapshot holds (not
+     * with the usage counters), so the workers rebuild only then, and
+     * admit_version with what can admit or refuse a device (an approval
+     * added, changed or taken back), the changes a new connection waits
+     * for; new pending registrations do not make it wait. */
     "CREATE TABLE devices4 ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT," DEVICES_V1_COLUMNS
-    "INSERT INTO devices4 SELECT * FROM devices;"
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," DEVICES_V1_COLUMNS ","
+    " net BLOB, prefix INTEGER NOT NULL DEFAULT -1);"
+    "INSERT INTO devices4 SELECT *, NULL, -1 FROM devices;"
     "DROP TABLE devices;"
     "ALTER TABLE devices4 RENAME TO devices;"
     "CREATE INDEX devices_status ON devices(status);"
+    "CREATE INDEX devices_net ON devices(net, prefix);"
+    "CREATE INDEX devices_address ON devices(address);"
     "INSERT INTO sqlite_sequence (name, seq) SELECT 'devices', 0 WHERE NOT EXISTS"
     " (SELECT 1 FROM sqlite_sequence WHERE name = 'devices');"
     "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(device_id), 0)"
     " FROM history)) WHERE name = 'devices';"
-    "CREATE TABLE meta (devices_version INTEGER NOT NULL);"
-    "INSERT INTO meta VALUES (0);"
-    "CREATE TRIGGER devices_added AFTER INSERT ON devices"
-    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;"
-    "CREATE TRIGGER devices_removed AFTER DELETE ON devices"
-    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;"
+    "CREATE TABLE meta (devices_version INTEGER NOT NULL, admit_version INTEGER NOT NULL);"
+    "INSERT INTO meta VALUES (0, 0);"
+    "CREATE TRIGGER devices_added AFTER INSERT ON devices BEGIN UPDATE meta SET"
+    " devices_version = devices_version + 1,"
+    " admit_version = admit_version + (NEW.status = 'approved'); END;"
+    "CREATE TRIGGER devices_removed AFTER DELETE ON devices BEGIN UPDATE meta SET"
+    " devices_version = devices_version + 1,"
+    " admit_version = admit_version + (OLD.status = 'approved'); END;"
     "CREATE TRIGGER devices_changed AFTER UPDATE OF address, status, legacy_tls, expires,"
-    " expires_at, note ON devices"
-    " BEGIN UPDATE meta SET devices_version = devices_version + 1; END;",
+    " expires_at, note ON devices BEGIN UPDATE meta SET"
+    " devices_version = devices_version + 1,"
+    " admit_version = admit_version + (OLD.status = 'approved' OR NEW.status = 'approved');"
+    " END;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -173,6 +186,43 @@ user_version(struct registry *r, int *v)
 	return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+static void net_bytes(const struct cidr *, unsigned prefix, uint8_t out[16], size_t *len);
+static void bind_net(sqlite3_stmt *, int i, const struct cidr *, unsigned prefix);
+
+/* Schema 4 indexes each registration by its network: write it for rows an
+ * earlier schema made. */
+static int
+fill_nets(struct registry *r)
+{
+	sqlite3_stmt *sel, *upd;
+	int rc = sqlite3_prepare_v2(r->db, "SELECT id, address FROM devices WHERE net IS NULL", -1,
+	                            &sel, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_prepare_v2(r->db, "UPDATE devices SET net = ?, prefix = ? WHERE id = ?",
+	                             -1, &upd, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(sel);
+		return rc;
+	}
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		struct cidr c;
+		const unsigned char *a = sqlite3_column_text(sel, 1);
+
+		if (a == NULL || !cidr_parse((const char *)a, &c))
+			continue;
+		sqlite3_reset(upd);
+		bind_net(upd, 1, &c, c.prefix);
+		sqlite3_bind_int(upd, 2, (int)c.prefix);
+		sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
+		if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static bool
 migrate(struct registry *r, char *err, size_t errlen)
 {
@@ -196,7 +246,8 @@ migrate(struct registry *r, char *err, size_t errlen)
 		return false;
 	}
 	for (; v < (int)N_MIGRATIONS; v++)
-		if ((rc = exec(r, migrations[v])) != SQLITE_OK)
+		if ((rc = exec(r, migrations[v])) != SQLITE_OK ||
+		    (v == 3 && (rc = fill_nets(r)) != SQLITE_OK))
 			goto fail;
 	str_fmt(sql, sizeof(sql), "PRAGMA user_version = %d", v);
 	if ((rc = exec(r, sql)) != SQLITE_OK || (rc = exec(r, "COMMIT")) != SQLITE_OK)
@@ -263,17 +314,20 @@ registry_data_version(struct registry *r, int64_t *version)
 static int exec_bound(struct registry *, const char *sql, const char *a, int64_t b);
 
 enum outcome
-registry_devices_version(struct registry *r, int64_t *version)
+registry_devices_version(struct registry *r, int64_t *devices, int64_t *admit)
 {
 	sqlite3_stmt *st;
 	char err[128];
-	int rc = sqlite3_prepare_v2(r->db, "SELECT devices_version FROM meta", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(r->db, "SELECT devices_version, admit_version FROM meta", -1,
+	                            &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return db_error(r, rc, "devices_version", err, sizeof(err));
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*version = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_ROW) {
+		*devices = sqlite3_column_int64(st, 0);
+		*admit = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? OUT_OK : OUT_TEMPFAIL;
 }
@@ -282,6 +336,78 @@ void
 registry_set_busy(struct registry *r, int busy_ms)
 {
 	sqlite3_busy_timeout(r->db, busy_ms);
+}
+
+/* ---- networks ---- */
+
+static void read_device(sqlite3_stmt *, struct device *);
+
+/* The first prefix bits of c's address (host bits zero), 4 or 16 bytes:
+ * the key of the devices_net index. */
+static void
+net_bytes(const struct cidr *c, unsigned prefix, uint8_t out[16], size_t *len)
+{
+	*len = c->family == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < *len; i++) {
+		unsigned keep = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
+		out[i] = c->addr[i] & (keep >= 8 ? 0xff : (uint8_t)(0xff << (8 - keep)));
+	}
+}
+
+static void
+bind_net(sqlite3_stmt *st, int i, const struct cidr *c, unsigned prefix)
+{
+	uint8_t b[16];
+	size_t len;
+
+	net_bytes(c, prefix, b, &len);
+	sqlite3_bind_blob(st, i, b, (int)len, SQLITE_TRANSIENT);
+}
+
+/* fn for each registration whose network covers c (prefix <= c's) or lies
+ * inside it: point lookups of each shorter prefix and one range of the
+ * index, never a scan of the table. */
+static enum outcome
+each_related(struct registry *r, const struct cidr *c, bool inside_too,
+             bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device *d = xmalloc(sizeof(*d));
+	unsigned max = c->family == AF_INET ? 32 : 128;
+	uint8_t lo[16], hi[16];
+	size_t len;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "SELECT " DEVICE_COLUMNS " FROM devices WHERE (net = ?1 AND prefix = ?2)"
+	    " OR (?3 AND prefix > ?2 AND net >= ?1 AND net <= ?4 AND length(net) = length(?1))",
+	    -1, &st, NULL);
+	bool go = true;
+
+	if (rc != SQLITE_OK) {
+		free(d);
+		return db_error(r, rc, "query", err, errlen);
+	}
+	for (unsigned p = 0; p <= c->prefix && p <= max && go && rc != SQLITE_ERROR; p++) {
+		net_bytes(c, p, lo, &len);
+		memcpy(hi, lo, len);
+		for (size_t i = 0; i < len; i++) /* the last address inside c */
+			hi[i] |=
+			    p >= 8 * (i + 1) ? 0 : (uint8_t)(0xff >> (p > 8 * i ? p - 8 * i : 0));
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, lo, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, (int)p);
+		sqlite3_bind_int(st, 3, inside_too && p == c->prefix);
+		sqlite3_bind_blob(st, 4, hi, (int)len, SQLITE_TRANSIENT);
+		while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			read_device(st, d);
+			go = fn(d, arg);
+		}
+	}
+	sqlite3_finalize(st);
+	free(d);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(r, rc, "query", err, errlen);
+	return OUT_OK;
 }
 
 /* ---- rows ---- */
@@ -357,21 +483,15 @@ add_history(struct registry *r, int64_t id, const char *actor, const char *actio
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Run fn on every device row of sql (one optional int64 parameter). */
+/* fn for each device row of the prepared st (until it returns false);
+ * finalizes st. */
 static enum outcome
-for_each(struct registry *r, const char *sql, const int64_t *param,
-         bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+each_row(struct registry *r, sqlite3_stmt *st, bool (*fn)(const struct device *, void *),
+         void *arg, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
 	struct device *d = xmalloc(sizeof(*d));
-	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+	int rc;
 
-	if (rc != SQLITE_OK) {
-		free(d);
-		return db_error(r, rc, "query", err, errlen);
-	}
-	if (param)
-		sqlite3_bind_int64(st, 1, *param);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_device(st, d);
 		if (!fn(d, arg)) {
@@ -381,15 +501,29 @@ for_each(struct registry *r, const char *sql, const int64_t *param,
 	}
 	sqlite3_finalize(st);
 	free(d);
-	if (rc != SQLITE_DONE)
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
+}
+
+/* Run fn on every device row of sql (one optional int64 parameter). */
+static enum outcome
+for_each(struct registry *r, const char *sql, const int64_t *param,
+         bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
 		return db_error(r, rc, "query", err, errlen);
-	return OUT_OK;
+	if (param)
+		sqlite3_bind_int64(st, 1, *param);
+	return each_row(r, st, fn, arg, err, errlen);
 }
 
 /* ---- add ---- */
 
 struct overlap_ctx {
 	const struct device *candidate;
+	int64_t now;
 	int64_t found;
 	enum device_status status;
 	char address[CIDR_STR_MAX];
@@ -400,7 +534,10 @@ check_overlap(const struct device *d, void *arg)
 {
 	struct overlap_ctx *c = arg;
 
-	if (!cidr_overlaps(&d->net, &c->candidate->net))
+	/* Pending and valid approvals block; an approval past its expiry is
+	 * expired in all but name (until `device expire` runs) and does not. */
+	if (device_rank(d->status, d->expires_at, c->now) > 1 ||
+	    !cidr_overlaps(&d->net, &c->candidate->net))
 		return true;
 	c->found = d->id;
 	c->status = d->status;
@@ -416,8 +553,8 @@ insert_device(struct registry *r, struct device *d, char *err, size_t errlen)
 	    r->db,
 	    "INSERT INTO devices (address, name, manufacturer, model, location, owner_name, "
 	    "owner_email, org_unit, reason, replacement, status, legacy_tls, expires, "
-	    "expires_at, created_at, decided_at, decided_by) "
-	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	    "expires_at, created_at, decided_at, decided_by, net, prefix) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	    -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -441,6 +578,8 @@ insert_device(struct registry *r, struct device *d, char *err, size_t errlen)
 	sqlite3_bind_int64(st, 15, d->created_at);
 	sqlite3_bind_int64(st, 16, d->decided_at);
 	bind_text(st, 17, d->decided_by);
+	bind_net(st, 18, &d->net, d->net.prefix);
+	sqlite3_bind_int(st, 19, (int)d->net.prefix);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -489,8 +628,8 @@ enum outcome
 registry_add(struct registry *r, struct device *d, const char *actor, bool force, char *err,
              size_t errlen)
 {
-	struct overlap_ctx oc = {d, 0, DEVICE_PENDING, ""};
 	int64_t now = clock_now();
+	struct overlap_ctx oc = {d, now, 0, DEVICE_PENDING, ""};
 	char detail[512];
 	enum outcome o;
 
@@ -499,12 +638,7 @@ registry_add(struct registry *r, struct device *d, const char *actor, bool force
 		return OUT_PERMFAIL;
 	if ((o = begin(r, err, errlen)) != OUT_OK)
 		return o;
-	/* Pending and valid approvals block; an approval past its expiry is
-	 * expired in all but name (until `device expire` runs) and does not. */
-	o = for_each(r,
-	             "SELECT " DEVICE_COLUMNS " FROM devices WHERE status = 'pending' OR (status ="
-	             " 'approved' AND (expires_at = 0 OR expires_at > ?)) ORDER BY id",
-	             &now, check_overlap, &oc, err, errlen);
+	o = each_related(r, &d->net, true, check_overlap, &oc, err, errlen);
 	if (o == OUT_OK && oc.found) {
 		str_fmt(err, errlen, "%s registration #%lld (%s, %s)",
 		        strcmp(oc.address, d->address) == 0 ? "already registered:"
@@ -598,8 +732,7 @@ registry_find_by_address(struct registry *r, const char *addr, struct device *d,
 		memcpy(&((struct sockaddr_in *)&c.ss)->sin_addr, host.addr, 4);
 	else
 		memcpy(&((struct sockaddr_in6 *)&c.ss)->sin6_addr, host.addr, 16);
-	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, take_best, &c,
-	             err, errlen);
+	o = each_related(r, &host, false, take_best, &c, err, errlen);
 	if (o == OUT_OK && c.best_prefix < 0) {
 		str_fmt(err, errlen, "no device covers %s", addr);
 		return OUT_PERMFAIL;
@@ -623,8 +756,7 @@ registry_find_exact(struct registry *r, const char *address, struct device *d, c
 	}
 	cidr_format(&net, norm, sizeof(norm));
 	c.exact = norm;
-	o = for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, take_best, &c,
-	             err, errlen);
+	o = each_related(r, &net, false, take_best, &c, err, errlen);
 	if (o == OUT_OK && c.best_prefix < 0) {
 		str_fmt(err, errlen,
 		        "no registration for %s itself (mailoutctl device show %s tells "
@@ -635,35 +767,111 @@ registry_find_exact(struct registry *r, const char *address, struct device *d, c
 	return o;
 }
 
-struct list_ctx {
-	const struct device_filter *f;
-	bool (*fn)(const struct device *, void *);
-	void *arg;
-};
-
-static bool
-filter_one(const struct device *d, void *arg)
+/* The WHERE clause of a filter, with named parameters (bind_filter()).
+ * Status is the status as device_status_at() sees it. */
+static void
+filter_where(const struct device_filter *f, const struct device_page *p, char *dst, size_t size)
 {
-	struct list_ctx *c = arg;
+	static const char *const by_status[DEVICE_NSTATUS] = {
+	    [DEVICE_PENDING] = "status = 'pending'",
+	    [DEVICE_APPROVED] = "status = 'approved' AND (expires_at = 0 OR expires_at > :now)",
+	    [DEVICE_REJECTED] = "status = 'rejected'",
+	    [DEVICE_EXPIRED] =
+	        "(status = 'expired' OR (status = 'approved' AND expires_at != 0 AND "
+	        "expires_at <= :now))",
+	    [DEVICE_REVOKED] = "status = 'revoked'",
+	};
 
-	if (c->f->status >= 0 && (int)device_status_at(d, c->f->now) != c->f->status)
-		return true;
-	if (c->f->expiring_before && (d->expires_at == 0 || d->expires_at > c->f->expiring_before))
-		return true;
-	return c->fn(d, c->arg);
+	str_fmt(dst, size, "WHERE %s AND %s AND %s",
+	        f->status >= 0 && f->status < DEVICE_NSTATUS ? by_status[f->status] : "1",
+	        f->expiring_before ? "expires_at != 0 AND expires_at <= :eb" : "1",
+	        p && p->after_id ? (p->is_newest_first ? "id < :after" : "id > :after") : "1");
+}
+
+static void
+bind_filter(sqlite3_stmt *st, const struct device_filter *f, const struct device_page *p)
+{
+	int i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":now")) > 0)
+		sqlite3_bind_int64(st, i, f->now ? f->now : clock_now());
+	if ((i = sqlite3_bind_parameter_index(st, ":eb")) > 0)
+		sqlite3_bind_int64(st, i, f->expiring_before);
+	if ((i = sqlite3_bind_parameter_index(st, ":after")) > 0)
+		sqlite3_bind_int64(st, i, p->after_id);
+	if ((i = sqlite3_bind_parameter_index(st, ":limit")) > 0)
+		sqlite3_bind_int64(st, i, p->limit ? (int64_t)p->limit : -1);
+	if ((i = sqlite3_bind_parameter_index(st, ":offset")) > 0)
+		sqlite3_bind_int64(st, i, (int64_t)p->offset);
+}
+
+enum outcome
+registry_page(struct registry *r, const struct device_filter *f, const struct device_page *p,
+              bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	char where[512], sql[1024];
+	sqlite3_stmt *st;
+	int rc;
+
+	filter_where(f, p, where, sizeof(where));
+	str_fmt(sql, sizeof(sql),
+	        "SELECT " DEVICE_COLUMNS " FROM devices %s ORDER BY id %s "
+	        "LIMIT :limit OFFSET :offset",
+	        where, p->is_newest_first ? "DESC" : "ASC");
+	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return db_error(r, rc, "query", err, errlen);
+	bind_filter(st, f, p);
+	return each_row(r, st, fn, arg, err, errlen);
+}
+
+enum outcome
+registry_count(struct registry *r, const struct device_filter *f, int64_t *n, char *err,
+               size_t errlen)
+{
+	struct device_page p = {0};
+	char where[512], sql[640];
+	sqlite3_stmt *st;
+	int rc;
+
+	filter_where(f, NULL, where, sizeof(where));
+	str_fmt(sql, sizeof(sql), "SELECT COUNT(*) FROM devices %s", where);
+	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return db_error(r, rc, "count", err, errlen);
+	bind_filter(st, f, &p);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : db_error(r, rc, "count", err, errlen);
 }
 
 enum outcome
 registry_list(struct registry *r, const struct device_filter *f,
               bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
 {
-	struct device_filter at = *f;
-	struct list_ctx c = {&at, fn, arg};
+	struct device_page all = {0};
 
-	if (at.now == 0)
-		at.now = clock_now();
-	return for_each(r, "SELECT " DEVICE_COLUMNS " FROM devices ORDER BY id", NULL, filter_one,
-	                &c, err, errlen);
+	return registry_page(r, f, &all, fn, arg, err, errlen);
+}
+
+enum outcome
+registry_count_pending(struct registry *r, const char *from, int64_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    from ? "SELECT COUNT(*) FROM devices d JOIN history h ON h.device_id = d.id AND"
+	           " h.action = 'add' WHERE d.status = 'pending' AND h.actor = ?"
+	         : "SELECT COUNT(*) FROM devices WHERE status = 'pending'",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "count", err, errlen);
+	if (from)
+		bind_text(st, 1, from);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : db_error(r, rc, "count", err, errlen);
 }
 
 enum outcome

@@ -102,6 +102,15 @@ struct device_filter {
 	int64_t now;             /* 0: the clock */
 };
 
+/* Which part of a filtered list: in id order (or newest first), after an
+ * id (keyset paging for a stream), or a page by limit and offset. */
+struct device_page {
+	bool is_newest_first;
+	int64_t after_id; /* 0: from the start */
+	size_t limit;     /* 0: all */
+	size_t offset;
+};
+
 /* A decision of an admin about a registration. */
 struct decision {
 	enum device_status to;
@@ -127,10 +136,11 @@ struct registry *registry_open(const char *path, int busy_ms, char *err, size_t 
 void registry_close(struct registry *);
 /* Changes whenever another connection committed (PRAGMA data_version). */
 enum outcome registry_data_version(struct registry *, int64_t *version);
-/* Changes whenever a registration was added, removed, or changed in what
- * decides at connect (address, status, legacy TLS, expiry, note); not with
- * the usage counters. */
-enum outcome registry_devices_version(struct registry *, int64_t *version);
+/* *devices changes whenever a registration was added, removed, or changed
+ * in what decides at connect (address, status, legacy TLS, expiry, note),
+ * not with the usage counters; *admit only when such a change concerns an
+ * approval (what can admit a device or stop admitting it). */
+enum outcome registry_devices_version(struct registry *, int64_t *devices, int64_t *admit);
 /* How long to wait for another writer from now on (0: fail at once). */
 void registry_set_busy(struct registry *, int busy_ms);
 
@@ -161,6 +171,18 @@ enum outcome registry_find_exact(struct registry *, const char *address, struct 
 enum outcome registry_list(struct registry *, const struct device_filter *,
                            bool (*fn)(const struct device *, void *), void *arg, char *err,
                            size_t errlen);
+/* The same for one part of the list (the filter runs in SQL, so a page of
+ * 100 out of 100,000 reads 100 rows). */
+enum outcome registry_page(struct registry *, const struct device_filter *,
+                           const struct device_page *, bool (*fn)(const struct device *, void *),
+                           void *arg, char *err, size_t errlen);
+/* How many devices match f. */
+enum outcome registry_count(struct registry *, const struct device_filter *, int64_t *n, char *err,
+                            size_t errlen);
+/* Pending registrations in all (from NULL), or those the web form took
+ * from one visitor (from: "web form (ADDRESS)", as the history names it). */
+enum outcome registry_count_pending(struct registry *, const char *from, int64_t *n, char *err,
+                                    size_t errlen);
 /* Every device as a brief, in id order (a worker's snapshot). */
 enum outcome registry_each_brief(struct registry *, bool (*fn)(const struct device_brief *, void *),
                                  void *arg, char *err, size_t errlen);

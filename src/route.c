@@ -43,20 +43,22 @@ route_key(const struct route_conf *r, const char *domain, char *key, size_t size
 
 /* Keep the addresses of t the guard allows; remember why one was not. */
 static void
-guard_addrs(const struct mxguard *g, bool is_mx, struct route_target *t,
-            enum mxguard_verdict *why, char *why_addr, size_t why_size)
+guard_addrs(const struct mxguard *g, bool is_mx, struct route_target *t, enum mxguard_verdict *why,
+            char *why_addr, size_t why_size)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < t->n_addr; i++) {
-		enum mxguard_verdict v = mxguard_check(g, (const struct sockaddr *)&t->addr[i], is_mx);
+		enum mxguard_verdict v =
+		    mxguard_check(g, (const struct sockaddr *)&t->addr[i], is_mx);
 
 		if (v == MXGUARD_OK) {
 			t->addr[k] = t->addr[i];
 			t->addr_len[k++] = t->addr_len[i];
 		} else if (*why == MXGUARD_OK) {
 			*why = v;
-			sockaddr_format_addr((const struct sockaddr *)&t->addr[i], why_addr, why_size);
+			sockaddr_format_addr((const struct sockaddr *)&t->addr[i], why_addr,
+			                     why_size);
 		}
 	}
 	t->n_addr = k;
@@ -87,9 +89,9 @@ host_target(const struct route_conf *r, struct route_target *t, char *err, size_
 }
 
 static enum outcome
-mx_targets(const struct config *cfg, const char *domain, struct dns *dns,
-           const struct mxguard *g, struct route_target *out, size_t max, size_t *n,
-           enum mxguard_verdict *why, char *why_addr, size_t why_size, char *err, size_t errlen)
+mx_targets(const struct config *cfg, const char *domain, struct dns *dns, const struct mxguard *g,
+           struct route_target *out, size_t max, size_t *n, enum mxguard_verdict *why,
+           char *why_addr, size_t why_size, char *err, size_t errlen)
 {
 	struct dns_mx mx[DNS_MX_MAX];
 	size_t n_mx = 0;
@@ -137,8 +139,8 @@ route_targets(const struct config *cfg, const struct route_conf *r, const char *
 		guard_addrs(g, false, &out[0], &why, why_addr, sizeof(why_addr));
 		*n = out[0].n_addr > 0;
 	} else {
-		o = mx_targets(cfg, domain, dns, g, out, max, n, &why, why_addr, sizeof(why_addr), err,
-		               errlen);
+		o = mx_targets(cfg, domain, dns, g, out, max, n, &why, why_addr, sizeof(why_addr),
+		               err, errlen);
 		if (*n == 0 && why == MXGUARD_OK)
 			return o;
 	}

@@ -686,9 +686,9 @@ session_reply(struct session *s, enum reply_id id, ...)
 	va_end(ap);
 	if (s->conn)
 		conn_write(s->conn, b.data, b.len);
-	if (id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED || id == REPLY_REGISTRATION_ENDED ||
-	    id == REPLY_RCPT_NOT_INTERNAL || id == REPLY_RCPT_ROUTING ||
-	    id == REPLY_RCPT_LEGACY_INTERNAL)
+	if (id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED ||
+	    id == REPLY_REGISTRATION_ENDED || id == REPLY_RCPT_NOT_INTERNAL ||
+	    id == REPLY_RCPT_ROUTING || id == REPLY_RCPT_LEGACY_INTERNAL)
 		s->was_refused = true; /* for `report tls`: every refusal counts */
 	if (code >= 400 && id != REPLY_GREETING_REFUSED) {
 		char esc[256];
@@ -901,8 +901,8 @@ session_expired(struct session *s)
 		                (!s->is_legacy_device || (d && d->legacy_tls));
 		if (is_valid)
 			return false;
-		if (policy_check_connect(s->w->cfg, s->l->conf, (const struct sockaddr *)&s->peer, d,
-		                         now, why, sizeof(why)) == OUT_OK)
+		if (policy_check_connect(s->w->cfg, s->l->conf, (const struct sockaddr *)&s->peer,
+		                         d, now, why, sizeof(why)) == OUT_OK)
 			str_copy(why, sizeof(why), "The registration for legacy TLS has ended");
 		log_info("event=refuse-client " SFMT " code=554 reason=\"%s\" when=mail", SARG(s),
 		         why);

@@ -47,7 +47,7 @@ struct envelope {
 	char tls[128];  /* "none" or "TLSv1.3/TLS_AES_256_GCM_SHA384" */
 	enum smtp_body body;
 	bool smtputf8;
-	bool is_internal_only; /* accepted on an internal-only listener (or legacy TLS) */
+	bool is_internal_only;    /* accepted on an internal-only listener (or legacy TLS) */
 	char sender[ADDRESS_MAX]; /* "" is the null sender */
 	char (*rcpt)[ADDRESS_MAX];
 	bool *rcpt_done;           /* done or failed: not to be tried again (spool_load_state) */

@@ -1,8 +1,12 @@
 #include "tls.h"
 
+#include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util/fsx.h"
 #include "util/str.h"
 
 /* TLS 1.2 suites for everyone (TLS 1.3 suites are OpenSSL's defaults):
@@ -27,6 +31,34 @@ tls_last_error(char *dst, size_t size)
 	ERR_clear_error();
 }
 
+/* The private key at path into ctx. Read with read(2) into one buffer that
+ * is wiped afterwards, and decoded from memory: no stdio buffer is left
+ * behind with the key in it for a child process to inherit. */
+static bool
+use_key_file(SSL_CTX *ctx, const char *path, char *why, size_t size)
+{
+	size_t len = 0;
+	char *pem = fsx_read_file(path, 1024 * 1024, &len);
+	BIO *bio;
+	EVP_PKEY *key = NULL;
+	bool ok;
+
+	if (pem == NULL) {
+		str_copy(why, size, strerror(errno));
+		return false;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) != NULL)
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	ok = key && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+	if (!ok)
+		tls_last_error(why, size);
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
+	return ok;
+}
+
 static bool
 load_pairs(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
 {
@@ -38,8 +70,7 @@ load_pairs(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
 			str_fmt(err, errlen, "certificate %s: %s", cfg->certificate[i], why);
 			return false;
 		}
-		if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key[i], SSL_FILETYPE_PEM) != 1) {
-			tls_last_error(why, sizeof(why));
+		if (!use_key_file(ctx, cfg->key[i], why, sizeof(why))) {
 			str_fmt(err, errlen, "key %s: %s", cfg->key[i], why);
 			return false;
 		}
@@ -66,8 +97,7 @@ tls_check_pair(const char *cert, const char *key, char *err, size_t errlen)
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		tls_last_error(why, sizeof(why));
 		str_fmt(err, errlen, "certificate %s: %s", cert, why);
-	} else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		tls_last_error(why, sizeof(why));
+	} else if (!use_key_file(ctx, key, why, sizeof(why))) {
 		str_fmt(err, errlen, "key %s: %s", key, why);
 	} else if (SSL_CTX_check_private_key(ctx) != 1) {
 		str_fmt(err, errlen, "key %s does not match certificate %s", key, cert);

@@ -146,8 +146,8 @@ listeners_start(struct worker *w)
 		l->w = w;
 		for (size_t j = 0; j < l->n_fd; j++) {
 			l->evl[j] = evconnlistener_new(
-			    w->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-			    -1, l->fd[j]);
+			    w->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
+			    l->fd[j]); /* 0: the master listens already */
 			if (l->evl[j] == NULL)
 				log_fatal("event=worker-error listener=%s error=\"cannot listen\"",
 				          l->conf->name);

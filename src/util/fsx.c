@@ -108,3 +108,42 @@ fsx_mkdir(const char *path, unsigned mode)
 		return 0;
 	return -1;
 }
+
+char *
+fsx_read_file(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *text;
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return NULL;
+	text = malloc(max + 1);
+	if (text == NULL) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	while (n <= max && (r = read(fd, text + n, max + 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			free(text);
+			errno = e;
+			return NULL;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n > max) {
+		free(text);
+		errno = EFBIG;
+		return NULL;
+	}
+	text[n] = '\0';
+	*len = n;
+	return text;
+}

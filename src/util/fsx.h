@@ -17,6 +17,10 @@ int fsx_fsync(int fd);
 int fsx_rename(const char *from, const char *to);
 /* fsync the directory that holds path (or the directory path itself). */
 int fsx_fsync_dir(const char *dir);
+/* The whole file at path, NUL-terminated, at most max bytes (EFBIG above),
+ * read with read(2) into one buffer: no stdio buffer keeps a copy, so a
+ * caller that holds a secret can wipe the only one. NULL with errno. */
+char *fsx_read_file(const char *path, size_t max, size_t *len);
 /* mkdir -p of one level, tolerant of EEXIST. */
 int fsx_mkdir(const char *path, unsigned mode);
 

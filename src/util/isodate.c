@@ -88,7 +88,7 @@ format_utc(int64_t t, bool is_day, char *dst, size_t size)
 
 	gmtime_r(&tt, &tm);
 	n = is_day ? strftime(dst, size, "%Y-%m-%d", &tm)
-		   : strftime(dst, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	           : strftime(dst, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (n == 0 && size)
 		dst[0] = '\0';
 }

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "util/clock.h"
+#include "util/fsx.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 #include "web/web_internal.h"
@@ -35,26 +36,16 @@
 
 /* ---- files read by the master ---- */
 
+/* The file's text, read without stdio (nothing else keeps a copy). */
 static char *
 read_small_file(const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	char *text;
 	size_t n;
+	char *text = fsx_read_file(path, WEB_FILE_MAX, &n);
 
-	if (fp == NULL) {
-		str_fmt(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	text = xmalloc(WEB_FILE_MAX + 1);
-	n = fread(text, 1, WEB_FILE_MAX + 1, fp);
-	fclose(fp);
-	if (n > WEB_FILE_MAX) {
-		str_fmt(err, errlen, "%s: larger than %d bytes", path, WEB_FILE_MAX);
-		free(text);
-		return NULL;
-	}
-	text[n] = '\0';
+	if (text == NULL)
+		str_fmt(err, errlen, "%s: %s", path,
+		        errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 	return text;
 }
 
@@ -90,6 +81,8 @@ web_files_free(struct web_files *f)
 	if (f->key_pem)
 		OPENSSL_cleanse(f->key_pem, strlen(f->key_pem));
 	free(f->key_pem);
+	if (f->admins)
+		OPENSSL_cleanse(f->admins, strlen(f->admins));
 	free(f->admins);
 	memset(f, 0, sizeof(*f));
 }
@@ -335,11 +328,20 @@ static enum MHD_Result
 respond(struct web_req *r)
 {
 	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
+	    r->stream
+	        ? r->stream
+	        : MHD_create_response_from_buffer(r->out.len, r->out.data, MHD_RESPMEM_MUST_COPY);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	enum MHD_Result res;
 
+	r->stream = NULL;
 	if (resp == NULL)
 		return MHD_NO;
+	/* The request is in: the deadline is for requests, not for answers a
+	 * slow link takes long to read (the idle timeout still applies). */
+	if (ci)
+		webwatch_answering(r->w->watch, ci->socket_context);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
 	                        "default-src 'none'; style-src 'self'; img-src 'self'; "

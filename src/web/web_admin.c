@@ -10,6 +10,7 @@
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
+#include "util/xmalloc.h"
 #include "web/web_internal.h"
 
 #define SESSION_COOKIE "mo_s"
@@ -90,10 +91,11 @@ page_admin_logout(struct web_req *r)
 
 /* ---- the list ---- */
 
+#define ADMIN_PAGE_ROWS 100 /* registrations on one page of the list */
+
 struct list_ctx {
 	struct web_req *r;
 	size_t n;
-	bool is_cut; /* the page would pass WEB_PAGE_MAX: the rest is not shown */
 };
 
 /* The legacy TLS box of an approval: ticked when the registration has it
@@ -164,10 +166,6 @@ list_row(const struct device *d, void *arg)
 	const char *status = device_status_name(device_status_at(d, r->now));
 	char seen[40];
 
-	if (r->out.len > WEB_PAGE_MAX - WEB_ROW_ROOM) {
-		c->is_cut = true;
-		return false;
-	}
 	c->n++;
 	time_text(d->last_seen, seen, sizeof(seen));
 	html(&r->out,
@@ -259,13 +257,71 @@ logout_form(struct web_req *r)
 	html(&r->out, "<button type=\"submit\">%s</button></form>\n", TR(r, "Log out", "Abmelden"));
 }
 
+/* "page 2 of 7" with the links to the neighbours, keeping the filter. */
+static void
+page_nav(struct web_req *r, uint64_t page, uint64_t pages, int64_t total, const char *status,
+         const char *expiring)
+{
+	html(&r->out, "<p class=\"pages\" id=\"pages\">%L %s, %s %L/%L", total,
+	     TR(r, "registrations, newest first", "Registrierungen, die neuesten zuerst"),
+	     TR(r, "page", "Seite"), (int64_t)page, (int64_t)pages);
+	if (page > 1)
+		html(&r->out, " <a href=\"/admin?status=%s&amp;expiring=%s&amp;page=%L\">%s</a>",
+		     status ? status : "", expiring ? expiring : "", (int64_t)page - 1,
+		     TR(r, "newer", "neuere"));
+	if (page < pages)
+		html(&r->out,
+		     " <a id=\"next\" href=\"/admin?status=%s&amp;expiring=%s&amp;page=%L\">%s</a>",
+		     status ? status : "", expiring ? expiring : "", (int64_t)page + 1,
+		     TR(r, "older", "ältere"));
+	html(&r->out, "</p>\n");
+}
+
+static void
+list_table(struct web_req *r, const struct device_filter *f, const char *status,
+           const char *expiring)
+{
+	struct list_ctx c = {r, 0};
+	const char *arg = req_arg(r, "page");
+	uint64_t page = 1, pages;
+	int64_t total = 0;
+	char err[256];
+
+	if (arg && arg[0] && !num_parse_u64(arg, 1, UINT32_MAX, &page))
+		page = 1;
+	if (registry_count(r->w->reg, f, &total, err, sizeof(err)) != OUT_OK)
+		goto fail;
+	pages = total ? ((uint64_t)total + ADMIN_PAGE_ROWS - 1) / ADMIN_PAGE_ROWS : 1;
+	if (page > pages)
+		page = pages;
+	struct device_page p = {true, 0, ADMIN_PAGE_ROWS, (size_t)(page - 1) * ADMIN_PAGE_ROWS};
+	page_nav(r, page, pages, total, status, expiring);
+	html(&r->out,
+	     "<div class=\"table\"><table "
+	     "id=\"devices\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</"
+	     "th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+	     TR(r, "Ref.", "Ref."), TR(r, "Address", "Adresse"), TR(r, "Device", "Gerät"),
+	     TR(r, "Owner", "Verantwortlich"), TR(r, "Status", "Status"),
+	     TR(r, "Expires", "Läuft ab"), TR(r, "Last seen", "Zuletzt gesehen"),
+	     TR(r, "Messages", "Nachrichten"), TR(r, "Last TLS", "Letztes TLS"),
+	     TR(r, "Decide", "Entscheiden"));
+	if (registry_page(r->w->reg, f, &p, list_row, &c, err, sizeof(err)) != OUT_OK)
+		goto fail;
+	html(&r->out, "</table></div>\n");
+	page_nav(r, page, pages, total, status, expiring);
+	return;
+fail:
+	log_error("event=web-error page=admin error=\"%s\"", err);
+	html(&r->out, "<p class=\"error\">%s</p>\n",
+	     TR(r, "The registry cannot be read just now.",
+	        "Das Register kann gerade nicht gelesen werden."));
+}
+
 void
 page_admin(struct web_req *r)
 {
 	struct device_filter f;
-	struct list_ctx c = {r, 0, false};
 	const char *status, *expiring;
-	char err[256];
 
 	if (r->admin == NULL) {
 		/* /admin/login shows the form; any other admin page needs a login first. */
@@ -284,33 +340,7 @@ page_admin(struct web_req *r)
 	logout_form(r);
 	done_notice(r);
 	filter_form(r, status, expiring);
-	html(&r->out,
-	     "<div class=\"table\"><table "
-	     "id=\"devices\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</"
-	     "th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-	     TR(r, "Ref.", "Ref."), TR(r, "Address", "Adresse"), TR(r, "Device", "Gerät"),
-	     TR(r, "Owner", "Verantwortlich"), TR(r, "Status", "Status"),
-	     TR(r, "Expires", "Läuft ab"), TR(r, "Last seen", "Zuletzt gesehen"),
-	     TR(r, "Messages", "Nachrichten"), TR(r, "Last TLS", "Letztes TLS"),
-	     TR(r, "Decide", "Entscheiden"));
-	if (registry_list(r->w->reg, &f, list_row, &c, err, sizeof(err)) != OUT_OK) {
-		log_error("event=web-error page=admin error=\"%s\"", err);
-		html(&r->out, "</table></div><p class=\"error\">%s</p>\n",
-		     TR(r, "The registry cannot be read just now.",
-		        "Das Register kann gerade nicht gelesen werden."));
-		page_end(r);
-		return;
-	}
-	html(&r->out, "</table></div>\n<p>%Z %s</p>\n", c.n,
-	     TR(r, "registrations", "Registrierungen"));
-	if (c.is_cut)
-		html(&r->out, "<p class=\"error\">%s</p>\n",
-		     TR(r,
-		        "More registrations match than one page can show: filter the list, or "
-		        "export it.",
-		        "Es passen mehr Registrierungen, als eine Seite zeigen kann: filtern Sie "
-		        "die "
-		        "Liste oder exportieren Sie sie."));
+	list_table(r, &f, status, expiring);
 	page_end(r);
 }
 
@@ -394,17 +424,34 @@ page_admin_action(struct web_req *r)
 	req_redirect(r, loc);
 }
 
-/* ---- CSV export ---- */
+/* ---- CSV export, streamed ---- */
+
+#define EXPORT_ROWS 500 /* rows read from the registry at a time */
+
+static const char export_head[] =
+    "id,address,name,manufacturer,model,location,owner_name,owner_email,org_unit,reason,"
+    "replacement,status,legacy_tls,expires,created,decided_by,note,last_seen,sessions,"
+    "messages,last_tls,last_listener\r\n";
+
+struct export
+{
+	struct web *w;
+	struct device_filter f;
+	int64_t last_id; /* keyset: the next rows come after it */
+	struct buf chunk;
+	size_t pos;
+	bool is_done;
+	int64_t now;
+};
 
 static bool
 csv_row(const struct device *d, void *arg)
 {
-	struct buf *b = arg;
-
-	if (b->len > WEB_PAGE_MAX - WEB_ROW_ROOM)
-		return false; /* page_admin_export() reports it */
+	struct export *x = arg;
+	struct buf *b = &x->chunk;
 	char id[24], created[40], seen[40], sessions[24], messages[24];
 
+	x->last_id = d->id;
 	str_fmt(id, sizeof(id), "%lld", (long long)d->id);
 	isodate_format(d->created_at, created, sizeof(created));
 	if (d->last_seen)
@@ -424,7 +471,7 @@ csv_row(const struct device *d, void *arg)
 	                   d->org_unit,
 	                   d->reason,
 	                   d->replacement,
-	                   device_status_name(device_status_at(d, clock_now())),
+	                   device_status_name(device_status_at(d, x->now)),
 	                   d->legacy_tls ? "yes" : "no",
 	                   d->expires,
 	                   created,
@@ -443,44 +490,90 @@ csv_row(const struct device *d, void *arg)
 	return true;
 }
 
+/* The next rows into x->chunk; false when the registry failed. */
+static bool
+export_fill(struct export *x)
+{
+	struct device_page p = {false, x->last_id, EXPORT_ROWS, 0};
+	int64_t before = x->last_id;
+	char err[256];
+
+	buf_reset(&x->chunk);
+	x->pos = 0;
+	if (registry_page(x->w->reg, &x->f, &p, csv_row, x, err, sizeof(err)) != OUT_OK) {
+		log_error("event=web-error page=export error=\"%s\"", err);
+		return false;
+	}
+	x->is_done = x->last_id == before;
+	return true;
+}
+
+/* libmicrohttpd asks for the next bytes of the export; the registry is
+ * read EXPORT_ROWS rows at a time, so 100,000 registrations never sit in
+ * memory at once. */
+static ssize_t
+export_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct export *x = cls;
+
+	(void)pos;
+	if (x->pos == x->chunk.len) {
+		if (x->is_done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!export_fill(x))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (x->chunk.len == 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	size_t n = x->chunk.len - x->pos < max ? x->chunk.len - x->pos : max;
+	memcpy(out, x->chunk.data + x->pos, n);
+	x->pos += n;
+	return (ssize_t)n;
+}
+
+static void
+export_free(void *cls)
+{
+	struct export *x = cls;
+
+	buf_free(&x->chunk);
+	free(x);
+}
+
 void
 page_admin_export(struct web_req *r)
 {
-	struct device_filter f;
+	struct export *x;
 	const char *status, *expiring;
-	char err[256], disp[128], day[16];
+	char disp[128], day[16];
 
 	if (r->admin == NULL) {
 		page_error(r, MHD_HTTP_FORBIDDEN, "Please log in first.",
 		           "Bitte melden Sie sich zuerst an.");
 		return;
 	}
-	if (!list_filter(r, &f, &status, &expiring)) {
+	x = xcalloc(1, sizeof(*x));
+	if (!list_filter(r, &x->f, &status, &expiring)) {
+		free(x);
 		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown status or date.",
 		           "Unbekannter Status oder Datum.");
 		return;
 	}
-	buf_puts(&r->out,
-	         "id,address,name,manufacturer,model,location,owner_name,owner_email,"
-	         "org_unit,reason,replacement,status,legacy_tls,expires,created,decided_by,note,"
-	         "last_seen,sessions,messages,last_tls,last_listener\r\n");
-	if (registry_list(r->w->reg, &f, csv_row, &r->out, err, sizeof(err)) != OUT_OK) {
-		log_error("event=web-error page=export error=\"%s\"", err);
-		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The registry cannot be read just now.",
-		           "Das Register kann gerade nicht gelesen werden.");
-		return;
-	}
-	if (r->out.len > WEB_PAGE_MAX - WEB_ROW_ROOM) {
-		log_error("event=web-error page=export error=\"more than %d MiB of CSV\"",
-		          WEB_PAGE_MAX >> 20);
-		page_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-		           "The export is too large; filter it by status or expiry.",
-		           "Der Export ist zu groß; filtern Sie ihn nach Status oder Ablauf.");
-		return;
-	}
+	x->w = r->w;
+	x->now = r->now;
+	buf_init(&x->chunk, WEB_PAGE_MAX);
+	buf_puts(&x->chunk, export_head);
 	isodate_format_day(r->now, day, sizeof(day));
 	str_fmt(disp, sizeof(disp), "attachment; filename=\"mailout-devices-%s.csv\"", day);
 	str_copy(r->disposition, sizeof(r->disposition), disp);
 	r->content_type = "text/csv; charset=utf-8";
+	r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, x,
+	                                              export_free);
+	if (r->stream == NULL) {
+		export_free(x);
+		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The export cannot start just now.",
+		           "Der Export kann gerade nicht beginnen.");
+		return;
+	}
 	log_info("event=web-export user=\"%s\" client=%s", r->admin, r->client);
 }

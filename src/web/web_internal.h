@@ -39,6 +39,7 @@ struct web {
 
 struct web_req {
 	struct web *w;
+	struct MHD_Response *stream; /* a response made by the page (a streamed export) */
 	const struct config *cfg;
 	struct MHD_Connection *conn;
 	const char *method;

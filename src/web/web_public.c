@@ -73,6 +73,13 @@ nav_link(struct web_req *r, const char *path, const char *text)
 	     strcmp(r->path, path) == 0 ? " aria-current=\"page\"" : "", text);
 }
 
+/* A logged-in admin at an address that may use the admin pages. */
+static bool
+is_admin_here(struct web_req *r)
+{
+	return r->admin && req_client_in(r, r->cfg->web_admin_clients, r->cfg->n_web_admin_clients);
+}
+
 void
 page_begin(struct web_req *r, const char *title)
 {
@@ -361,18 +368,54 @@ tls_text(struct web_req *r, const char *tls)
 	     slash ? slash + 1 : "", slash ? ")</small>" : "");
 }
 
+/* A session's result as anyone may see it: what happened and the SMTP
+ * codes, without the addresses, names and reasons in the full text
+ * ("refused: 550 5.7.1 <x@gmail.com>: ..." -> "refused: 550 5.7.1"). */
+static void
+result_in_public(const char *result, char *out, size_t size)
+{
+	const char *p = result;
+	size_t n = 0;
+
+	if (strncmp(result, "refused at connect", 18) == 0) {
+		str_copy(out, size, "refused at connect");
+		return;
+	}
+	if (strncmp(result, "refused: ", 9) != 0) {
+		str_copy(out, size, result); /* "accepted 2 messages", "no message sent", ... */
+		return;
+	}
+	p += 9;
+	for (int words = 0; words < 2 && p[n]; words++) {
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (words == 0 && p[n] == ' ')
+			n++;
+	}
+	str_fmt(out, size, "refused: %.*s", (int)n, p);
+}
+
+struct check_ctx {
+	struct web_req *r;
+	bool is_full; /* the visitor's own address, or an admin: the whole result */
+};
+
 static bool
 check_row(const struct recent_session *s, void *arg)
 {
-	struct web_req *r = arg;
-	char when[40];
+	struct check_ctx *c = arg;
+	struct web_req *r = c->r;
+	char when[40], result[sizeof(s->result)];
 
 	time_text(s->at, when, sizeof(when));
 	html(&r->out, "<tr><td>%s</td><td>%s</td><td>", when, s->listener);
 	tls_text(r, s->tls);
+	if (c->is_full)
+		str_copy(result, sizeof(result), s->result);
+	else
+		result_in_public(s->result, result, sizeof(result));
 	html(&r->out, "</td><td%R>%s</td></tr>\n",
-	     strncmp(s->result, "accepted", 8) == 0 ? " class=\"ok\"" : " class=\"bad\"",
-	     s->result);
+	     strncmp(s->result, "accepted", 8) == 0 ? " class=\"ok\"" : " class=\"bad\"", result);
 	return true;
 }
 
@@ -440,14 +483,25 @@ page_check(struct web_req *r)
 		return;
 	}
 	html(&r->out, "<h2>%s %s</h2>\n", TR(r, "Address", "Adresse"), addr);
-	check_registration(r, addr);
+	/* Someone else's device: times, listeners, TLS states and SMTP codes,
+	 * not its registration or the addresses and reasons of its refusals. */
+	struct check_ctx cc = {r, strcmp(addr, r->client) == 0 || is_admin_here(r)};
+	if (cc.is_full)
+		check_registration(r, addr);
+	else
+		html(&r->out, "<p>%s</p>\n",
+		     TR(r,
+		        "This is not your address: the results show only what happened, without "
+		        "addresses or reasons.",
+		        "Das ist nicht Ihre Adresse: die Ergebnisse zeigen nur, was geschah, ohne "
+		        "Adressen oder Gründe."));
 	html(&r->out,
 	     "<div class=\"table\"><table "
 	     "id=\"sessions\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
 	     TR(r, "Time", "Zeit"), TR(r, "Listener", "Zugang"),
 	     TR(r, "Encryption", "Verschlüsselung"), TR(r, "Result", "Ergebnis"));
 	size_t mark = r->out.len;
-	if (registry_recent(r->w->reg, addr, check_row, r, err, sizeof(err)) != OUT_OK) {
+	if (registry_recent(r->w->reg, addr, check_row, &cc, err, sizeof(err)) != OUT_OK) {
 		log_error("event=web-error page=check error=\"%s\"", err);
 		html(&r->out, "</table></div><p class=\"error\">%s</p>\n",
 		     TR(r, "The record cannot be read just now; try again in a minute.",

@@ -312,6 +312,56 @@ done_page(struct web_req *r, const struct device *d)
 	page_end(r);
 }
 
+/* A registration flood: at most max_pending_per_address pending
+ * registrations from one visitor, max_pending in all. False with the page
+ * made when the limit is reached (or the registry cannot say). */
+static bool
+under_pending_limits(struct web_req *r, const char *actor)
+{
+	int64_t mine = 0, all = 0;
+	char err[256];
+
+	if (registry_count_pending(r->w->reg, actor, &mine, err, sizeof(err)) != OUT_OK ||
+	    registry_count_pending(r->w->reg, NULL, &all, err, sizeof(err)) != OUT_OK) {
+		log_error("event=web-error page=register error=\"%s\"", err);
+		page_error(
+		    r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "The registry cannot be read just now. Please try again in a minute.",
+		    "Das Register kann gerade nicht gelesen werden. Bitte versuchen Sie es in "
+		    "einer Minute noch einmal.");
+		return false;
+	}
+	if (mine >= (int64_t)r->cfg->web_max_pending_per_address) {
+		log_warn("event=web-register-limited client=%s pending=%lld limit=per-address",
+		         r->client, (long long)mine);
+		r->status = MHD_HTTP_TOO_MANY_REQUESTS;
+		page_begin(r, TR(r, "Too many registrations", "Zu viele Registrierungen"));
+		html(&r->out,
+		     TR(r,
+		        "<p class=\"error\" role=\"alert\">%L registrations from your address are "
+		        "waiting for approval. Please wait for the mail administrators' decision "
+		        "before you register more devices.</p>\n",
+		        "<p class=\"error\" role=\"alert\">%L Registrierungen von Ihrer Adresse "
+		        "warten auf Genehmigung. Bitte warten Sie die Entscheidung der "
+		        "Mail-Administratoren ab, bevor Sie weitere Geräte registrieren.</p>\n"),
+		     mine);
+		page_end(r);
+		return false;
+	}
+	if (all >= (int64_t)r->cfg->web_max_pending) {
+		log_warn("event=web-register-limited client=%s pending=%lld limit=total", r->client,
+		         (long long)all);
+		page_error(
+		    r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "Too many registrations are waiting for approval just now. Please try "
+		    "again later, or ask the mail administrators.",
+		    "Gerade warten zu viele Registrierungen auf Genehmigung. Bitte versuchen "
+		    "Sie es später noch einmal oder fragen Sie die Mail-Administratoren.");
+		return false;
+	}
+	return true;
+}
+
 void
 page_register(struct web_req *r)
 {
@@ -333,6 +383,8 @@ page_register(struct web_req *r)
 	}
 	fill_device(&f, &d, r->now);
 	str_fmt(actor, sizeof(actor), "web form (%s)", r->client);
+	if (!under_pending_limits(r, actor))
+		return;
 	enum outcome o = registry_add(r->w->reg, &d, actor, false, err, sizeof(err));
 	if (o == OUT_PERMFAIL) { /* an overlap found inside the transaction */
 		str_copy(f.addr_error, sizeof(f.addr_error), err);

@@ -14,6 +14,7 @@ struct watched {
 	int fd; /* our duplicate; -1: free slot */
 	int64_t since_ms;
 	bool is_cut;
+	bool is_answering; /* the request is in; the answer is on its way */
 };
 
 struct webwatch {
@@ -62,7 +63,7 @@ webwatch_started(struct webwatch *ww, int fd, void **ctx)
 	for (size_t i = 0; i < ww->n && *ctx == NULL; i++) {
 		if (ww->w[i].fd >= 0)
 			continue;
-		ww->w[i] = (struct watched){dup_fd, clock_monotonic_ms(), false};
+		ww->w[i] = (struct watched){dup_fd, clock_monotonic_ms(), false, false};
 		*ctx = &ww->w[i];
 	}
 	pthread_mutex_unlock(&ww->lock);
@@ -79,6 +80,19 @@ webwatch_done(struct webwatch *ww, void *ctx)
 		return;
 	pthread_mutex_lock(&ww->lock);
 	x->since_ms = clock_monotonic_ms();
+	x->is_answering = false;
+	pthread_mutex_unlock(&ww->lock);
+}
+
+void
+webwatch_answering(struct webwatch *ww, void *ctx)
+{
+	struct watched *x = ctx;
+
+	if (x == NULL)
+		return;
+	pthread_mutex_lock(&ww->lock);
+	x->is_answering = true;
 	pthread_mutex_unlock(&ww->lock);
 }
 
@@ -103,7 +117,8 @@ webwatch_sweep(struct webwatch *ww, int64_t now_ms)
 	pthread_mutex_lock(&ww->lock);
 	for (size_t i = 0; i < ww->n; i++) {
 		struct watched *x = &ww->w[i];
-		if (x->fd < 0 || x->is_cut || now_ms - x->since_ms < ww->deadline_ms)
+		if (x->fd < 0 || x->is_cut || x->is_answering ||
+		    now_ms - x->since_ms < ww->deadline_ms)
 			continue;
 		shutdown(x->fd, SHUT_RDWR);
 		x->is_cut = true;

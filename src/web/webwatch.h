@@ -22,6 +22,9 @@ struct webwatch *webwatch_new(int64_t deadline_ms, size_t max_connections);
 void webwatch_free(struct webwatch *);
 /* A connection on fd began; *ctx is what the other calls take. */
 void webwatch_started(struct webwatch *, int fd, void **ctx);
+/* The request is in and its answer starts: no deadline while it is sent
+ * (a large export to a slow link); libmicrohttpd's idle timeout remains. */
+void webwatch_answering(struct webwatch *, void *ctx);
 /* A request on it was answered: the clock starts again. */
 void webwatch_done(struct webwatch *, void *ctx);
 /* It is closed. */

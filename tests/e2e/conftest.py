@@ -52,6 +52,8 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "dates: depends on the gateway's date; make check runs it also at "
         "MAILOUT_CLOCK_OFFSET=548d")
+    config.addinivalue_line(
+        "markers", "perf: measures speed; run on the plain build only (make e2e)")
 
 
 _ports_given = set()
@@ -340,8 +342,10 @@ def make_gateway(certs, sink):
     for g in made:
         log = g.log()
         g.cleanup()
-        # a sanitizer report anywhere in the daemon's output fails the test
-        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        # a sanitizer report or a call outside a child's seccomp list anywhere in
+        # the daemon's output fails the test
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "event=sandbox-violation"):
             assert marker not in log, log
 
 

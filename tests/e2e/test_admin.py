@@ -77,7 +77,7 @@ def test_check_finds_what_stops_a_start(make_gateway, certs, tmp_path):
                       "does not exist"))
     bad_cases.append(("spool", {"gateway": {"spool": "/nonexistent/a/spool"}}, "does not exist"))
     bad_cases.append(("user", {"gateway": {"user": "no-such-user-here"}}, "does not exist"))
-    bad_cases.append(("address", {"listeners": {"x": {"tls": "off",
+    bad_cases.append(("address", {"listeners": {"x": {"tls": "off", "clients": "10.0.0.0/8",
                                                       "address": "192.0.2.77:2525"}}},
                       "cannot listen on 192.0.2.77:2525"))
     for name, change, want in bad_cases:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import MAILOUTD, free_port, wait_for
+from conftest import MAILOUTCTL, MAILOUTD, free_port, wait_for
 from smtpraw import Raw
 
 
@@ -192,3 +192,98 @@ def test_daemon_without_syslog_logs_to_stderr_and_writes_a_pid_file(make_gateway
     finally:
         os.kill(pid, signal.SIGTERM)
     wait_for(lambda: not pid_file.exists(), what="the pid file removed")
+
+
+def process_memory(pid):
+    """Every readable, writable mapping of pid (heap, stacks, anonymous)."""
+    chunks = []
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            if not fields[1].startswith("rw") or hi - lo > 1 << 30:
+                continue
+            try:
+                mem.seek(lo)
+                chunks.append(mem.read(hi - lo))
+            except OSError:
+                pass
+    return b"".join(chunks)
+
+
+def listening_inodes():
+    """inode -> port of every listening TCP socket."""
+    out = {}
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[3] == "0A":
+                    out[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+    return out
+
+
+def listening_ports_of(pid):
+    inodes = listening_inodes()
+    ports = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            ports.add(inodes[target[8:-1]])
+    return ports
+
+
+def status_field(pid, name):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split()[1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reads other processes' memory")
+def test_security_11_each_child_holds_only_its_secrets(make_gateway, certs, tmp_path):
+    """The web HTTPS key and the admins file's hashes were in the heap of the
+    SMTP worker and the queue runner; the web process held the SMTP sockets;
+    NoNewPrivs was 0, no seccomp."""
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=tmp_path)  # noqa
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-keyout", "web.key", "-out", "web.pem", "-days", "3", "-subj", "/CN=web")
+    admins = tmp_path / "admins"
+    line = subprocess.run([MAILOUTCTL, "web", "passwd", "alice"], input="a long password\n",
+                          capture_output=True, text=True, check=True).stdout
+    admins.write_text(line)
+    os.chmod(tmp_path, 0o700)  # root's: the master reads them before the children exist
+    g = make_gateway(registry={}, web={"certificate": str(tmp_path / "web.pem"),
+                                       "key": str(tmp_path / "web.key"),
+                                       "admins": str(admins)}).start()
+    g.wait_log("event=web-started")
+    roles = dict((role, int(pid)) for pid, role in
+                 re.findall(r"child-started pid=(\d+) role=(\w+)", g.log()))
+    web_key = (tmp_path / "web.key").read_text().splitlines()[1].encode()  # base64 of the key
+    smtp_key = open(f"{certs}/ecdsa.key").read().splitlines()[1].encode()
+    admin_hash = line.strip().split(":", 1)[1].encode()
+    memory = {role: process_memory(pid) for role, pid in roles.items()}
+    assert web_key in memory["web"] and admin_hash in memory["web"]  # the search works
+    for role in ("smtp", "queue"):
+        assert web_key not in memory[role], role
+        assert admin_hash not in memory[role], role
+    for role in ("web", "queue"):
+        assert smtp_key not in memory[role], role
+    smtp_ports = {g.port(n) for n in g.listeners}
+    web_port = int(g.web["address"].rsplit(":", 1)[1])
+    assert listening_ports_of(roles["smtp"]) == smtp_ports
+    assert listening_ports_of(roles["web"]) == {web_port}
+    assert listening_ports_of(roles["queue"]) == set()
+    for role, pid in roles.items():
+        assert status_field(pid, "NoNewPrivs") == "1", role
+        assert status_field(pid, "Seccomp") == "2", role
+    # and they still do their jobs
+    assert subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                           g.web_url + "/"], capture_output=True, text=True).stdout == "200"
+    c = Raw(g.port("mailout-unsecure"))
+    c.cmd("EHLO t")
+    assert c.cmd("MAIL FROM:<a@example.edu>")[0] == 250
+    c.cmd("QUIT")

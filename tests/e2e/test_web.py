@@ -714,3 +714,34 @@ def test_security_6_admin_pages_default_to_this_host(make_gateway, admins_file):
     assert WebClient(gw.web_url, source="127.0.0.7").get("/")[0] == 200
     status, _, page = WebClient(gw.web_url, source="127.0.0.7").get("/admin")
     assert status == 403 and "cannot be reached from your address" in page
+
+
+def test_security_13_check_shows_others_only_codes(web_gateway):
+    """From 127.0.0.77, /check?address=127.0.0.5 showed a refused recipient
+    address, the revocation reason and the device name."""
+    gw = web_gateway(clients="127.0.0.0/8")
+    gw.ctl("device", "add", "127.0.0.5", "--name", "Secret Lab Copier", "--owner",
+           "lab@example.edu")
+    wait_for(lambda: "220" in subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{gw.port('mailout-unsecure')}", "--local-interface",
+         "127.0.0.5", "--quit-after", "CONNECT"], capture_output=True, text=True).stdout,
+        what="device admitted")
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_plain(gw, "127.0.0.5", rcpt="private.person@gmail.com")
+    gw.ctl("device", "revoke", "1", "--why", "found in the dumpster")
+    wait_for(lambda: "554" in subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{gw.port('mailout-unsecure')}", "--local-interface",
+         "127.0.0.5", "--quit-after", "CONNECT"], capture_output=True, text=True).stdout,
+        what="device refused")
+    stranger = WebClient(gw.web_url, source="127.0.0.77")
+    page = wait_for(lambda: (lambda p: p.count("<tr><td>") >= 3 and p)(
+        stranger.get("/check?address=127.0.0.5")[2]), timeout=15, what="sessions recorded")
+    for secret in ("private.person", "gmail.com", "dumpster", "Secret Lab Copier", "revoked"):
+        assert secret not in page, secret
+    assert "refused: 550 5.7.1" in page and "refused at connect" in page
+    # the device itself, and an admin, still see everything
+    own = WebClient(gw.web_url, source="127.0.0.5").get("/check")[2]
+    assert "private.person@gmail.com" in own and "dumpster" in own and "Secret Lab Copier" in own
+    admin = WebClient(gw.web_url)
+    admin.login(ADMIN_USER, ADMIN_PASSWORD)
+    assert "dumpster" in admin.get("/check?address=127.0.0.5")[2]

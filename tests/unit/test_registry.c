@@ -103,6 +103,19 @@ test_add_overlap_and_decide(void **state)
 	assert_int_equal(registry_add(r, &a, "t", false, err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_add(r, &b, "t", false, err, sizeof(err)), OUT_PERMFAIL);
 	assert_non_null(strstr(err, "overlaps"));
+	/* a wider network around it overlaps too (found through the index) */
+	struct device wide = dev("10.1.0.0/16", NULL), v6 = dev("2001:db8::/48", NULL),
+	              v6in = dev("2001:db8:0:7::5", NULL), v4exact = dev("10.1.2.0/24", NULL);
+	assert_int_equal(registry_add(r, &wide, "t", false, err, sizeof(err)), OUT_PERMFAIL);
+	assert_int_equal(registry_add(r, &v4exact, "t", false, err, sizeof(err)), OUT_PERMFAIL);
+	assert_non_null(strstr(err, "already registered"));
+	assert_int_equal(registry_add(r, &v6, "t", false, err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_add(r, &v6in, "t", false, err, sizeof(err)), OUT_PERMFAIL);
+	assert_int_equal(registry_find_by_address(r, "2001:db8:0:7::9", &got, err, sizeof(err)),
+	                 OUT_OK);
+	assert_int_equal(got.id, v6.id);
+	assert_int_equal(registry_find_by_address(r, "10.1.3.1", &got, err, sizeof(err)),
+	                 OUT_PERMFAIL);
 	assert_int_equal(registry_add(r, &c, "t", true, err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_find_by_address(r, "10.1.2.99", &got, err, sizeof(err)), OUT_OK);
 	assert_int_equal(got.id, a.id);

@@ -117,8 +117,8 @@ test_received_count(void **state)
 			hdrscan_feed(&h, msgs[i].msg, split);
 			hdrscan_feed(&h, msgs[i].msg + split, len - split);
 			if (h.received != msgs[i].want)
-				fail_msg("case %zu split %zu: got %u, want %u", i, split, h.received,
-				         msgs[i].want);
+				fail_msg("case %zu split %zu: got %u, want %u", i, split,
+				         h.received, msgs[i].want);
 		}
 	}
 }
