@@ -70,6 +70,7 @@ web_files_load(const struct config *cfg, struct web_files *f, char *err, size_t 
 		str_fmt(err, errlen, "[web] admins %s: %s", cfg->web_admins, why);
 		ok = false;
 	}
+	OPENSSL_cleanse(check, sizeof(*check)); /* the children get a copy of this heap */
 	free(check);
 	return ok;
 }

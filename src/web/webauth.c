@@ -65,7 +65,9 @@ admins_parse(const char *text, struct admins *ad, char *err, size_t errlen)
 			line[--len] = '\0';
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
-		if (!admin_line(line, ad, n, err, errlen))
+		bool ok = admin_line(line, ad, n, err, errlen);
+		OPENSSL_cleanse(line, sizeof(line)); /* a hash: no copy left behind */
+		if (!ok)
 			return false;
 	}
 	return true;
