@@ -370,22 +370,22 @@ attempt_group(struct queue *q, struct worker_ctx *t, const struct envelope *genv
               off_t body_off, const char *domain, struct client_result *res)
 {
 	const struct route_conf *r = route_for(q->cfg, domain);
-	char key[ROUTE_KEY_MAX];
-	const char *peer;
+	char key[ROUTE_KEY_MAX], peer[CONF_DOMAIN_MAX];
 
 	route_key(r, domain, key, sizeof(key));
 	lseek(fd, body_off, SEEK_SET);
 	if (r->kind == NEXT_HOP_DIR) {
 		client_deliver_dir(r->dir, genv, fd, res);
-		peer = r->dir;
+		str_copy(peer, sizeof(peer), r->dir);
 	} else if (connection_for(q, t, r, domain, key, genv, res) != NULL) {
 		client_send(t->conn, genv, fd, res);
-		peer = client_peer(t->conn);
+		/* A copy: releasing the connection frees the name. */
+		str_copy(peer, sizeof(peer), client_peer(t->conn));
 		if (!client_is_usable(t->conn) ||
 		    client_messages_sent(t->conn) >= q->cfg->messages_per_connection)
 			conn_release(q, t);
 	} else {
-		peer = key;
+		str_copy(peer, sizeof(peer), key);
 	}
 	for (size_t i = 0; i < genv->n_rcpt; i++) {
 		if (genv->rcpt_done[i])

@@ -128,13 +128,22 @@ COPIER = {"name": "Copier 3rd floor", "manufacturer": "Canon", "model": "iR-ADV 
 
 def click_and_wait(driver, element):
     """Click a submit button and wait until the next page has replaced this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(EC.staleness_of(old))
+
+    def replaced(_):
+        # Chromium reports a node of the old document as stale, or (while
+        # the new one loads) as "does not belong to the document": both mean gone.
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, 15).until(replaced)
 
 
 def admin_login(driver, base):
