@@ -29,11 +29,13 @@ CFLAGS	:= -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -fstack-protector-strong -Isrc $
 LDFLAGS	:= $(OPT)
 LIBS	:= $(PKG_LIBS)
 
-LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/config.c src/address.c src/smtp_cmd.c \
-	    src/smtp_data.c src/hdrscan.c src/reply.c src/policy.c src/spool.c src/tls.c src/conn.c src/session.c \
-	    src/registry.c src/devsnap.c src/devices.c src/dns.c src/mxguard.c src/route.c \
-	    src/worker.c src/client.c src/queue.c src/bounce.c src/master.c src/preflight.c src/sandbox.c \
-	    $(wildcard src/web/*.c)
+# Every module but the two programs' mains; the folders are the layers
+# (README, "The layout").
+LIB_DIRS := util config spool db smtp client queue master web
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c)) \
+	    $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
+CTL_SRCS := $(wildcard src/ctl/*.c)
+CTL_OBJS := $(CTL_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -62,9 +64,7 @@ $(BUILD)/libmailout.a: $(LIB_OBJS)
 $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/mailoutctl: $(BUILD)/src/ctl.o $(BUILD)/src/ctl_device.o $(BUILD)/src/ctl_queue.o \
-		$(BUILD)/src/ctl_report.o $(BUILD)/src/ctl_format.o $(BUILD)/src/ctl_web.o \
-		$(BUILD)/libmailout.a
+$(BUILD)/mailoutctl: $(CTL_OBJS) $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmailout.a
@@ -132,9 +132,9 @@ soak: test-deps all
 # ---- fuzzing (clang + libFuzzer) ----
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
-FUZZ_LIB_SRCS := src/util/str.c src/util/num.c src/util/buf.c src/util/xmalloc.c src/util/isodate.c \
-		 src/util/cidr.c src/util/fsx.c src/util/clock.c src/util/safedir.c src/log.c src/address.c src/smtp_cmd.c \
-		 src/smtp_data.c src/hdrscan.c src/spool.c src/config.c src/web/webparse.c src/web/html.c
+FUZZ_LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/address.c src/smtp_cmd.c \
+		 src/smtp_data.c src/hdrscan.c $(wildcard src/spool/*.c) $(wildcard src/config/*.c) \
+		 src/web/webparse.c src/web/html.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
 	@mkdir -p build/fuzz
@@ -158,10 +158,9 @@ fuzz-smoke: test-deps $(FUZZ_BINS)
 	done
 
 format:
-	clang-format -i src/*.c src/*.h src/util/*.c src/util/*.h src/web/*.c src/web/*.h tests/unit/*.c fuzz/*.c bench/*.c 2>/dev/null || true
+	clang-format -i src/*.[ch] src/*/*.[ch] tests/unit/*.c tests/golden/*.c fuzz/*.c bench/*.c
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/src/ctl.d $(BUILD)/src/ctl_device.d $(BUILD)/src/ctl_queue.d \
-	$(BUILD)/src/ctl_report.d $(BUILD)/src/ctl_format.d $(BUILD)/src/ctl_web.d
+-include $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(BUILD)/src/main.d

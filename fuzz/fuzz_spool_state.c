@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "address.h"
-#include "spool.h"
+#include "spool/spool.h"
 #include "util/buf.h"
 #include "util/str.h"
 

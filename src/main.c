@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "master.h"
+#include "master/master.h"
 #include "util/fsx.h"
 #include "version.h"
 

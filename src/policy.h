@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 
 #include "address.h"
-#include "config.h"
+#include "config/config.h"
 #include "outcome.h"
-#include "registry.h"
+#include "db/registry.h"
 #include "smtp_cmd.h"
 
 enum policy_rcpt {

@@ -10,7 +10,7 @@
 #include <openssl/ssl.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 SSL_CTX *tls_server_ctx_new(const struct config *, const struct listener_conf *, char *err,
                             size_t errlen);

@@ -7,7 +7,7 @@
 #ifndef MAILOUT_WEB_H
 #define MAILOUT_WEB_H
 
-#include "config.h"
+#include "config/config.h"
 
 struct web_files {
 	char *cert_pem; /* NULL: plain HTTP */

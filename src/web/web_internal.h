@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "registry.h"
+#include "config/config.h"
+#include "db/registry.h"
 #include "util/buf.h"
 #include "web/html.h"
 #include "web/webauth.h"

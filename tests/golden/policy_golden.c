@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "policy.h"
 #include "smtp_cmd.h"
 #include "util/str.h"

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "mxguard.h"
+#include "queue/mxguard.h"
 #include "util/cidr.h"
 
 static struct sockaddr_storage

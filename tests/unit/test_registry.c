@@ -15,8 +15,8 @@
 
 #include <sqlite3.h>
 
-#include "devsnap.h"
-#include "registry.h"
+#include "smtp/devsnap.h"
+#include "db/registry.h"
 #include "util/isodate.h"
 #include "util/str.h"
 

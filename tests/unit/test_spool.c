@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "spool.h"
+#include "spool/spool.h"
 
 static char dir[] = "/tmp/mailout-spool-test-XXXXXX";
 
