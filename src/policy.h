@@ -13,7 +13,7 @@
 #include "address.h"
 #include "config/config.h"
 #include "outcome.h"
-#include "db/registry.h"
+#include "device.h"
 #include "smtp_cmd.h"
 
 enum policy_rcpt {

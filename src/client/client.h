@@ -5,8 +5,8 @@
  * timeouts: it runs on the queue runner's delivery threads, never on an
  * event loop. Results come back per recipient; nothing is logged here.
  */
-#ifndef MAILOUT_CLIENT_H
-#define MAILOUT_CLIENT_H
+#ifndef MAILOUT_CLIENT_CLIENT_H
+#define MAILOUT_CLIENT_CLIENT_H
 
 #include <openssl/ssl.h>
 #include <sys/types.h>

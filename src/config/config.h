@@ -5,8 +5,8 @@
  * derive from it. Errors are collected, never printed here: each is one
  * line "file:line: what is wrong" in the caller's buffer. No sockets.
  */
-#ifndef MAILOUT_CONFIG_H
-#define MAILOUT_CONFIG_H
+#ifndef MAILOUT_CONFIG_CONFIG_H
+#define MAILOUT_CONFIG_CONFIG_H
 
 #include <limits.h>
 #include <stdbool.h>

@@ -3,19 +3,16 @@
  * Works on the database directly and safely while the daemon runs; the
  * daemon sees each change on the next connection.
  */
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "address.h"
-#include "ctl/ctl.h"
-#include "ctl/format.h"
-#include "db/registry.h"
+#include "ctl/commands.h"
+#include "ctl/out.h"
+#include "ctl/privs.h"
+#include "db/devices.h"
 #include "util/clock.h"
 #include "util/isodate.h"
 #include "util/num.h"
@@ -23,8 +20,6 @@
 
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
-
-enum out_format { OUT_HUMAN, OUT_JSON, OUT_CSV };
 
 /* Options of every device sub-command; each takes what it needs. */
 struct opts {
@@ -35,37 +30,47 @@ struct opts {
 	const char *status;
 	const char *expiring_before;
 	enum out_format format;
-	int legacy_tls; /* -1: not given; --legacy-tls 1, --no-legacy-tls 0 */
-	bool force;     /* an expiry that has passed */
-	char *args[4];  /* positional */
+	bool given[DEVICE_FIELDS_MAX]; /* of device_fields[] */
+	int legacy_tls;                /* -1: not given; --legacy-tls 1, --no-legacy-tls 0 */
+	bool force;                    /* an expiry that has passed */
+	char *args[4];                 /* positional */
 	int n_args;
 };
 
-struct field_opt {
-	const char *flag;
-	size_t offset;
-};
+/* "  add ADDRESS --name N --owner EMAIL [--owner-name N] ...": the add
+ * options of every field that has one, required ones first. */
+static void
+usage_add(FILE *out)
+{
+	int col = fprintf(out, "  add ADDRESS");
 
-static const struct field_opt field_opts[] = {
-    {"--name", offsetof(struct device, name)},
-    {"--manufacturer", offsetof(struct device, manufacturer)},
-    {"--model", offsetof(struct device, model)},
-    {"--location", offsetof(struct device, location)},
-    {"--owner", offsetof(struct device, owner_email)},
-    {"--owner-name", offsetof(struct device, owner_name)},
-    {"--org-unit", offsetof(struct device, org_unit)},
-    {"--reason", offsetof(struct device, reason)},
-    {"--replacement", offsetof(struct device, replacement)},
-};
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < device_n_fields; i++) {
+			const struct device_field *f = &device_fields[i];
+			bool is_required = (f->flags & DEVICE_REQUIRED) != 0;
+			char word[64];
+
+			if (f->option == NULL || is_required != (pass == 0))
+				continue;
+			str_fmt(word, sizeof(word), " %s%s%s%s", is_required ? "" : "[", f->option,
+			        f->kind == DEVICE_KIND_BOOL ? ""
+			        : f->flags & DEVICE_EMAIL   ? " EMAIL"
+			                                    : " TEXT",
+			        is_required ? "" : "]");
+			if (col + (int)strlen(word) > 78)
+				col = fprintf(out, "\n     ");
+			col += fprintf(out, "%s", word);
+		}
+	}
+	fprintf(out, " [--expires DATE]\n      (added approved)\n");
+}
 
 void
 ctl_device_usage(FILE *out)
 {
+	fprintf(out, "usage: mailoutctl device COMMAND ...\n");
+	usage_add(out);
 	fprintf(out,
-	        "usage: mailoutctl device COMMAND ...\n"
-	        "  add ADDRESS --name N --owner EMAIL [--owner-name N] [--manufacturer M]\n"
-	        "      [--model M] [--location L] [--org-unit U] [--reason R] [--replacement R]\n"
-	        "      [--expires DATE] [--legacy-tls]      (added approved)\n"
 	        "  list [--status S] [--expiring-before DATE] [--json|--csv]\n"
 	        "  show ID|ADDRESS [--json]\n"
 	        "  approve ID|ADDRESS [--expires DATE] [--legacy-tls|--no-legacy-tls]\n"
@@ -81,24 +86,38 @@ ctl_device_usage(FILE *out)
 
 /* ---- options ---- */
 
-static bool
+/* A field's option: --name TEXT sets a text field; --legacy-tls and
+ * --no-legacy-tls a yes/no field. 0: not a field option; 1: taken;
+ * 2: taken with the value after it; -1: refused (said on stderr). */
+static int
 set_field(struct opts *o, const char *flag, const char *value)
 {
-	for (size_t i = 0; i < sizeof(field_opts) / sizeof(field_opts[0]); i++) {
-		if (strcmp(flag, field_opts[i].flag) != 0)
-			continue;
-		if (!str_copy((char *)&o->d + field_opts[i].offset, DEVICE_TEXT_MAX, value)) {
-			fprintf(stderr, "mailoutctl: %s is longer than %d characters\n", flag,
-			        DEVICE_TEXT_MAX - 1);
-			exit(EXIT_FAIL);
-		}
-		return true;
+	bool is_no = strncmp(flag, "--no-", 5) == 0;
+	char yes[64];
+	const struct device_field *f;
+
+	str_fmt(yes, sizeof(yes), "--%s", is_no ? flag + 5 : "");
+	if ((f = device_field_of_option(is_no ? yes : flag)) == NULL)
+		return 0;
+	o->given[f - device_fields] = true;
+	if (f->kind == DEVICE_KIND_BOOL) {
+		*device_bool(&o->d, f) = !is_no;
+		return 1;
 	}
-	return false;
+	if (is_no || value == NULL) {
+		fprintf(stderr, "mailoutctl: %s needs a value\n", flag);
+		return -1;
+	}
+	if (!str_copy(device_text(&o->d, f), f->size, value)) {
+		fprintf(stderr, "mailoutctl: %s is longer than %zu bytes\n", flag, f->size - 1);
+		return -1;
+	}
+	return 2;
 }
 
+/* --expires, --why, ...: the options of the commands, not of a field. */
 static bool
-parse_opts(int argc, char **argv, struct opts *o)
+set_command_option(struct opts *o, const char *flag, const char *value)
 {
 	static const struct {
 		const char *flag;
@@ -110,19 +129,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 	    {"--status", offsetof(struct opts, status)},
 	    {"--expiring-before", offsetof(struct opts, expiring_before)},
 	};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool done = false;
+	for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++) {
+		if (strcmp(flag, strs[k].flag) == 0) {
+			*(const char **)((char *)o + strs[k].offset) = value;
+			return true;
+		}
+	}
+	return false;
+}
 
-		if (strcmp(a, "--json") == 0 || strcmp(a, "--csv") == 0) {
-			o->format = a[2] == 'j' ? OUT_JSON : OUT_CSV;
+static bool
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+		int taken;
+
+		if (out_parse_flag(a, &o->format))
 			continue;
-		}
-		if (strcmp(a, "--legacy-tls") == 0 || strcmp(a, "--no-legacy-tls") == 0) {
-			o->legacy_tls = a[2] == 'l';
-			o->d.legacy_tls = o->legacy_tls;
-			continue;
-		}
 		if (strcmp(a, "--force") == 0) {
 			o->force = true;
 			continue;
@@ -135,23 +159,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->args[o->n_args++] = argv[i];
 			continue;
 		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "mailoutctl: %s needs a value\n", a);
+		if ((taken = set_field(o, a, value)) < 0)
 			return false;
+		if (taken) {
+			i += taken - 1;
+			continue;
 		}
-		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]) && !done; k++) {
-			if (strcmp(a, strs[k].flag) == 0) {
-				*(const char **)((char *)o + strs[k].offset) = argv[++i];
-				done = true;
-			}
-		}
-		if (!done && !set_field(o, a, argv[i + 1])) {
+		if (!set_command_option(o, a, value)) {
 			fprintf(stderr, "mailoutctl: unknown option %s\n", a);
 			return false;
 		}
-		if (!done)
-			i++;
+		if (value == NULL) {
+			fprintf(stderr, "mailoutctl: %s needs a value\n", a);
+			return false;
+		}
+		i++;
 	}
+	const struct device_field *legacy = device_field_named("legacy_tls");
+	o->legacy_tls = o->given[legacy - device_fields] ? o->d.legacy_tls : -1;
 	return true;
 }
 
@@ -196,105 +221,58 @@ resolve(struct registry *r, const char *verb, const struct opts *o, int64_t *id)
 
 /* ---- output ---- */
 
-static void
-time_str(int64_t t, char *dst, size_t size)
-{
-	if (t == 0)
-		str_copy(dst, size, "");
-	else
-		isodate_format(t, dst, size);
-}
-
-/* Every field, in one order, for JSON, CSV and show. */
-#define N_FIELDS 25
-static void
-fields(const struct device *d, const char *names[N_FIELDS], char values[N_FIELDS][DEVICE_TEXT_MAX],
-       bool is_number[N_FIELDS])
-{
-	static const char *const n[N_FIELDS] = {
-	    "id",         "address",     "status",     "name",          "manufacturer",
-	    "model",      "location",    "owner_name", "owner_email",   "org_unit",
-	    "reason",     "replacement", "legacy_tls", "expires",       "created_at",
-	    "decided_at", "decided_by",  "note",       "first_seen",    "last_seen",
-	    "sessions",   "messages",    "last_tls",   "last_listener", "expires_at"};
-	int i = 0;
-
-	memset(is_number, 0, N_FIELDS * sizeof(bool));
-	for (int k = 0; k < N_FIELDS; k++)
-		names[k] = n[k];
-	is_number[0] = is_number[20] = is_number[21] = true;
-	str_fmt(values[i++], DEVICE_TEXT_MAX, "%lld", (long long)d->id);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->address);
-	str_copy(values[i++], DEVICE_TEXT_MAX,
-	         device_status_name(device_status_at(d, clock_now())));
-	const char *texts[] = {d->name,     d->manufacturer, d->model,
-	                       d->location, d->owner_name,   d->owner_email,
-	                       d->org_unit, d->reason,       d->replacement};
-	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
-		str_copy(values[i++], DEVICE_TEXT_MAX, texts[k]);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->legacy_tls ? "yes" : "no");
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->expires);
-	time_str(d->created_at, values[i++], DEVICE_TEXT_MAX);
-	time_str(d->decided_at, values[i++], DEVICE_TEXT_MAX);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->decided_by);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->note);
-	time_str(d->first_seen, values[i++], DEVICE_TEXT_MAX);
-	time_str(d->last_seen, values[i++], DEVICE_TEXT_MAX);
-	str_fmt(values[i++], DEVICE_TEXT_MAX, "%lld", (long long)d->session_count);
-	str_fmt(values[i++], DEVICE_TEXT_MAX, "%lld", (long long)d->message_count);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->last_tls);
-	str_copy(values[i++], DEVICE_TEXT_MAX, d->last_listener);
-	time_str(d->expires_at, values[i++], DEVICE_TEXT_MAX);
-}
-
 struct printer {
-	enum out_format format;
+	struct out out;
 	bool is_first;
-	bool is_show;
 };
+
+/* Every field of the table, in its order, as JSON, CSV or show's lines. */
+static void
+out_device(struct out *out, const struct device *d, int64_t now)
+{
+	char text[DEVICE_TEXT_MAX];
+
+	out_record(out);
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *f = &device_fields[i];
+
+		device_field_text(d, f, now, text, sizeof(text));
+		if (f->kind == DEVICE_KIND_ID || f->kind == DEVICE_KIND_COUNT)
+			out_int(out, f->name, device_int_value(d, f));
+		else if (f->kind == DEVICE_KIND_BOOL)
+			out_bool(out, f->name, strcmp(text, "yes") == 0);
+		else
+			out_str(out, f->name, text);
+	}
+}
+
+/* The table of `device list`: what an admin scans for. */
+static void
+print_row(const struct device *d, bool is_first, int64_t now)
+{
+	char seen[32];
+
+	if (is_first)
+		printf("%-5s %-9s %-20s %-24s %-26s %-11s %-20s %6s  %s\n", "ID", "STATUS",
+		       "ADDRESS", "NAME", "OWNER", "EXPIRES", "LAST SEEN", "MSGS", "LAST TLS");
+	if (d->last_seen)
+		isodate_format(d->last_seen, seen, sizeof(seen));
+	printf("%-5lld %-9s %-20s %-24.24s %-26.26s %-11.20s %-20s %6lld  %s\n", (long long)d->id,
+	       device_status_name(device_status_at(d, now)), d->address, d->name, d->owner_email,
+	       d->expires[0] ? d->expires : "-", d->last_seen ? seen : "never",
+	       (long long)d->message_count, d->last_tls[0] ? d->last_tls : "-");
+}
 
 static bool
 print_device(const struct device *d, void *arg)
 {
 	struct printer *p = arg;
-	const char *names[N_FIELDS];
-	static char values[N_FIELDS][DEVICE_TEXT_MAX];
-	bool is_number[N_FIELDS];
+	int64_t now = clock_now();
 
-	fields(d, names, values, is_number);
-	if (p->format == OUT_JSON) {
-		printf("%s{", p->is_first ? "" : ",\n ");
-		for (int i = 0; i < N_FIELDS; i++) {
-			printf("%s\"%s\":", i ? "," : "", names[i]);
-			if (is_number[i])
-				printf("%s", values[i]);
-			else if (i == 12)
-				printf("%s", d->legacy_tls ? "true" : "false");
-			else
-				ctl_json_str(stdout, values[i]);
-		}
-		printf("}");
-	} else if (p->format == OUT_CSV) {
-		if (p->is_first)
-			for (int i = 0; i < N_FIELDS; i++)
-				printf("%s%s", names[i], i + 1 < N_FIELDS ? "," : "\r\n");
-		for (int i = 0; i < N_FIELDS; i++) {
-			ctl_csv_str(stdout, values[i]);
-			printf("%s", i + 1 < N_FIELDS ? "," : "\r\n");
-		}
-	} else if (p->is_show) {
-		for (int i = 0; i < N_FIELDS; i++)
-			printf("%-14s %s\n", names[i], values[i]);
-	} else {
-		if (p->is_first)
-			printf("%-5s %-9s %-20s %-24s %-26s %-11s %-20s %6s  %s\n", "ID", "STATUS",
-			       "ADDRESS", "NAME", "OWNER", "EXPIRES", "LAST SEEN", "MSGS",
-			       "LAST TLS");
-		printf("%-5lld %-9s %-20s %-24.24s %-26.26s %-11.20s %-20s %6lld  %s\n",
-		       (long long)d->id, values[2], d->address, d->name, d->owner_email,
-		       d->expires[0] ? d->expires : "-", values[19][0] ? values[19] : "never",
-		       (long long)d->message_count, d->last_tls[0] ? d->last_tls : "-");
-	}
+	if (p->out.format == OUT_TEXT)
+		print_row(d, p->is_first, now);
+	else
+		out_device(&p->out, d, now);
 	p->is_first = false;
 	return true;
 }
@@ -313,8 +291,8 @@ static int
 cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 {
 	struct device *d = &o->d;
-	struct address a;
-	size_t used;
+	const struct device_field *bad;
+	enum device_problem problem;
 	char err[512];
 	const char *expires = o->expires ? o->expires : cfg->default_expiry;
 	enum outcome res;
@@ -332,15 +310,12 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 		return EXIT_FAIL;
 	}
 	cidr_format(&d->net, d->address, sizeof(d->address));
-	if (d->name[0] == '\0') {
-		fprintf(stderr, "mailoutctl: --name is required\n");
-		return EXIT_FAIL;
-	}
-	if (d->owner_email[0] == '\0' ||
-	    address_parse_path(d->owner_email, strlen(d->owner_email), true, &a, &used) !=
-	        ADDRESS_OK ||
-	    a.is_null || used != strlen(d->owner_email)) {
-		fprintf(stderr, "mailoutctl: --owner needs the owner's e-mail address\n");
+	if ((bad = device_check(d, DEVICE_REQUIRED, &problem)) != NULL) {
+		if (problem == DEVICE_EMPTY)
+			fprintf(stderr, "mailoutctl: %s is required\n", bad->option);
+		else
+			fprintf(stderr, "mailoutctl: %s needs an e-mail address, not '%s'\n",
+			        bad->option, device_text_const(d, bad));
 		return EXIT_FAIL;
 	}
 	if (expires[0] && !isodate_parse_expiry(expires, &d->expires_at)) {
@@ -365,7 +340,7 @@ static int
 cmd_list(struct registry *r, struct opts *o)
 {
 	struct device_filter f = {-1, 0, 0};
-	struct printer p = {o->format, true, false};
+	struct printer p = {.is_first = true};
 	enum device_status st;
 	char err[512];
 	enum outcome res;
@@ -385,13 +360,12 @@ cmd_list(struct registry *r, struct opts *o)
 		        o->expiring_before);
 		return EXIT_FAIL;
 	}
-	if (o->format == OUT_JSON)
-		printf("[");
-	if ((res = registry_list(r, &f, print_device, &p, err, sizeof(err))) != OUT_OK)
+	out_begin(&p.out, o->format, true, stdout);
+	res = registry_list(r, &f, print_device, &p, err, sizeof(err));
+	out_end(&p.out);
+	if (res != OUT_OK)
 		return fail(res, err);
-	if (o->format == OUT_JSON)
-		printf("]\n");
-	else if (p.is_first && o->format == OUT_HUMAN)
+	if (p.is_first && o->format == OUT_TEXT)
 		printf("no devices\n");
 	return 0;
 }
@@ -400,11 +374,9 @@ static int
 cmd_show(struct registry *r, struct opts *o)
 {
 	struct device d;
-	struct printer p = {o->format, true, true};
+	struct out out;
 	char err[512];
 	enum outcome res;
-	int64_t id;
-
 	uint64_t v;
 
 	if (o->n_args != 1) {
@@ -412,14 +384,14 @@ cmd_show(struct registry *r, struct opts *o)
 		return EXIT_USAGE;
 	}
 	if (num_parse_u64(o->args[0], 1, INT64_MAX, &v))
-		res = registry_get(r, id = (int64_t)v, &d, err, sizeof(err));
+		res = registry_get(r, (int64_t)v, &d, err, sizeof(err));
 	else
 		res = registry_find_by_address(r, o->args[0], &d, err, sizeof(err));
 	if (res != OUT_OK)
 		return fail(res, err);
-	print_device(&d, &p);
-	if (o->format == OUT_JSON)
-		printf("\n");
+	out_begin(&out, o->format == OUT_TEXT ? OUT_PAIRS : o->format, false, stdout);
+	out_device(&out, &d, clock_now());
+	out_end(&out);
 	return 0;
 }
 
@@ -496,58 +468,21 @@ cmd_change(const struct config *cfg, struct registry *r, const char *verb, struc
 	return 0;
 }
 
-bool
-ctl_drop_privileges(const struct config *cfg)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return true;
-	if ((pw = getpwnam(cfg->user)) == NULL) {
-		fprintf(stderr, "mailoutctl: [gateway] user '%s' does not exist\n", cfg->user);
-		return false;
-	}
-	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		fprintf(stderr, "mailoutctl: cannot become %s: %s\n", cfg->user, strerror(errno));
-		return false;
-	}
-	return true;
-}
-
 int
 ctl_device(const struct config *cfg, int argc, char **argv)
 {
 	struct opts *o = calloc(1, sizeof(*o));
 	struct registry *r;
-	char err[512];
 	int rc;
 
 	if (o == NULL)
 		return EXIT_FAIL;
-	o->legacy_tls = -1;
 	if (argc < 2 || !parse_opts(argc - 1, argv + 1, o)) {
 		ctl_device_usage(stderr);
 		free(o);
 		return EXIT_USAGE;
 	}
-	if (cfg->registry_db[0] == '\0') {
-		fprintf(stderr, "mailoutctl: [registry] database is not set in %s\n", cfg->path);
-		free(o);
-		return EXIT_FAIL;
-	}
-	if (geteuid() == 0) {
-		struct passwd *pw = getpwnam(cfg->user);
-		struct safedir_owner own = {true, pw ? pw->pw_uid : 0, pw ? pw->pw_gid : 0};
-		if (pw && !registry_prepare_dir(cfg->registry_db, &own, err, sizeof(err))) {
-			fprintf(stderr, "mailoutctl: %s\n", err);
-			free(o);
-			return EXIT_FAIL;
-		}
-	}
-	if (!ctl_drop_privileges(cfg) ||
-	    (r = registry_open(cfg->registry_db, 10000, err, sizeof(err))) == NULL) {
-		if (err[0])
-			fprintf(stderr, "mailoutctl: %s\n", err);
+	if ((r = ctl_open_registry(cfg)) == NULL) {
 		free(o);
 		return EXIT_FAIL;
 	}

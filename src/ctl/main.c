@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "ctl/ctl.h"
+#include "ctl/commands.h"
 #include "master/preflight.h"
 #include "spool/spool.h"
 #include "util/str.h"

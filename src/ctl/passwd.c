@@ -4,7 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "ctl/ctl.h"
+#include "ctl/commands.h"
 #include "web/webauth.h"
 
 /* One line from stdin, without echo when it is a terminal. */

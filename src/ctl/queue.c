@@ -13,8 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl/ctl.h"
-#include "ctl/format.h"
+#include "ctl/commands.h"
+#include "ctl/out.h"
+#include "ctl/privs.h"
 #include "spool/spool.h"
 #include "util/clock.h"
 #include "util/isodate.h"
@@ -67,39 +68,33 @@ load(const struct config *cfg, const char *id, bool is_held, struct envelope *e,
 
 struct lister {
 	enum filter filter;
-	bool json;
-	bool is_first;
+	struct out out;
 };
 
 static void
-print_json(const struct envelope *e, long long size, bool is_held, bool is_first)
+print_json(struct out *o, const struct envelope *e, long long size, bool is_held)
 {
 	char next[32];
 
 	isodate_format(e->next_attempt, next, sizeof(next));
-	printf("%s{\"id\":", is_first ? "" : ",\n ");
-	ctl_json_str(stdout, e->id);
-	printf(",\"age\":%lld,\"size\":%lld,\"held\":%s,\"attempts\":%u,\"next_attempt\":",
-	       (long long)(clock_now() - e->arrival), size, is_held ? "true" : "false",
-	       e->attempts);
-	ctl_json_str(stdout, e->next_attempt ? next : "");
-	printf(",\"sender\":");
-	ctl_json_str(stdout, e->sender);
-	printf(",\"listener\":");
-	ctl_json_str(stdout, e->listener);
-	printf(",\"client\":");
-	ctl_json_str(stdout, e->client);
-	printf(",\"tls\":");
-	ctl_json_str(stdout, e->tls);
-	printf(",\"recipients\":[");
+	out_record(o);
+	out_str(o, "id", e->id);
+	out_int(o, "age", clock_now() - e->arrival);
+	out_int(o, "size", size);
+	out_bool(o, "held", is_held);
+	out_int(o, "attempts", e->attempts);
+	out_str(o, "next_attempt", e->next_attempt ? next : "");
+	out_str(o, "sender", e->sender);
+	out_str(o, "listener", e->listener);
+	out_str(o, "client", e->client);
+	out_str(o, "tls", e->tls);
 	for (size_t i = 0; i < e->n_rcpt; i++) {
-		printf("%s{\"address\":", i ? "," : "");
-		ctl_json_str(stdout, e->rcpt[i]);
-		printf(",\"state\":\"%s\",\"last_error\":", rcpt_state_name(e, i));
-		ctl_json_str(stdout, e->rcpt_state[i] == RCPT_DONE ? "" : e->rcpt_note[i]);
-		printf("}");
+		out_item(o, "recipients");
+		out_str(o, "address", e->rcpt[i]);
+		out_str(o, "state", rcpt_state_name(e, i));
+		out_str(o, "last_error", e->rcpt_state[i] == RCPT_DONE ? "" : e->rcpt_note[i]);
+		out_item_end(o);
 	}
-	printf("]}");
 }
 
 static void
@@ -134,11 +129,10 @@ list_dir(const struct config *cfg, bool is_held, struct lister *l)
 			envelope_free(&e);
 			continue;
 		}
-		if (l->json)
-			print_json(&e, size, is_held, l->is_first);
+		if (l->out.format == OUT_JSON)
+			print_json(&l->out, &e, size, is_held);
 		else
 			print_human(&e, size, is_held);
-		l->is_first = false;
 		envelope_free(&e);
 	}
 	closedir(d);
@@ -147,11 +141,12 @@ list_dir(const struct config *cfg, bool is_held, struct lister *l)
 static int
 cmd_list(const struct config *cfg, int argc, char **argv)
 {
-	struct lister l = {ALL, false, true};
+	struct lister l = {ALL, {0}};
+	enum out_format format = OUT_TEXT;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
-			l.json = true;
+			format = OUT_JSON;
 		else if (strcmp(argv[i], "--deferred") == 0)
 			l.filter = DEFERRED;
 		else if (strcmp(argv[i], "--held") == 0)
@@ -162,14 +157,12 @@ cmd_list(const struct config *cfg, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (l.json)
-		printf("[");
-	else
+	out_begin(&l.out, format, true, stdout);
+	if (format == OUT_TEXT)
 		printf("%-22s %8s %9s  %s\n", "ID", "AGE", "SIZE", "SENDER / RECIPIENTS");
 	list_dir(cfg, false, &l);
 	list_dir(cfg, true, &l);
-	if (l.json)
-		printf("]\n");
+	out_end(&l.out);
 	return 0;
 }
 

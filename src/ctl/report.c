@@ -11,22 +11,26 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctl/ctl.h"
-#include "ctl/format.h"
-#include "db/registry.h"
+#include "ctl/commands.h"
+#include "ctl/out.h"
+#include "ctl/privs.h"
+#include "db/devices.h"
+#include "db/stats.h"
+#include "util/cidrtab.h"
 #include "util/clock.h"
 #include "util/isodate.h"
 #include "util/num.h"
 #include "util/str.h"
+#include "util/vec.h"
 
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 struct report {
-	struct device *devices;
-	size_t n_devices, cap_devices;
-	int format; /* 0 text, 1 json, 2 csv */
-	bool is_first;
+	struct device *devices; /* every registration, for the DEVICE column */
+	size_t n_devices;
+	struct cidrtab *by_net;
+	struct out out;
 	size_t n_rows, n_clear_clients;
 	char last_clear[64];
 };
@@ -34,38 +38,55 @@ struct report {
 static bool
 keep_device(const struct device *d, void *arg)
 {
-	struct report *r = arg;
-
-	if (r->n_devices == r->cap_devices) {
-		r->cap_devices = r->cap_devices ? r->cap_devices * 2 : 32;
-		r->devices = realloc(r->devices, r->cap_devices * sizeof(*r->devices));
-		if (r->devices == NULL)
-			abort();
-	}
-	r->devices[r->n_devices++] = *d;
+	*(struct device *)vec_push(arg) = *d;
 	return true;
 }
 
-/* The most specific registered device covering client, or NULL. */
+/* Every registration, and a table that finds the most specific one
+ * covering an address. */
+static enum outcome
+load_devices(struct registry *reg, struct report *r, char *err, size_t errlen)
+{
+	struct device_filter all = {-1, 0, 0};
+	struct vec v;
+	struct cidr *nets;
+	enum outcome o;
+
+	vec_init(&v, sizeof(struct device));
+	o = registry_list(reg, &all, keep_device, &v, err, errlen);
+	r->devices = vec_take(&v, &r->n_devices);
+	nets = calloc(r->n_devices + 1, sizeof(*nets));
+	if (nets == NULL)
+		abort();
+	for (size_t i = 0; i < r->n_devices; i++)
+		nets[i] = r->devices[i].net;
+	r->by_net = cidrtab_new(nets, r->n_devices);
+	free(nets);
+	return o;
+}
+
 static const struct device *
 device_of(const struct report *r, const char *client)
 {
-	const struct device *best = NULL;
 	struct cidr host;
 	struct sockaddr_storage ss = {0};
+	long i;
 
 	if (!cidr_parse(client, &host))
 		return NULL;
-	ss.ss_family = (sa_family_t)host.family;
-	if (host.family == AF_INET)
-		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, host.addr, 4);
-	else
-		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, host.addr, 16);
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (cidr_contains(&r->devices[i].net, (struct sockaddr *)&ss) &&
-		    (best == NULL || r->devices[i].net.prefix > best->net.prefix))
-			best = &r->devices[i];
-	return best;
+	cidr_to_sockaddr(&host, &ss);
+	i = cidrtab_lookup(r->by_net, (struct sockaddr *)&ss);
+	return i < 0 ? NULL : &r->devices[i];
+}
+
+static void
+print_text(const struct report *r, const struct client_stat *c, const char *dev, const char *seen)
+{
+	if (r->n_rows == 0)
+		printf("%-16s %-24s %-18s %-40s %8s %8s %7s  %s\n", "CLIENT", "DEVICE", "LISTENER",
+		       "TLS", "SESSIONS", "MESSAGES", "REFUSED", "LAST SEEN");
+	printf("%-16s %-24.24s %-18s %-40s %8lld %8lld %7lld  %s\n", c->client, dev, c->listener,
+	       c->tls, (long long)c->sessions, (long long)c->messages, (long long)c->refused, seen);
 }
 
 static bool
@@ -82,43 +103,22 @@ print_row(const struct client_stat *c, void *arg)
 		r->n_clear_clients++;
 		str_copy(r->last_clear, sizeof(r->last_clear), c->client);
 	}
-	if (r->format == 1) {
-		printf("%s{\"client\":", r->is_first ? "" : ",\n ");
-		ctl_json_str(stdout, c->client);
-		printf(",\"device\":");
-		if (d)
-			printf("%lld", (long long)d->id);
-		else
-			printf("null");
-		printf(",\"listener\":");
-		ctl_json_str(stdout, c->listener);
-		printf(",\"tls\":");
-		ctl_json_str(stdout, c->tls);
-		printf(
-		    ",\"sessions\":%lld,\"messages\":%lld,\"refused\":%lld,\"last_seen\":\"%s\"}",
-		    (long long)c->sessions, (long long)c->messages, (long long)c->refused, seen);
-	} else if (r->format == 2) {
-		if (r->is_first)
-			printf(
-			    "client,device,listener,tls,sessions,messages,refused,last_seen\r\n");
-		ctl_csv_str(stdout, c->client);
-		putchar(',');
-		ctl_csv_str(stdout, dev);
-		putchar(',');
-		ctl_csv_str(stdout, c->listener);
-		putchar(',');
-		ctl_csv_str(stdout, c->tls);
-		printf(",%lld,%lld,%lld,\"%s\"\r\n", (long long)c->sessions, (long long)c->messages,
-		       (long long)c->refused, seen);
-	} else {
-		if (r->is_first)
-			printf("%-16s %-24s %-18s %-40s %8s %8s %7s  %s\n", "CLIENT", "DEVICE",
-			       "LISTENER", "TLS", "SESSIONS", "MESSAGES", "REFUSED", "LAST SEEN");
-		printf("%-16s %-24.24s %-18s %-40s %8lld %8lld %7lld  %s\n", c->client, dev,
-		       c->listener, c->tls, (long long)c->sessions, (long long)c->messages,
-		       (long long)c->refused, seen);
-	}
-	r->is_first = false;
+	if (r->out.format == OUT_TEXT)
+		print_text(r, c, dev, seen);
+	out_record(&r->out);
+	out_str(&r->out, "client", c->client);
+	if (r->out.format == OUT_CSV)
+		out_str(&r->out, "device", dev);
+	else if (d)
+		out_int(&r->out, "device", d->id);
+	else
+		out_null(&r->out, "device");
+	out_str(&r->out, "listener", c->listener);
+	out_str(&r->out, "tls", c->tls);
+	out_int(&r->out, "sessions", c->sessions);
+	out_int(&r->out, "messages", c->messages);
+	out_int(&r->out, "refused", c->refused);
+	out_str(&r->out, "last_seen", seen);
 	r->n_rows++;
 	return true;
 }
@@ -126,44 +126,37 @@ print_row(const struct client_stat *c, void *arg)
 static bool
 print_recent(const struct recent_session *x, void *arg)
 {
-	int *json = arg;
+	struct out *o = arg;
 	char when[32];
 
 	isodate_format(x->at, when, sizeof(when));
-	if (*json >= 1) {
-		printf("%s{\"at\":\"%s\",\"listener\":", *json == 1 ? "" : ",\n ", when);
-		ctl_json_str(stdout, x->listener);
-		printf(",\"tls\":");
-		ctl_json_str(stdout, x->tls);
-		printf(",\"result\":");
-		ctl_json_str(stdout, x->result);
-		printf("}");
-		*json = 2;
-	} else {
+	if (o->format == OUT_TEXT)
 		printf("%s  %-18s %-40s %s\n", when, x->listener, x->tls, x->result);
-	}
+	out_record(o);
+	out_str(o, "at", when);
+	out_str(o, "listener", x->listener);
+	out_str(o, "tls", x->tls);
+	out_str(o, "result", x->result);
 	return true;
 }
 
 /* mailoutctl report sessions ADDRESS [--json]: the last sessions of one client. */
 static int
-report_sessions(struct registry *reg, const char *client, bool json)
+report_sessions(struct registry *reg, const char *client, enum out_format format)
 {
 	char err[512] = "";
-	int state = json ? 1 : 0;
-	enum outcome o;
+	struct out o;
+	enum outcome res;
 
-	if (json)
-		printf("[");
-	else
+	out_begin(&o, format, true, stdout);
+	if (format == OUT_TEXT)
 		printf("%-20s  %-18s %-40s %s\n", "TIME (UTC)", "LISTENER", "TLS", "RESULT");
-	o = registry_recent(reg, client, print_recent, &state, err, sizeof(err));
-	if (o != OUT_OK) {
+	res = registry_recent(reg, client, print_recent, &o, err, sizeof(err));
+	out_end(&o);
+	if (res != OUT_OK) {
 		fprintf(stderr, "mailoutctl: %s\n", err);
 		return EXIT_FAIL;
 	}
-	if (json)
-		printf("]\n");
 	return 0;
 }
 
@@ -196,31 +189,11 @@ parse_since(const char *s, int64_t *since_day)
 	return false;
 }
 
-static struct registry *
-open_registry(const struct config *cfg)
-{
-	char err[512] = "";
-	struct registry *reg;
-
-	if (cfg->registry_db[0] == '\0') {
-		fprintf(stderr,
-		        "mailoutctl: reports live in the registry: set [registry] database\n");
-		return NULL;
-	}
-	if (!ctl_drop_privileges(cfg) ||
-	    (reg = registry_open(cfg->registry_db, 10000, err, sizeof(err))) == NULL) {
-		if (err[0])
-			fprintf(stderr, "mailoutctl: %s\n", err);
-		return NULL;
-	}
-	return reg;
-}
-
 int
 ctl_report(const struct config *cfg, int argc, char **argv)
 {
-	struct report r = {.is_first = true};
-	struct device_filter all = {-1, 0, 0};
+	struct report r = {0};
+	enum out_format format = OUT_TEXT;
 	struct registry *reg;
 	char err[512] = "", day[16];
 	enum outcome o;
@@ -240,9 +213,9 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 			fprintf(stderr, "mailoutctl: '%s' is not an IP address\n", argv[2]);
 			return EXIT_USAGE;
 		}
-		if ((reg = open_registry(cfg)) == NULL)
+		if ((reg = ctl_open_registry(cfg)) == NULL)
 			return EXIT_FAIL;
-		int rc = report_sessions(reg, argv[2], json);
+		int rc = report_sessions(reg, argv[2], json ? OUT_JSON : OUT_TEXT);
 		registry_close(reg);
 		return rc;
 	}
@@ -254,10 +227,8 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 	}
 	int64_t since_day = (clock_now() - 30 * 86400) / 86400;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			r.format = 1;
-		} else if (strcmp(argv[i], "--csv") == 0) {
-			r.format = 2;
+		if (out_parse_flag(argv[i], &format)) {
+			continue;
 		} else if (strcmp(argv[i], "--since") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr,
@@ -273,22 +244,21 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((reg = open_registry(cfg)) == NULL)
+	if ((reg = ctl_open_registry(cfg)) == NULL)
 		return EXIT_FAIL;
-	o = registry_list(reg, &all, keep_device, &r, err, sizeof(err));
-	if (o == OUT_OK && r.format == 1)
-		printf("[");
+	out_begin(&r.out, format, true, stdout);
+	o = load_devices(reg, &r, err, sizeof(err));
 	if (o == OUT_OK)
 		o = registry_tls_report(reg, since_day, print_row, &r, err, sizeof(err));
+	out_end(&r.out);
 	registry_close(reg);
 	free(r.devices);
+	cidrtab_free(r.by_net);
 	if (o != OUT_OK) {
 		fprintf(stderr, "mailoutctl: %s\n", err);
 		return EXIT_FAIL;
 	}
-	if (r.format == 1)
-		printf("]\n");
-	else if (r.format == 0) {
+	if (format == OUT_TEXT) {
 		isodate_format_day(since_day * 86400, day, sizeof(day));
 		printf("%s%zu client(s) sent without encryption since %s (UTC).\n",
 		       r.n_rows ? "\n" : "", r.n_clear_clients, day);

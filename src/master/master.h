@@ -6,8 +6,8 @@
  * config is logged and the old one stays), and stops cleanly on SIGTERM.
  * The master itself never touches a client connection.
  */
-#ifndef MAILOUT_MASTER_H
-#define MAILOUT_MASTER_H
+#ifndef MAILOUT_MASTER_MASTER_H
+#define MAILOUT_MASTER_MASTER_H
 
 #include <stdbool.h>
 

@@ -8,8 +8,8 @@
  * relays anywhere for the whole internet). Creates nothing, binds nothing
  * for longer than a test, never changes a file.
  */
-#ifndef MAILOUT_PREFLIGHT_H
-#define MAILOUT_PREFLIGHT_H
+#ifndef MAILOUT_MASTER_PREFLIGHT_H
+#define MAILOUT_MASTER_PREFLIGHT_H
 
 #include "config/config.h"
 #include "util/buf.h"

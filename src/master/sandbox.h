@@ -9,8 +9,8 @@
  * entry is found at once (the master restarts the child). Under the
  * sanitizers the few calls their runtime needs are allowed too.
  */
-#ifndef MAILOUT_SANDBOX_H
-#define MAILOUT_SANDBOX_H
+#ifndef MAILOUT_MASTER_SANDBOX_H
+#define MAILOUT_MASTER_SANDBOX_H
 
 #include <stdbool.h>
 #include <stddef.h>

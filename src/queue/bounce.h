@@ -5,8 +5,8 @@
  * Never to the null sender: a bounce that bounces is dropped (the caller
  * logs it). Blocking file I/O; runs on a delivery thread.
  */
-#ifndef MAILOUT_BOUNCE_H
-#define MAILOUT_BOUNCE_H
+#ifndef MAILOUT_QUEUE_BOUNCE_H
+#define MAILOUT_QUEUE_BOUNCE_H
 
 #include <stdbool.h>
 #include <stddef.h>

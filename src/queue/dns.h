@@ -6,8 +6,8 @@
  * /etc/resolv.conf is used. Errors: OUT_TEMPFAIL (SERVFAIL, timeout),
  * OUT_PERMFAIL (the name does not exist), with a sentence in err.
  */
-#ifndef MAILOUT_DNS_H
-#define MAILOUT_DNS_H
+#ifndef MAILOUT_QUEUE_DNS_H
+#define MAILOUT_QUEUE_DNS_H
 
 #include <stdbool.h>
 #include <stddef.h>

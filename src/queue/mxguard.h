@@ -8,8 +8,8 @@
  * IPv4-mapped IPv6 addresses are judged as IPv4. Pure: the caller gives
  * the host's own addresses.
  */
-#ifndef MAILOUT_MXGUARD_H
-#define MAILOUT_MXGUARD_H
+#ifndef MAILOUT_QUEUE_MXGUARD_H
+#define MAILOUT_QUEUE_MXGUARD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * older than the queue lifetime, and removes a message once every
  * recipient is done. Woken by a byte on wake_fd when a worker queues mail.
  */
-#ifndef MAILOUT_QUEUE_H
-#define MAILOUT_QUEUE_H
+#ifndef MAILOUT_QUEUE_QUEUE_H
+#define MAILOUT_QUEUE_QUEUE_H
 
 #include <openssl/ssl.h>
 

@@ -7,8 +7,8 @@
  * (RFC 5321 section 5.1). Pure, except route_targets() which asks DNS
  * and the system resolver.
  */
-#ifndef MAILOUT_ROUTE_H
-#define MAILOUT_ROUTE_H
+#ifndef MAILOUT_QUEUE_ROUTE_H
+#define MAILOUT_QUEUE_ROUTE_H
 
 #include "config/config.h"
 #include "queue/dns.h"

@@ -12,8 +12,8 @@
  * waiting for the socket again. A conn never calls its owner from
  * conn_write(): "drained" and errors found there come from the event loop.
  */
-#ifndef MAILOUT_CONN_H
-#define MAILOUT_CONN_H
+#ifndef MAILOUT_SMTP_CONN_H
+#define MAILOUT_SMTP_CONN_H
 
 #include <event2/buffer.h>
 #include <event2/event.h>

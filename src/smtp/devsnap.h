@@ -8,15 +8,15 @@
  * registrations cost a worker about 8 MB, not the 300 MB of full rows.
  * No I/O, no locking: built on one thread, then only read.
  */
-#ifndef MAILOUT_DEVSNAP_H
-#define MAILOUT_DEVSNAP_H
+#ifndef MAILOUT_SMTP_DEVSNAP_H
+#define MAILOUT_SMTP_DEVSNAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "db/registry.h"
+#include "db/devices.h"
 
 struct devsnap_builder;
 struct devsnap;

@@ -16,14 +16,15 @@
  * transaction every REGVIEW_FLUSH_MS, never per message.
  * Everything but the thread runs on the worker's event loop thread.
  */
-#ifndef MAILOUT_DEVICES_H
-#define MAILOUT_DEVICES_H
+#ifndef MAILOUT_SMTP_REGVIEW_H
+#define MAILOUT_SMTP_REGVIEW_H
 
 #include <event2/event.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "db/registry.h"
+#include "db/devices.h"
+#include "db/stats.h"
 
 #define REGVIEW_POLL_MS       100
 #define REGVIEW_FLUSH_MS      2000

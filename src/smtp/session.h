@@ -7,8 +7,8 @@
  * Logs one key=value line per event, always with sid, listener, client
  * and tls.
  */
-#ifndef MAILOUT_SESSION_H
-#define MAILOUT_SESSION_H
+#ifndef MAILOUT_SMTP_SESSION_H
+#define MAILOUT_SMTP_SESSION_H
 
 #include <sys/socket.h>
 

@@ -5,8 +5,8 @@
  * a grace period, and exits. SIGUSR1 (a reload) retires it: it stops
  * accepting and exits when its last session has ended on its own.
  */
-#ifndef MAILOUT_WORKER_H
-#define MAILOUT_WORKER_H
+#ifndef MAILOUT_SMTP_WORKER_H
+#define MAILOUT_SMTP_WORKER_H
 
 #include <openssl/ssl.h>
 #include <stdbool.h>

@@ -16,8 +16,8 @@
  * Functions here do blocking file I/O; spool_commit() is meant to run off
  * the event loop thread. Errors are returned as errno values, not logged.
  */
-#ifndef MAILOUT_SPOOL_H
-#define MAILOUT_SPOOL_H
+#ifndef MAILOUT_SPOOL_SPOOL_H
+#define MAILOUT_SPOOL_SPOOL_H
 
 #include <limits.h>
 #include <stdbool.h>

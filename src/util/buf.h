@@ -4,8 +4,8 @@
  * The data is always followed by a spare NUL (not counted in len), so
  * buf_cstr() is valid, but the data itself may hold NULs.
  */
-#ifndef MAILOUT_BUF_H
-#define MAILOUT_BUF_H
+#ifndef MAILOUT_UTIL_BUF_H
+#define MAILOUT_UTIL_BUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -83,6 +83,17 @@ cidr_contains(const struct cidr *c, const struct sockaddr *sa)
 	return prefix_match(c->addr, addr, c->prefix);
 }
 
+void
+cidr_to_sockaddr(const struct cidr *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)c->family;
+	if (c->family == AF_INET)
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, c->addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, c->addr, 16);
+}
+
 bool
 cidr_overlaps(const struct cidr *a, const struct cidr *b)
 {

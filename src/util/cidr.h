@@ -2,8 +2,8 @@
  * cidr: IPv4/IPv6 addresses and prefixes, and socket address helpers.
  * Mail-agnostic; no I/O.
  */
-#ifndef MAILOUT_CIDR_H
-#define MAILOUT_CIDR_H
+#ifndef MAILOUT_UTIL_CIDR_H
+#define MAILOUT_UTIL_CIDR_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +24,8 @@ bool cidr_contains(const struct cidr *, const struct sockaddr *);
 /* IPv4-mapped IPv6 addresses match IPv4 prefixes. */
 bool cidr_overlaps(const struct cidr *, const struct cidr *);
 void cidr_format(const struct cidr *, char *dst, size_t size);
+/* The network's first address as a socket address (port 0). */
+void cidr_to_sockaddr(const struct cidr *, struct sockaddr_storage *);
 /* The address bytes of sa into out, ::ffff:a.b.c.d as IPv4; the family
  * (AF_INET, AF_INET6), or -1 for another kind of address. */
 int cidr_sockaddr_bytes(const struct sockaddr *, uint8_t out[16]);

@@ -6,8 +6,8 @@
  * several entries have the same prefix, the one earliest in the array
  * wins: the caller orders by relevance. Mail-agnostic; no I/O.
  */
-#ifndef MAILOUT_CIDRTAB_H
-#define MAILOUT_CIDRTAB_H
+#ifndef MAILOUT_UTIL_CIDRTAB_H
+#define MAILOUT_UTIL_CIDRTAB_H
 
 #include <stddef.h>
 #include <sys/socket.h>

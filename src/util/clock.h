@@ -8,8 +8,8 @@
  * inherits the same value, so they agree on "now". Waits and timeouts use
  * CLOCK_MONOTONIC and are not affected. Thread-safe.
  */
-#ifndef MAILOUT_CLOCK_H
-#define MAILOUT_CLOCK_H
+#ifndef MAILOUT_UTIL_CLOCK_H
+#define MAILOUT_UTIL_CLOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * Entries whose count drops to zero are removed, so the map holds only
  * live keys.
  */
-#ifndef MAILOUT_COUNTMAP_H
-#define MAILOUT_COUNTMAP_H
+#ifndef MAILOUT_UTIL_COUNTMAP_H
+#define MAILOUT_UTIL_COUNTMAP_H
 
 struct countmap;
 

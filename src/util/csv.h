@@ -4,8 +4,8 @@
  * more) gets a leading ' so that a spreadsheet shows it as text: device
  * names come from a public form.
  */
-#ifndef MAILOUT_CSV_H
-#define MAILOUT_CSV_H
+#ifndef MAILOUT_UTIL_CSV_H
+#define MAILOUT_UTIL_CSV_H
 
 #include "util/buf.h"
 

@@ -4,8 +4,8 @@
  * that op in this process fail with ENOSPC (write) or EIO, so tests can
  * prove that a failed write never becomes a 250. Thread-safe.
  */
-#ifndef MAILOUT_FSX_H
-#define MAILOUT_FSX_H
+#ifndef MAILOUT_UTIL_FSX_H
+#define MAILOUT_UTIL_FSX_H
 
 #include <stdbool.h>
 #include <stddef.h>

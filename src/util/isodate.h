@@ -3,8 +3,8 @@
  * "2019-12-31" is valid through the end of that day; "2019-12-31T18:00:00Z"
  * (or with +HH:MM / -HH:MM) until that instant.
  */
-#ifndef MAILOUT_ISODATE_H
-#define MAILOUT_ISODATE_H
+#ifndef MAILOUT_UTIL_ISODATE_H
+#define MAILOUT_UTIL_ISODATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

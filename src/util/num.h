@@ -2,8 +2,8 @@
  * num: the one bounded number parser. Every number read from a file, the
  * command line or the network goes through here.
  */
-#ifndef MAILOUT_NUM_H
-#define MAILOUT_NUM_H
+#ifndef MAILOUT_UTIL_NUM_H
+#define MAILOUT_UTIL_NUM_H
 
 #include <stdbool.h>
 #include <stdint.h>

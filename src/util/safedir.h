@@ -8,8 +8,8 @@
  * with a sentence instead of being followed, chowned or deleted.
  * Mail-agnostic; errors go to the caller's buffer, nothing is logged.
  */
-#ifndef MAILOUT_SAFEDIR_H
-#define MAILOUT_SAFEDIR_H
+#ifndef MAILOUT_UTIL_SAFEDIR_H
+#define MAILOUT_UTIL_SAFEDIR_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /*
  * str: bounded string helpers. Truncation is always reported, never silent.
  */
-#ifndef MAILOUT_STR_H
-#define MAILOUT_STR_H
+#ifndef MAILOUT_UTIL_STR_H
+#define MAILOUT_UTIL_STR_H
 
 #include <stdbool.h>
 #include <stddef.h>

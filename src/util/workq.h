@@ -3,8 +3,8 @@
  * them on the event loop thread. run() executes on a pool thread and must
  * touch only its argument; done() executes on the loop thread.
  */
-#ifndef MAILOUT_WORKQ_H
-#define MAILOUT_WORKQ_H
+#ifndef MAILOUT_UTIL_WORKQ_H
+#define MAILOUT_UTIL_WORKQ_H
 
 #include <event2/event.h>
 

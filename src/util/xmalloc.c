@@ -56,3 +56,13 @@ xstrndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void *p = reallocarray(old, n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom(n * size);
+	return p;
+}

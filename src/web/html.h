@@ -5,8 +5,8 @@
  * (unsigned), %L (int64_t), %Z (size_t), %% (a percent sign). Only
  * literals from this program may be passed as %R or as the format.
  */
-#ifndef MAILOUT_HTML_H
-#define MAILOUT_HTML_H
+#ifndef MAILOUT_WEB_HTML_H
+#define MAILOUT_WEB_HTML_H
 
 #include "util/buf.h"
 

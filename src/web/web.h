@@ -4,8 +4,8 @@
  * and reads the files only root may read (TLS key, admins file) before the
  * fork; this process only serves.
  */
-#ifndef MAILOUT_WEB_H
-#define MAILOUT_WEB_H
+#ifndef MAILOUT_WEB_WEB_H
+#define MAILOUT_WEB_WEB_H
 
 #include "config/config.h"
 

@@ -158,6 +158,28 @@ row_actions(struct web_req *r, const struct device *d)
 	}
 }
 
+/* The fields of the table with flag, the first in bold, each other one
+ * on a line of its own (or beside the one before), empty ones left out. */
+static void
+admin_cell(struct web_req *r, const struct device *d, unsigned flag)
+{
+	bool is_first = true;
+
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *f = &device_fields[i];
+		const char *v = device_text_const(d, f);
+
+		if (!(f->flags & flag) || v == NULL || (v[0] == '\0' && !is_first))
+			continue;
+		if (is_first)
+			html(&r->out, "<b>%s</b>", v);
+		else
+			html(&r->out, "%R<small>%s</small>",
+			     f->flags & DEVICE_ADMIN_SAME_LINE ? " " : "<br>", v);
+		is_first = false;
+	}
+}
+
 static bool
 list_row(const struct device *d, void *arg)
 {
@@ -168,13 +190,12 @@ list_row(const struct device *d, void *arg)
 
 	c->n++;
 	time_text(d->last_seen, seen, sizeof(seen));
-	html(&r->out,
-	     "<tr id=\"device-%L\"><td>%L</td><td>%s</td><td "
-	     "class=\"device\"><b>%s</b><br><small>%s "
-	     "%s</small><br><small>%s</small></td>"
-	     "<td>%s<br><small>%s</small><br><small>%s</small></td><td class=\"status-%s\">%s",
-	     d->id, d->id, d->address, d->name, d->manufacturer, d->model, d->reason, d->owner_name,
-	     d->owner_email, d->org_unit, status, status);
+	html(&r->out, "<tr id=\"device-%L\"><td>%L</td><td>%s</td><td class=\"device\">", d->id,
+	     d->id, d->address);
+	admin_cell(r, d, DEVICE_ADMIN_DEVICE);
+	html(&r->out, "</td><td>");
+	admin_cell(r, d, DEVICE_ADMIN_OWNER);
+	html(&r->out, "</td><td class=\"status-%s\">%s", status, status);
 	if (d->legacy_tls)
 		html(&r->out, "<br><small>%s</small>", TR(r, "legacy TLS", "altes TLS"));
 	if (d->decided_by[0])
@@ -428,11 +449,6 @@ page_admin_action(struct web_req *r)
 
 #define EXPORT_ROWS 500 /* rows read from the registry at a time */
 
-static const char export_head[] =
-    "id,address,name,manufacturer,model,location,owner_name,owner_email,org_unit,reason,"
-    "replacement,status,legacy_tls,expires,created,decided_by,note,last_seen,sessions,"
-    "messages,last_tls,last_listener\r\n";
-
 struct export
 {
 	struct web *w;
@@ -444,48 +460,26 @@ struct export
 	int64_t now;
 };
 
+/* The CSV header: every field's name, in the table's order. */
+static void
+csv_head(struct buf *b)
+{
+	for (size_t i = 0; i < device_n_fields; i++)
+		buf_printf(b, "%s%s", device_fields[i].name,
+		           i + 1 == device_n_fields ? "\r\n" : ",");
+}
+
 static bool
 csv_row(const struct device *d, void *arg)
 {
 	struct export *x = arg;
-	struct buf *b = &x->chunk;
-	char id[24], created[40], seen[40], sessions[24], messages[24];
+	char v[DEVICE_TEXT_MAX];
 
 	x->last_id = d->id;
-	str_fmt(id, sizeof(id), "%lld", (long long)d->id);
-	isodate_format(d->created_at, created, sizeof(created));
-	if (d->last_seen)
-		isodate_format(d->last_seen, seen, sizeof(seen));
-	else
-		seen[0] = '\0';
-	str_fmt(sessions, sizeof(sessions), "%lld", (long long)d->session_count);
-	str_fmt(messages, sizeof(messages), "%lld", (long long)d->message_count);
-	const char *v[] = {id,
-	                   d->address,
-	                   d->name,
-	                   d->manufacturer,
-	                   d->model,
-	                   d->location,
-	                   d->owner_name,
-	                   d->owner_email,
-	                   d->org_unit,
-	                   d->reason,
-	                   d->replacement,
-	                   device_status_name(device_status_at(d, x->now)),
-	                   d->legacy_tls ? "yes" : "no",
-	                   d->expires,
-	                   created,
-	                   d->decided_by,
-	                   d->note,
-	                   seen,
-	                   sessions,
-	                   messages,
-	                   d->last_tls,
-	                   d->last_listener};
-	size_t n = sizeof(v) / sizeof(v[0]);
-	for (size_t i = 0; i < n; i++) {
-		csv_field(b, v[i]);
-		buf_puts(b, i + 1 == n ? "\r\n" : ",");
+	for (size_t i = 0; i < device_n_fields; i++) {
+		device_field_text(d, &device_fields[i], x->now, v, sizeof(v));
+		csv_field(&x->chunk, v);
+		buf_puts(&x->chunk, i + 1 == device_n_fields ? "\r\n" : ",");
 	}
 	return true;
 }
@@ -562,7 +556,7 @@ page_admin_export(struct web_req *r)
 	x->w = r->w;
 	x->now = r->now;
 	buf_init(&x->chunk, WEB_PAGE_MAX);
-	buf_puts(&x->chunk, export_head);
+	csv_head(&x->chunk);
 	isodate_format_day(r->now, day, sizeof(day));
 	str_fmt(disp, sizeof(disp), "attachment; filename=\"mailout-devices-%s.csv\"", day);
 	str_copy(r->disposition, sizeof(r->disposition), disp);

@@ -2,15 +2,16 @@
  * web_internal: what the page modules share: the process state, one
  * request with its response, and the page frame. Only for src/web/.
  */
-#ifndef MAILOUT_WEB_INTERNAL_H
-#define MAILOUT_WEB_INTERNAL_H
+#ifndef MAILOUT_WEB_WEB_INTERNAL_H
+#define MAILOUT_WEB_WEB_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "config/config.h"
-#include "db/registry.h"
+#include "db/devices.h"
+#include "db/stats.h"
 #include "util/buf.h"
 #include "web/html.h"
 #include "web/webauth.h"

@@ -8,58 +8,10 @@
 #include "util/str.h"
 #include "web/web_internal.h"
 
-enum field {
-	F_NAME,
-	F_MANUFACTURER,
-	F_MODEL,
-	F_ADDRESS,
-	F_LOCATION,
-	F_OWNER_NAME,
-	F_OWNER_EMAIL,
-	F_ORG_UNIT,
-	F_REASON,
-	F_REASON_TEXT,
-	F_REPLACEMENT,
-	F_N
-};
-
-struct field_def {
-	const char *name;
-	bool is_required;
-	bool is_multiline;
-	const char *en, *de;           /* label */
-	const char *hint_en, *hint_de; /* NULL: none */
-};
-
-static const struct field_def fields[F_N] = {
-    [F_NAME] = {"name", true, false, "Device name", "Gerätename",
-                "For example “Copier 3rd floor, room 312”.",
-                "Zum Beispiel „Kopierer 3. Stock, Raum 312“."},
-    [F_MANUFACTURER] = {"manufacturer", true, false, "Manufacturer", "Hersteller", NULL, NULL},
-    [F_MODEL] = {"model", false, false, "Model", "Modell", NULL, NULL},
-    [F_ADDRESS] =
-        {"address", true, false, "IP address of the device", "IP-Adresse des Geräts",
-         "Filled in with the address you are visiting from; change it if the device has another.",
-         "Vorausgefüllt mit der Adresse, von der Sie diese Seite aufrufen; ändern Sie sie, wenn "
-         "das Gerät eine andere hat."},
-    [F_LOCATION] = {"location", false, false, "Location", "Standort", NULL, NULL},
-    [F_OWNER_NAME] = {"owner_name", true, false, "Responsible person", "Verantwortliche Person",
-                      NULL, NULL},
-    [F_OWNER_EMAIL] = {"owner_email", true, false, "Email of the responsible person",
-                       "E-Mail der verantwortlichen Person",
-                       "We write to this address about the registration and its end.",
-                       "An diese Adresse schreiben wir zur Registrierung und zu ihrem Ende."},
-    [F_ORG_UNIT] = {"org_unit", false, false, "Organisational unit", "Organisationseinheit", NULL,
-                    NULL},
-    [F_REASON] = {"reason", true, false, "Why can the device not encrypt?",
-                  "Warum kann das Gerät nicht verschlüsseln?", NULL, NULL},
-    [F_REASON_TEXT] = {"reason_text", false, true, "Details", "Einzelheiten",
-                       "Required for “Other”.", "Bei „Anderer Grund“ erforderlich."},
-    [F_REPLACEMENT] = {"replacement", false, false, "Planned replacement or update",
-                       "Geplanter Ersatz oder geplantes Update",
-                       "When and how the device will be replaced or updated.",
-                       "Wann und wie das Gerät ersetzt oder aktualisiert wird."},
-};
+/* The form shows the fields of device_fields[] marked DEVICE_FORM, in the
+ * table's order; the reason (DEVICE_REASON) is asked with a list of
+ * reasons and a text box for details. */
+static const char DETAILS[] = "reason_text";
 
 struct reason_def {
 	const char *code, *en, *de;
@@ -78,10 +30,17 @@ static const struct reason_def reasons[] = {
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 struct reg_form {
-	const char *value[F_N];
-	const char *error[F_N]; /* NULL: fine */
-	char addr_error[512];   /* a sentence naming the existing registration */
+	const char *value[DEVICE_FIELDS_MAX]; /* by index into device_fields[] */
+	const char *error[DEVICE_FIELDS_MAX]; /* NULL: fine */
+	const char *details, *details_error;  /* of the reason */
+	char addr_error[512];                 /* a sentence naming the existing registration */
 };
+
+static size_t
+index_of(const struct device_field *f)
+{
+	return (size_t)(f - device_fields);
+}
 
 static const struct reason_def *
 reason_find(const char *code)
@@ -94,53 +53,74 @@ reason_find(const char *code)
 
 /* aria-describedby (hint and error) and aria-invalid of one control. */
 static void
-field_aria(struct web_req *r, const struct field_def *d, bool has_error)
+field_aria(struct web_req *r, const char *name, bool has_hint, bool has_error)
 {
-	if (d->hint_en == NULL && !has_error)
+	if (!has_hint && !has_error)
 		return;
 	html(&r->out, " aria-describedby=\"");
-	if (d->hint_en)
-		html(&r->out, "%s-hint", d->name);
+	if (has_hint)
+		html(&r->out, "%s-hint", name);
 	if (has_error)
-		html(&r->out, "%R%s-error", d->hint_en ? " " : "", d->name);
+		html(&r->out, "%R%s-error", has_hint ? " " : "", name);
 	html(&r->out, "\"%R", has_error ? " aria-invalid=\"true\"" : "");
 }
 
 static void
-field_input(struct web_req *r, const struct reg_form *f, enum field i)
+label(struct web_req *r, const char *name, const char *text, bool is_required, const char *hint)
 {
-	const struct field_def *d = &fields[i];
-	const char *err = f->error[i];
+	html(&r->out, "<label for=\"%s\">%s%R</label>\n", name, text, is_required ? " *" : "");
+	if (hint)
+		html(&r->out, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", name, hint);
+}
 
-	html(&r->out, "<label for=\"%s\">%s%R</label>\n", d->name, TR(r, d->en, d->de),
-	     d->is_required ? " *" : "");
-	if (d->hint_en)
-		html(&r->out, "<p class=\"hint\" id=\"%s-hint\">%s</p>\n", d->name,
-		     TR(r, d->hint_en, d->hint_de));
-	if (i == F_REASON) {
-		html(&r->out, "<select id=\"reason\" name=\"reason\"");
-		field_aria(r, d, err != NULL);
-		html(&r->out, ">\n<option value=\"\">%s</option>\n",
-		     TR(r, "Choose …", "Bitte wählen …"));
-		for (size_t k = 0; k < N_REASONS; k++)
-			html(&r->out, "<option value=\"%s\"%R>%s</option>\n", reasons[k].code,
-			     strcmp(f->value[i], reasons[k].code) == 0 ? " selected" : "",
-			     TR(r, reasons[k].en, reasons[k].de));
-		html(&r->out, "</select>\n");
-	} else if (d->is_multiline) {
-		html(&r->out, "<textarea id=\"%s\" name=\"%s\" maxlength=\"%d\"", d->name, d->name,
-		     WEB_FIELD_MAX);
-		field_aria(r, d, err != NULL);
-		html(&r->out, ">%s</textarea>\n", f->value[i]);
-	} else {
-		html(&r->out, "<input id=\"%s\" name=\"%s\" value=\"%s\" maxlength=\"%d\"%R",
-		     d->name, d->name, f->value[i], WEB_FIELD_MAX,
-		     i == F_OWNER_EMAIL ? " type=\"email\" autocomplete=\"email\"" : "");
-		field_aria(r, d, err != NULL);
-		html(&r->out, ">\n");
-	}
+static void
+error_line(struct web_req *r, const char *name, const char *err)
+{
 	if (err)
-		html(&r->out, "<p class=\"error\" id=\"%s-error\">%s</p>\n", d->name, err);
+		html(&r->out, "<p class=\"error\" id=\"%s-error\">%s</p>\n", name, err);
+}
+
+static void
+reason_input(struct web_req *r, const struct reg_form *f, const struct device_field *d)
+{
+	const char *value = f->value[index_of(d)], *err = f->error[index_of(d)];
+	const char *hint = TR(r, "Required for “Other”.", "Bei „Anderer Grund“ erforderlich.");
+
+	html(&r->out, "<select id=\"%s\" name=\"%s\"", d->name, d->name);
+	field_aria(r, d->name, false, err != NULL);
+	html(&r->out, ">\n<option value=\"\">%s</option>\n", TR(r, "Choose …", "Bitte wählen …"));
+	for (size_t k = 0; k < N_REASONS; k++)
+		html(&r->out, "<option value=\"%s\"%R>%s</option>\n", reasons[k].code,
+		     strcmp(value, reasons[k].code) == 0 ? " selected" : "",
+		     TR(r, reasons[k].en, reasons[k].de));
+	html(&r->out, "</select>\n");
+	error_line(r, d->name, err);
+	label(r, DETAILS, TR(r, "Details", "Einzelheiten"), false, hint);
+	html(&r->out, "<textarea id=\"%s\" name=\"%s\" maxlength=\"%d\"", DETAILS, DETAILS,
+	     WEB_FIELD_MAX);
+	field_aria(r, DETAILS, true, f->details_error != NULL);
+	html(&r->out, ">%s</textarea>\n", f->details);
+	error_line(r, DETAILS, f->details_error);
+}
+
+static void
+field_input(struct web_req *r, const struct reg_form *f, const struct device_field *d)
+{
+	const char *err = f->error[index_of(d)];
+
+	label(r, d->name, TR(r, d->label_en, d->label_de),
+	      (d->flags & (DEVICE_REQUIRED | DEVICE_FORM_REQUIRED)) != 0,
+	      d->hint_en ? TR(r, d->hint_en, d->hint_de) : NULL);
+	if (d->flags & DEVICE_REASON) {
+		reason_input(r, f, d);
+		return;
+	}
+	html(&r->out, "<input id=\"%s\" name=\"%s\" value=\"%s\" maxlength=\"%d\"%R", d->name,
+	     d->name, f->value[index_of(d)], WEB_FIELD_MAX,
+	     d->flags & DEVICE_EMAIL ? " type=\"email\" autocomplete=\"email\"" : "");
+	field_aria(r, d->name, d->hint_en != NULL, err != NULL);
+	html(&r->out, ">\n");
+	error_line(r, d->name, err);
 }
 
 static void
@@ -162,8 +142,9 @@ form_page(struct web_req *r, const struct reg_form *f, bool has_errors)
 		        "Bitte korrigieren Sie die markierten Felder."));
 	html(&r->out, "<form class=\"fields\" method=\"post\" action=\"/register\" novalidate>\n");
 	form_csrf(r);
-	for (enum field i = 0; i < F_N; i++)
-		field_input(r, f, i);
+	for (size_t i = 0; i < device_n_fields; i++)
+		if (device_fields[i].flags & DEVICE_FORM)
+			field_input(r, f, &device_fields[i]);
 	html(&r->out, "<p class=\"hint\">%s</p>\n<button type=\"submit\">%s</button>\n</form>\n",
 	     TR(r, "* required", "* Pflichtfeld"),
 	     TR(r, "Send registration", "Registrierung senden"));
@@ -172,36 +153,53 @@ form_page(struct web_req *r, const struct reg_form *f, bool has_errors)
 
 /* ---- validation ---- */
 
-static void
-check_text(struct web_req *r, struct reg_form *f, enum field i)
+/* Clean text of the right length: the error, or NULL. */
+static const char *
+text_error(struct web_req *r, const char *v, bool is_multiline)
 {
-	const char *v = f->value[i];
+	if (!text_is_clean(v, is_multiline))
+		return TR(r,
+		          "Contains characters that are not allowed (control characters, or "
+		          "invisible ones that change the direction or joining of text).",
+		          "Enthält nicht erlaubte Zeichen (Steuerzeichen oder unsichtbare Zeichen, "
+		          "die Richtung oder Verbindung des Texts ändern).");
+	if (utf8_chars(v) > WEB_FIELD_MAX || strlen(v) >= DEVICE_TEXT_MAX)
+		return TR(r, "At most 200 characters.", "Höchstens 200 Zeichen.");
+	return NULL;
+}
 
-	if (!text_is_clean(v, fields[i].is_multiline))
-		f->error[i] = TR(r,
-		                 "Contains characters that are not allowed (control characters, "
-		                 "or invisible ones that change the direction or joining of text).",
-		                 "Enthält nicht erlaubte Zeichen (Steuerzeichen oder unsichtbare "
-		                 "Zeichen, die Richtung oder Verbindung des Texts ändern).");
-	else if (utf8_chars(v) > WEB_FIELD_MAX || strlen(v) >= DEVICE_TEXT_MAX)
-		f->error[i] = TR(r, "At most 200 characters.", "Höchstens 200 Zeichen.");
-	else if (fields[i].is_required && v[strspn(v, " \t")] == '\0')
-		f->error[i] = TR(r, "Required.", "Pflichtfeld.");
+static const char *
+field_error(struct web_req *r, const struct device_field *d, const char *v)
+{
+	const char *err = text_error(r, v, false);
+
+	if (err)
+		return err;
+	switch (device_field_check(d, v, DEVICE_REQUIRED | DEVICE_FORM_REQUIRED)) {
+	case DEVICE_EMPTY:
+		return d->flags & DEVICE_REASON
+		           ? TR(r, "Choose a reason.", "Wählen Sie einen Grund.")
+		           : TR(r, "Required.", "Pflichtfeld.");
+	case DEVICE_NOT_EMAIL:
+		return TR(r, "Not an email address (name@example.edu).",
+		          "Keine E-Mail-Adresse (name@example.edu).");
+	default:
+		break;
+	}
+	if ((d->flags & DEVICE_REASON) && reason_find(v) == NULL)
+		return TR(r, "Choose a reason.", "Wählen Sie einen Grund.");
+	return NULL;
 }
 
 static void
-check_email(struct web_req *r, struct reg_form *f)
+check_details(struct web_req *r, struct reg_form *f, const char *reason)
 {
-	const char *v = f->value[F_OWNER_EMAIL];
-	struct address a;
-	size_t used = 0;
+	const char *v = f->details;
 
-	if (f->error[F_OWNER_EMAIL])
-		return;
-	if (address_parse_path(v, strlen(v), true, &a, &used) != ADDRESS_OK || used != strlen(v) ||
-	    a.is_null || a.domain[0] == '\0')
-		f->error[F_OWNER_EMAIL] = TR(r, "Not an email address (name@example.edu).",
-		                             "Keine E-Mail-Adresse (name@example.edu).");
+	if ((f->details_error = text_error(r, v, true)) == NULL && strcmp(reason, "other") == 0 &&
+	    v[strspn(v, " \t\r\n")] == '\0')
+		f->details_error =
+		    TR(r, "Please explain the reason.", "Bitte erklären Sie den Grund.");
 }
 
 static void
@@ -210,23 +208,24 @@ check_address(struct web_req *r, struct reg_form *f, struct device *d)
 	const struct config *cfg = r->cfg;
 	const struct cidr *nets = cfg->n_web_register ? cfg->web_register : cfg->web_clients;
 	size_t n = cfg->n_web_register ? cfg->n_web_register : cfg->n_web_clients;
-	const char *v = f->value[F_ADDRESS];
+	size_t at = index_of(device_field_named("address"));
+	const char *v = f->value[at];
 	struct device old;
 	char err[256];
 	bool inside = false;
 
-	if (f->error[F_ADDRESS])
+	if (f->error[at])
 		return;
 	if (strchr(v, '/') || !cidr_parse(v, &d->net)) {
-		f->error[F_ADDRESS] = TR(r, "Not an IP address (like 192.0.2.10 or 2001:db8::10).",
-		                         "Keine IP-Adresse (wie 192.0.2.10 oder 2001:db8::10).");
+		f->error[at] = TR(r, "Not an IP address (like 192.0.2.10 or 2001:db8::10).",
+		                  "Keine IP-Adresse (wie 192.0.2.10 oder 2001:db8::10).");
 		return;
 	}
 	cidr_format(&d->net, d->address, sizeof(d->address));
 	for (size_t i = 0; i < n; i++)
 		inside |= cidr_overlaps(&nets[i], &d->net) && nets[i].prefix <= d->net.prefix;
 	if (!inside) {
-		f->error[F_ADDRESS] = TR(
+		f->error[at] = TR(
 		    r, "This address is outside the networks whose devices may be registered here.",
 		    "Diese Adresse liegt außerhalb der Netze, deren Geräte hier registriert werden "
 		    "können.");
@@ -239,27 +238,28 @@ check_address(struct web_req *r, struct reg_form *f, struct device *d)
 		        TR(r, "This address is already registered (reference %lld, %s).",
 		           "Diese Adresse ist bereits registriert (Referenz %lld, %s)."),
 		        (long long)old.id, device_status_name(st));
-		f->error[F_ADDRESS] = f->addr_error;
+		f->error[at] = f->addr_error;
 	}
 }
 
 static bool
 validate(struct web_req *r, struct reg_form *f, struct device *d)
 {
-	for (enum field i = 0; i < F_N; i++)
-		check_text(r, f, i);
-	if (!f->error[F_REASON] && reason_find(f->value[F_REASON]) == NULL)
-		f->error[F_REASON] = TR(r, "Choose a reason.", "Wählen Sie einen Grund.");
-	if (!f->error[F_REASON_TEXT] && strcmp(f->value[F_REASON], "other") == 0 &&
-	    f->value[F_REASON_TEXT][strspn(f->value[F_REASON_TEXT], " \t\r\n")] == '\0')
-		f->error[F_REASON_TEXT] =
-		    TR(r, "Please explain the reason.", "Bitte erklären Sie den Grund.");
-	check_email(r, f);
+	bool ok = true;
+
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *df = &device_fields[i];
+
+		if (!(df->flags & DEVICE_FORM))
+			continue;
+		f->error[i] = field_error(r, df, f->value[i]);
+		if (df->flags & DEVICE_REASON)
+			check_details(r, f, f->value[i]);
+	}
 	check_address(r, f, d);
-	for (enum field i = 0; i < F_N; i++)
-		if (f->error[i])
-			return false;
-	return true;
+	for (size_t i = 0; i < device_n_fields; i++)
+		ok &= f->error[i] == NULL;
+	return ok && f->details_error == NULL;
 }
 
 /* ---- storing ---- */
@@ -267,19 +267,19 @@ validate(struct web_req *r, struct reg_form *f, struct device *d)
 static void
 fill_device(const struct reg_form *f, struct device *d, int64_t now)
 {
-	const struct reason_def *why = reason_find(f->value[F_REASON]);
-	const char *text = f->value[F_REASON_TEXT];
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *df = &device_fields[i];
+		const struct reason_def *why;
 
-	str_copy(d->name, sizeof(d->name), f->value[F_NAME]);
-	str_copy(d->manufacturer, sizeof(d->manufacturer), f->value[F_MANUFACTURER]);
-	str_copy(d->model, sizeof(d->model), f->value[F_MODEL]);
-	str_copy(d->location, sizeof(d->location), f->value[F_LOCATION]);
-	str_copy(d->owner_name, sizeof(d->owner_name), f->value[F_OWNER_NAME]);
-	str_copy(d->owner_email, sizeof(d->owner_email), f->value[F_OWNER_EMAIL]);
-	str_copy(d->org_unit, sizeof(d->org_unit), f->value[F_ORG_UNIT]);
-	str_copy(d->replacement, sizeof(d->replacement), f->value[F_REPLACEMENT]);
-	/* The reason as the admin reads it; the text may be cut at 255 bytes. */
-	str_fmt(d->reason, sizeof(d->reason), "%s%s%s", why->en, text[0] ? ": " : "", text);
+		if (!(df->flags & DEVICE_FORM) || df->kind != DEVICE_KIND_TEXT)
+			continue;
+		if (df->flags & DEVICE_REASON && (why = reason_find(f->value[i])) != NULL)
+			/* as the admin reads it; the details may be cut at 255 bytes */
+			str_fmt(device_text(d, df), df->size, "%s%s%s", why->en,
+			        f->details[0] ? ": " : "", f->details);
+		else
+			str_copy(device_text(d, df), df->size, f->value[i]);
+	}
 	d->status = DEVICE_PENDING;
 	d->created_at = now;
 }
@@ -369,10 +369,11 @@ page_register(struct web_req *r)
 	struct device d = {0};
 	char err[512], actor[96], esc[300];
 
-	for (enum field i = 0; i < F_N; i++)
-		f.value[i] = r->is_post ? req_field(r, fields[i].name) : "";
+	for (size_t i = 0; i < device_n_fields; i++)
+		f.value[i] = r->is_post ? req_field(r, device_fields[i].name) : "";
+	f.details = r->is_post ? req_field(r, DETAILS) : "";
 	if (!r->is_post) {
-		f.value[F_ADDRESS] = r->client;
+		f.value[index_of(device_field_named("address"))] = r->client;
 		form_page(r, &f, false);
 		return;
 	}
@@ -388,7 +389,7 @@ page_register(struct web_req *r)
 	enum outcome o = registry_add(r->w->reg, &d, actor, false, err, sizeof(err));
 	if (o == OUT_PERMFAIL) { /* an overlap found inside the transaction */
 		str_copy(f.addr_error, sizeof(f.addr_error), err);
-		f.error[F_ADDRESS] = f.addr_error;
+		f.error[index_of(device_field_named("address"))] = f.addr_error;
 		r->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
 		form_page(r, &f, true);
 		return;

@@ -5,8 +5,8 @@
  * failed logins, and CSRF tokens (HMAC of the visitor's cookie). No I/O;
  * the caller gives the time.
  */
-#ifndef MAILOUT_WEBAUTH_H
-#define MAILOUT_WEBAUTH_H
+#ifndef MAILOUT_WEB_WEBAUTH_H
+#define MAILOUT_WEB_WEBAUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * Accept-Language header, and checks of submitted text. Pure functions on
  * bounded input; no I/O. Fuzzed by fuzz/fuzz_webform.c.
  */
-#ifndef MAILOUT_WEBPARSE_H
-#define MAILOUT_WEBPARSE_H
+#ifndef MAILOUT_WEB_WEBPARSE_H
+#define MAILOUT_WEB_WEBPARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

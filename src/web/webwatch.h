@@ -10,8 +10,8 @@
  * Thread-safe: libmicrohttpd's thread reports, the web process's main
  * thread sweeps.
  */
-#ifndef MAILOUT_WEBWATCH_H
-#define MAILOUT_WEBWATCH_H
+#ifndef MAILOUT_WEB_WEBWATCH_H
+#define MAILOUT_WEB_WEBWATCH_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -438,7 +438,7 @@ def test_admin_reject_revoke_renew_filter_export(web_gateway):
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     assert "attachment" in headers["Content-Disposition"]
     lines = csv.strip().split("\r\n")
-    assert lines[0].startswith("id,address,name") and len(lines) == 4
+    assert lines[0].startswith("id,address,status,name") and len(lines) == 4
     assert '"has a TLS option"' in lines[1] and '"alice (web)"' in lines[1]
     hist = gw.ctl("device", "history", "2").stdout
     assert "approved" in hist and "revoked" in hist and "alice (web)" in hist

@@ -16,7 +16,9 @@
 #include <sqlite3.h>
 
 #include "smtp/devsnap.h"
+#include "db/devices.h"
 #include "db/registry.h"
+#include "db/stats.h"
 #include "util/isodate.h"
 #include "util/str.h"
 
@@ -382,6 +384,41 @@ test_snapshot_picks_the_relevant_registration(void **state)
 	devsnap_free(s);
 }
 
+/* Every field the table marks DEVICE_INSERT is written and read back
+ * equal: a field added to device_fields[] (and its migration) needs no
+ * other change in db/. */
+static void
+test_every_field_round_trips(void **state)
+{
+	char path[256], err[256], want[DEVICE_TEXT_MAX], got_text[DEVICE_TEXT_MAX];
+	struct registry *r = open_tmp(path, sizeof(path));
+	struct device d = dev("10.7.0.0/16", "2099-01-01"), got;
+
+	(void)state;
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *f = &device_fields[i];
+		if ((f->flags & DEVICE_INSERT) && f->kind == DEVICE_KIND_TEXT &&
+		    strcmp(f->name, "expires") != 0)
+			str_fmt(device_text(&d, f), f->size, "%s of 'x' \"y\" ü", f->name);
+	}
+	d.legacy_tls = true;
+	d.created_at = 1700000000;
+	d.decided_at = 1700000100;
+	assert_int_equal(registry_add(r, &d, "t", false, err, sizeof(err)), OUT_OK);
+	assert_int_equal(registry_get(r, d.id, &got, err, sizeof(err)), OUT_OK);
+	for (size_t i = 0; i < device_n_fields; i++) {
+		const struct device_field *f = &device_fields[i];
+		if (!(f->flags & DEVICE_INSERT) && f->kind != DEVICE_KIND_ID)
+			continue;
+		device_field_text(&d, f, 0, want, sizeof(want));
+		device_field_text(&got, f, 0, got_text, sizeof(got_text));
+		assert_string_equal(got_text, want);
+	}
+	assert_string_equal(got.sender, "sender of 'x' \"y\" ü");
+	assert_true(cidr_overlaps(&got.net, &d.net) && got.net.prefix == 16);
+	cleanup(r, path);
+}
+
 static void
 test_client_stats_retention(void **state)
 {
@@ -426,6 +463,7 @@ main(void)
 	    cmocka_unit_test(test_snapshot_picks_the_relevant_registration),
 	    cmocka_unit_test(test_client_stats_retention),
 	    cmocka_unit_test(test_ids_unique_forever),
+	    cmocka_unit_test(test_every_field_round_trips),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

@@ -1,10 +1,13 @@
 /*
- * ctl: mailoutctl sub-commands. Each takes the loaded config and its own
- * arguments (argv[0] is the sub-command) and returns the exit status:
- * 0 success, 1 refused or failed (with a sentence on stderr), 2 usage.
+ * commands: the command groups of mailoutctl, one file each, called by
+ * ctl/main.c (which parses -c and loads the config). Each takes the loaded
+ * config and its own arguments (argv[0] is the group's name) and returns
+ * the exit status: 0 success, 1 refused or failed (with a sentence on
+ * stderr), 2 usage. What they share lives below them: ctl/out.h (output),
+ * ctl/privs.h (becoming the service user).
  */
-#ifndef MAILOUT_CTL_H
-#define MAILOUT_CTL_H
+#ifndef MAILOUT_CTL_COMMANDS_H
+#define MAILOUT_CTL_COMMANDS_H
 
 #include <stdio.h>
 
@@ -17,10 +20,6 @@ int ctl_report(const struct config *, int argc, char **argv);
 void ctl_device_usage(FILE *);
 void ctl_queue_usage(FILE *);
 void ctl_report_usage(FILE *);
-/* Become [gateway] user when run as root, so files we create are the
- * daemon's. False (with a message) on failure. */
-bool ctl_drop_privileges(const struct config *);
-
 /* web passwd USER: needs no config. */
 int ctl_web(int argc, char **argv);
 

@@ -1,0 +1,551 @@
+#include "db/devices.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/devrows.h"
+#include "util/clock.h"
+#include "util/isodate.h"
+#include "util/str.h"
+#include "util/xmalloc.h"
+
+static int
+add_history(struct registry *r, int64_t id, const char *actor, const char *action,
+            const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "INSERT INTO history (device_id, at, actor, action, detail) "
+	                            "VALUES (?, ?, ?, ?, ?)",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
+	db_bind_text(st, 3, actor);
+	db_bind_text(st, 4, action);
+	db_bind_text(st, 5, detail ? detail : "");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ---- add ---- */
+
+struct overlap_ctx {
+	const struct device *candidate;
+	int64_t now;
+	int64_t found;
+	enum device_status status;
+	char address[CIDR_STR_MAX];
+};
+
+static bool
+check_overlap(const struct device *d, void *arg)
+{
+	struct overlap_ctx *c = arg;
+
+	/* Pending and valid approvals block; an approval past its expiry is
+	 * expired in all but name (until `device expire` runs) and does not. */
+	if (device_rank(d->status, d->expires_at, c->now) > 1 ||
+	    !cidr_overlaps(&d->net, &c->candidate->net))
+		return true;
+	c->found = d->id;
+	c->status = d->status;
+	str_copy(c->address, sizeof(c->address), d->address);
+	return false;
+}
+
+/* An expiry that has passed is refused unless forced: the registration
+ * would be expired from its first second. */
+static bool
+expiry_in_future(const char *expires, int64_t at, bool force, char *err, size_t errlen)
+{
+	if (at == 0 || force || at > clock_now())
+		return true;
+	str_fmt(err, errlen, "the expiry %s has passed; give a later date (or --force)", expires);
+	return false;
+}
+
+enum outcome
+registry_add(struct registry *r, struct device *d, const char *actor, bool force, char *err,
+             size_t errlen)
+{
+	int64_t now = clock_now();
+	struct overlap_ctx oc = {d, now, 0, DEVICE_PENDING, ""};
+	char detail[512];
+	enum outcome o;
+
+	if (d->status == DEVICE_APPROVED &&
+	    !expiry_in_future(d->expires, d->expires_at, force, err, errlen))
+		return OUT_PERMFAIL;
+	if ((o = db_begin(r, err, errlen)) != OUT_OK)
+		return o;
+	o = devrows_each_related(r, &d->net, true, check_overlap, &oc, err, errlen);
+	if (o == OUT_OK && oc.found) {
+		str_fmt(err, errlen, "%s registration #%lld (%s, %s)",
+		        strcmp(oc.address, d->address) == 0 ? "already registered:"
+		                                            : "overlaps the existing",
+		        (long long)oc.found, oc.address, device_status_name(oc.status));
+		o = OUT_PERMFAIL;
+	}
+	if (o == OUT_OK)
+		o = devrows_insert(r, d, err, errlen);
+	str_fmt(detail, sizeof(detail), "address=%s status=%s expires=%s legacy_tls=%d name=%s",
+	        d->address, device_status_name(d->status), d->expires[0] ? d->expires : "-",
+	        d->legacy_tls, d->name);
+	if (o == OUT_OK && add_history(r, d->id, actor, "add", detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return db_finish(r, o, err, errlen);
+}
+
+/* ---- read ---- */
+
+struct get_ctx {
+	struct device *out;
+	bool found;
+};
+
+static bool
+take_first(const struct device *d, void *arg)
+{
+	struct get_ctx *c = arg;
+
+	*c->out = *d;
+	c->found = true;
+	return false;
+}
+
+enum outcome
+registry_get(struct registry *r, int64_t id, struct device *d, char *err, size_t errlen)
+{
+	struct get_ctx c = {d, false};
+	enum outcome o = devrows_each(r, " WHERE id = ?1", &id, take_first, &c, err, errlen);
+
+	if (o == OUT_OK && !c.found) {
+		str_fmt(err, errlen, "no device with id %lld", (long long)id);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
+struct find_ctx {
+	struct sockaddr_storage ss;
+	struct device *out;
+	int best_prefix, best_rank;
+	int64_t now;
+	const char *exact; /* only this address, as stored */
+};
+
+/* The most specific registration covering the address, and of several for
+ * one network the most relevant (as the workers decide; devsnap.h). */
+static bool
+take_best(const struct device *d, void *arg)
+{
+	struct find_ctx *c = arg;
+	int rank = device_rank(d->status, d->expires_at, c->now);
+
+	if (c->exact ? strcmp(d->address, c->exact) != 0
+	             : !cidr_contains(&d->net, (const struct sockaddr *)&c->ss))
+		return true;
+	if ((int)d->net.prefix > c->best_prefix ||
+	    ((int)d->net.prefix == c->best_prefix && rank <= c->best_rank)) {
+		*c->out = *d;
+		c->best_prefix = (int)d->net.prefix;
+		c->best_rank = rank;
+	}
+	return true;
+}
+
+enum outcome
+registry_find_by_address(struct registry *r, const char *addr, struct device *d, char *err,
+                         size_t errlen)
+{
+	struct find_ctx c = {.out = d, .best_prefix = -1, .now = clock_now()};
+	struct cidr host;
+	enum outcome o;
+
+	if (!cidr_parse(addr, &host)) {
+		str_fmt(err, errlen, "'%s' is not an IP address", addr);
+		return OUT_PERMFAIL;
+	}
+	cidr_to_sockaddr(&host, &c.ss);
+	o = devrows_each_related(r, &host, false, take_best, &c, err, errlen);
+	if (o == OUT_OK && c.best_prefix < 0) {
+		str_fmt(err, errlen, "no device covers %s", addr);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
+enum outcome
+registry_find_exact(struct registry *r, const char *address, struct device *d, char *err,
+                    size_t errlen)
+{
+	struct find_ctx c = {.out = d, .best_prefix = -1, .now = clock_now()};
+	char norm[CIDR_STR_MAX];
+	struct cidr net;
+	enum outcome o;
+
+	if (!cidr_parse(address, &net)) {
+		str_fmt(err, errlen, "'%s' is neither a device id nor an IP address or CIDR prefix",
+		        address);
+		return OUT_PERMFAIL;
+	}
+	cidr_format(&net, norm, sizeof(norm));
+	c.exact = norm;
+	o = devrows_each_related(r, &net, false, take_best, &c, err, errlen);
+	if (o == OUT_OK && c.best_prefix < 0) {
+		str_fmt(err, errlen,
+		        "no registration for %s itself (mailoutctl device show %s tells "
+		        "which covers it)",
+		        norm, norm);
+		return OUT_PERMFAIL;
+	}
+	return o;
+}
+
+/* The WHERE clause of a filter, with named parameters (bind_filter()).
+ * Status is the status as device_status_at() sees it. */
+static void
+filter_where(const struct device_filter *f, const struct device_page *p, char *dst, size_t size)
+{
+	static const char *const by_status[DEVICE_NSTATUS] = {
+	    [DEVICE_PENDING] = "status = 'pending'",
+	    [DEVICE_APPROVED] = "status = 'approved' AND (expires_at = 0 OR expires_at > :now)",
+	    [DEVICE_REJECTED] = "status = 'rejected'",
+	    [DEVICE_EXPIRED] =
+	        "(status = 'expired' OR (status = 'approved' AND expires_at != 0 AND "
+	        "expires_at <= :now))",
+	    [DEVICE_REVOKED] = "status = 'revoked'",
+	};
+
+	str_fmt(dst, size, "WHERE %s AND %s AND %s",
+	        f->status >= 0 && f->status < DEVICE_NSTATUS ? by_status[f->status] : "1",
+	        f->expiring_before ? "expires_at != 0 AND expires_at <= :eb" : "1",
+	        p && p->after_id ? (p->is_newest_first ? "id < :after" : "id > :after") : "1");
+}
+
+static void
+bind_filter(sqlite3_stmt *st, const struct device_filter *f, const struct device_page *p)
+{
+	int i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":now")) > 0)
+		sqlite3_bind_int64(st, i, f->now ? f->now : clock_now());
+	if ((i = sqlite3_bind_parameter_index(st, ":eb")) > 0)
+		sqlite3_bind_int64(st, i, f->expiring_before);
+	if ((i = sqlite3_bind_parameter_index(st, ":after")) > 0)
+		sqlite3_bind_int64(st, i, p->after_id);
+	if ((i = sqlite3_bind_parameter_index(st, ":limit")) > 0)
+		sqlite3_bind_int64(st, i, p->limit ? (int64_t)p->limit : -1);
+	if ((i = sqlite3_bind_parameter_index(st, ":offset")) > 0)
+		sqlite3_bind_int64(st, i, (int64_t)p->offset);
+}
+
+enum outcome
+registry_page(struct registry *r, const struct device_filter *f, const struct device_page *p,
+              bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	char where[512], sql[2048];
+	sqlite3_stmt *st;
+	int rc;
+
+	filter_where(f, p, where, sizeof(where));
+	str_fmt(sql, sizeof(sql), "%s %s ORDER BY id %s LIMIT :limit OFFSET :offset", r->select,
+	        where, p->is_newest_first ? "DESC" : "ASC");
+	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return db_error(r, rc, "query", err, errlen);
+	bind_filter(st, f, p);
+	return devrows_each_row(r, st, fn, arg, err, errlen);
+}
+
+enum outcome
+registry_count(struct registry *r, const struct device_filter *f, int64_t *n, char *err,
+               size_t errlen)
+{
+	struct device_page p = {0};
+	char where[512], sql[640];
+	sqlite3_stmt *st;
+	int rc;
+
+	filter_where(f, NULL, where, sizeof(where));
+	str_fmt(sql, sizeof(sql), "SELECT COUNT(*) FROM devices %s", where);
+	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+		return db_error(r, rc, "count", err, errlen);
+	bind_filter(st, f, &p);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : db_error(r, rc, "count", err, errlen);
+}
+
+enum outcome
+registry_list(struct registry *r, const struct device_filter *f,
+              bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
+{
+	struct device_page all = {0};
+
+	return registry_page(r, f, &all, fn, arg, err, errlen);
+}
+
+enum outcome
+registry_count_pending(struct registry *r, const char *from, int64_t *n, char *err, size_t errlen)
+{
+	return db_query_int(r,
+	                    from ? "SELECT COUNT(*) FROM devices d JOIN history h ON"
+	                           " h.device_id = d.id AND h.action = 'add'"
+	                           " WHERE d.status = 'pending' AND h.actor = ?"
+	                         : "SELECT COUNT(*) FROM devices WHERE status = 'pending'",
+	                    from, n, "count", err, errlen);
+}
+
+enum outcome
+registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, void *), void *arg,
+                    char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device_brief b;
+	char status[16];
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "SELECT id, address, status, legacy_tls, expires, expires_at,"
+	                            " note FROM devices ORDER BY id",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "query", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char address[CIDR_STR_MAX];
+
+		memset(&b, 0, sizeof(b));
+		b.id = sqlite3_column_int64(st, 0);
+		db_col_text(st, 1, address, sizeof(address));
+		db_col_text(st, 2, status, sizeof(status));
+		if (!cidr_parse(address, &b.net) || !device_status_parse(status, &b.status))
+			continue; /* not ours to judge: registry_add() never writes such a row */
+		b.legacy_tls = sqlite3_column_int(st, 3) != 0;
+		db_col_text(st, 4, b.expires, sizeof(b.expires));
+		b.expires_at = sqlite3_column_int64(st, 5);
+		db_col_text(st, 6, b.note, sizeof(b.note));
+		if (!fn(&b, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
+}
+
+/* ---- changes ---- */
+
+static enum outcome
+update_status(struct registry *r, int64_t id, const struct decision *dc, int64_t expires_at,
+              char *err, size_t errlen)
+{
+	const char *expires = dc->expires, *note = dc->note;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
+	    " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
+	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END,"
+	    " legacy_tls = CASE WHEN ? < 0 THEN legacy_tls ELSE ? END WHERE id = ?",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "update", err, errlen);
+	db_bind_text(st, 1, device_status_name(dc->to));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
+	db_bind_text(st, 3, dc->actor);
+	db_bind_text(st, 4, note ? note : "");
+	db_bind_text(st, 5, expires ? expires : "");
+	db_bind_text(st, 6, expires ? expires : "");
+	db_bind_text(st, 7, expires ? expires : "");
+	sqlite3_bind_int64(st, 8, expires_at);
+	sqlite3_bind_int(st, 9, dc->legacy_tls);
+	sqlite3_bind_int(st, 10, dc->legacy_tls);
+	sqlite3_bind_int64(st, 11, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
+}
+
+static bool
+parse_expires(const char *expires, int64_t *at, char *err, size_t errlen)
+{
+	if (expires == NULL || expires[0] == '\0') {
+		*at = 0;
+		return true;
+	}
+	if (!isodate_parse_expiry(expires, at)) {
+		str_fmt(err, errlen,
+		        "'%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
+		        expires);
+		return false;
+	}
+	return true;
+}
+
+/* "pending -> approved expires=... legacy_tls=yes why=..." for the history. */
+static void
+decision_detail(const struct device *d, const struct decision *dc, char *dst, size_t size)
+{
+	const char *e = dc->expires, *n = dc->note;
+
+	str_fmt(dst, size, "%s -> %s%s%s%s%s%s", device_status_name(d->status),
+	        device_status_name(dc->to), e && e[0] ? " expires=" : "", e ? e : "",
+	        dc->legacy_tls < 0 ? ""
+	        : dc->legacy_tls   ? " legacy_tls=yes"
+	                           : " legacy_tls=no",
+	        n && n[0] ? " why=" : "", n ? n : "");
+}
+
+enum outcome
+registry_decide(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
+{
+	struct device d = {0};
+	char detail[768];
+	int64_t at;
+	enum outcome o;
+
+	if (!parse_expires(dc->expires, &at, err, errlen) ||
+	    (dc->to == DEVICE_APPROVED &&
+	     !expiry_in_future(dc->expires, at, dc->force, err, errlen)))
+		return OUT_PERMFAIL;
+	if ((o = db_begin(r, err, errlen)) != OUT_OK)
+		return o;
+	o = registry_get(r, id, &d, err, errlen);
+	if (o == OUT_OK)
+		o = update_status(r, id, dc, at, err, errlen);
+	decision_detail(&d, dc, detail, sizeof(detail));
+	if (o == OUT_OK &&
+	    add_history(r, id, dc->actor, device_status_name(dc->to), detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return db_finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_renew(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
+{
+	struct decision renew = *dc;
+	struct device d;
+	int64_t at;
+	enum outcome o;
+
+	if (dc->expires == NULL || !parse_expires(dc->expires, &at, err, errlen) || at == 0) {
+		if (dc->expires == NULL || !err[0])
+			str_fmt(err, errlen, "renew needs --expires DATE");
+		return OUT_PERMFAIL;
+	}
+	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
+		return o;
+	if (d.status != DEVICE_APPROVED && d.status != DEVICE_EXPIRED) {
+		str_fmt(err, errlen,
+		        "device %lld is %s; only approved or expired devices can be "
+		        "renewed",
+		        (long long)id, device_status_name(d.status));
+		return OUT_PERMFAIL;
+	}
+	renew.to = DEVICE_APPROVED;
+	renew.note = "";
+	return registry_decide(r, id, &renew, err, errlen);
+}
+
+enum outcome
+registry_remove(struct registry *r, int64_t id, const char *actor, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	struct device d;
+	char detail[512];
+	enum outcome o;
+	int rc;
+
+	if ((o = db_begin(r, err, errlen)) != OUT_OK)
+		return o;
+	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
+		return db_finish(r, o, err, errlen);
+	rc = sqlite3_prepare_v2(r->db, "DELETE FROM devices WHERE id = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE)
+		return db_finish(r, db_error(r, rc, "remove", err, errlen), err, errlen);
+	str_fmt(detail, sizeof(detail), "address=%s status=%s name=%s", d.address,
+	        device_status_name(d.status), d.name);
+	if (add_history(r, id, actor, "remove", detail) != SQLITE_OK)
+		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	return db_finish(r, o, err, errlen);
+}
+
+struct expire_ctx {
+	int64_t now;
+	int64_t ids[1024];
+	size_t n;
+};
+
+static bool
+collect_expired(const struct device *d, void *arg)
+{
+	struct expire_ctx *c = arg;
+
+	if (d->status == DEVICE_APPROVED && d->expires_at && d->expires_at <= c->now &&
+	    c->n < sizeof(c->ids) / sizeof(c->ids[0]))
+		c->ids[c->n++] = d->id;
+	return true;
+}
+
+enum outcome
+registry_expire(struct registry *r, int64_t now, const char *actor, unsigned *n, char *err,
+                size_t errlen)
+{
+	struct expire_ctx *c = xcalloc(1, sizeof(*c));
+	enum outcome o;
+
+	c->now = now;
+	*n = 0;
+	if ((o = db_begin(r, err, errlen)) != OUT_OK) {
+		free(c);
+		return o;
+	}
+	o = devrows_each(r, " WHERE status = 'approved'", NULL, collect_expired, c, err, errlen);
+	for (size_t i = 0; o == OUT_OK && i < c->n; i++) {
+		struct decision dc = {DEVICE_EXPIRED, NULL, "expiry date passed", -1, false, actor};
+		o = update_status(r, c->ids[i], &dc, 0, err, errlen);
+		if (o == OUT_OK &&
+		    add_history(r, c->ids[i], actor, "expired", "approved -> expired") != SQLITE_OK)
+			o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	}
+	if (o == OUT_OK)
+		*n = (unsigned)c->n;
+	free(c);
+	return db_finish(r, o, err, errlen);
+}
+
+enum outcome
+registry_history(struct registry *r, int64_t id,
+                 bool (*fn)(int64_t, const char *, const char *, const char *, void *), void *arg,
+                 char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "SELECT at, actor, action, detail FROM history WHERE device_id "
+	                            "= ? ORDER BY id",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "history", err, errlen);
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		        (const char *)sqlite3_column_text(st, 2),
+		        (const char *)sqlite3_column_text(st, 3), arg))
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? OUT_OK
+	                                             : db_error(r, rc, "history", err, errlen);
+}
