@@ -59,7 +59,7 @@ $(BUILD)/%.o: %.c build/config.mk
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libmailout.a: $(LIB_OBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/mailoutd: $(BUILD)/src/main.o $(BUILD)/libmailout.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -1,9 +1,12 @@
 /*
- * config: reads mailout.conf (INI, via libinih) into struct config.
- * One table (config.c: keys[]) describes every key: section, type, bounds,
- * default and where it lands; parsing, defaults and `mailoutctl check`
- * derive from it. Errors are collected, never printed here: each is one
- * line "file:line: what is wrong" in the caller's buffer. No sockets.
+ * config: mailout.conf (INI) as struct config, and config_load() that
+ * reads it. The rooms of config/: keys (one table of every key: section,
+ * type, bounds, default, where it lands, help), values (the parsers of
+ * values beyond strings and numbers), load (the file, line by line, with
+ * libinih), check (what the config must satisfy as a whole), print (the
+ * policy table and doc/CONFIG.md). Errors are collected, never printed
+ * here: each is one line "file:line: what is wrong" in the caller's
+ * buffer. No sockets.
  */
 #ifndef MAILOUT_CONFIG_CONFIG_H
 #define MAILOUT_CONFIG_CONFIG_H
@@ -33,7 +36,8 @@ enum listener_auth { LAUTH_NONE, LAUTH_OPTIONAL, LAUTH_REQUIRED };
 enum relay_tls { RTLS_NONE, RTLS_OPPORTUNISTIC, RTLS_REQUIRED, RTLS_VERIFY };
 enum next_hop_kind { NEXT_HOP_HOST, NEXT_HOP_DIR, NEXT_HOP_MX };
 
-/* Where mail for some domains goes: [relay] next_hop, or a [routes] line. */
+/* Where mail for some domains goes: a [routes] line, or for every other
+ * domain [relay] next_hop (config.default_route). */
 struct route_conf {
 	char domain[CONF_DOMAIN_MAX]; /* "example.edu", ".example.edu"; "" for the default */
 	enum next_hop_kind kind;
@@ -89,10 +93,7 @@ struct config {
 	char key[CONF_CERTS_MAX][PATH_MAX];
 	size_t n_key;
 	/* [relay] */
-	enum next_hop_kind next_hop;
-	char relay_host[CONF_DOMAIN_MAX];
-	unsigned relay_port;
-	char relay_dir[PATH_MAX];
+	struct route_conf default_route; /* next_hop; its tls is relay_tls */
 	enum relay_tls relay_tls;
 	char relay_ca_file[PATH_MAX];
 	uint64_t relay_connections;
@@ -108,7 +109,6 @@ struct config {
 	uint64_t mx_port;
 	struct cidr mx_allow[CONF_NETS_MAX]; /* networks MX targets may be in despite their class */
 	size_t n_mx_allow;
-	struct route_conf default_route; /* from next_hop and tls */
 	struct route_conf routes[CONF_ROUTES_MAX];
 	size_t n_routes;
 	/* [registry] */

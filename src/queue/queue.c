@@ -874,7 +874,8 @@ queue_run(const struct config *cfg, SSL_CTX *ctx, int wake_fd)
 		if (pthread_create(&q.threads[i], NULL, delivery_thread, &q) != 0)
 			log_fatal("event=queue-error error=\"cannot start delivery thread\"");
 	log_info("event=queue-started threads=%zu next_hop=%s", n_threads,
-	         cfg->next_hop == NEXT_HOP_DIR ? cfg->relay_dir : cfg->relay_host);
+	         cfg->default_route.kind == NEXT_HOP_DIR ? cfg->default_route.dir
+	                                                 : cfg->default_route.host);
 	int64_t last_scan = 0;
 	bool need_scan = true;
 

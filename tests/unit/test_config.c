@@ -55,8 +55,8 @@ test_defaults_and_values(void **state)
 	assert_int_equal(cfg.max_recipients, 100);
 	assert_int_equal(cfg.idle_timeout, 300);
 	assert_string_equal(cfg.internal_domains[1], ".example.edu");
-	assert_string_equal(cfg.relay_host, "hub.example.edu");
-	assert_int_equal(cfg.relay_port, 25);
+	assert_string_equal(cfg.default_route.host, "hub.example.edu");
+	assert_int_equal(cfg.default_route.port, 25);
 	buf_free(&errs);
 }
 

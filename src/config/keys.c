@@ -1,0 +1,344 @@
+#include "config/keys.h"
+
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "config/values.h"
+#include "log.h"
+#include "util/num.h"
+#include "util/str.h"
+
+static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
+static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
+static const char *const rcpts_names[] = {"any", "internal", NULL};
+static const char *const auth_names[] = {"none", "optional", "required", NULL};
+const char *const conf_relay_tls_names[] = {"none", "opportunistic", "required", "verify", NULL};
+
+#define G(f)  offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define GC(f) offsetof(struct config, f)
+#define LC(f) offsetof(struct listener_conf, f)
+#define L(f)  offsetof(struct listener_conf, f), sizeof(((struct listener_conf *)0)->f)
+#define DAY   86400
+#define GIGA  (1024ULL * 1024 * 1024)
+
+const struct conf_key conf_keys[] = {
+    {"gateway", "hostname", CONF_STR, 1, 0, NULL, G(hostname), NULL, NULL, 0,
+     "name in the greeting, Received: headers and DSNs (default: the host name)"},
+    {"gateway", "spool", CONF_PATH, 1, 0, "/var/spool/mailout", G(spool), NULL, NULL, 0,
+     "spool folder; relative paths are relative to the config file"},
+    {"gateway", "pid_file", CONF_PATH, 1, 0, NULL, G(pid_file), NULL, NULL, 0,
+     "file the master writes its pid to (none by default; systemd needs none)"},
+    {"gateway", "user", CONF_STR, 1, 0, "mailout", G(user), NULL, NULL, 0,
+     "user the workers, the queue runner and the web process run as when started as root; "
+     "a user of its own (never `nobody`, which other daemons share): it owns the spool and "
+     "the registry"},
+    {"gateway", "postmaster", CONF_CUSTOM, 0, 0, NULL, G(postmaster), NULL, conf_parse_postmaster,
+     0,
+     "where `RCPT TO:<postmaster>` (no domain, RFC 5321 4.5.1) goes (default: postmaster@ the "
+     "first internal domain, else @ hostname)"},
+    {"gateway", "internal_domains", CONF_CUSTOM, 0, 0, NULL, G(internal_domains), NULL,
+     conf_parse_domains, GC(n_internal_domains),
+     "the organisation's domains: `example.edu` exact, `.example.edu` every subdomain"},
+    {"gateway", "max_message_size", CONF_SIZE, 1024, 4 * GIGA, "50M", G(max_message_size), NULL,
+     NULL, 0, "largest message accepted (SIZE and actual), 552 5.3.4 above"},
+    {"gateway", "max_recipients", CONF_UINT, 1, 100000, "100", G(max_recipients), NULL, NULL, 0,
+     "recipients per message, 452 4.5.3 above"},
+    {"gateway", "max_command_line", CONF_UINT, 512, 65536, "2048", G(max_command_line), NULL, NULL,
+     0, "longest command line in octets with CRLF, 500 5.5.2 above"},
+    {"gateway", "max_text_line", CONF_UINT, 1000, 1000000, "1000", G(max_text_line), NULL, NULL, 0,
+     "longest message line in octets with CRLF (RFC 5321: 1000), 554 5.6.0 above"},
+    {"gateway", "max_errors", CONF_UINT, 1, 1000, "10", G(max_errors), NULL, NULL, 0,
+     "error replies per session before 421 and disconnect"},
+    {"gateway", "max_connections", CONF_UINT, 1, 1000000, "10000", G(max_connections), NULL, NULL,
+     0, "concurrent sessions per worker, 421 4.7.0 above"},
+    {"gateway", "max_client_connections", CONF_UINT, 1, 1000000, "50", G(max_client_connections),
+     NULL, NULL, 0, "concurrent sessions per client address, 421 4.7.0 above"},
+    {"gateway", "idle_timeout", CONF_DURATION, 1, DAY, "5m", G(idle_timeout), NULL, NULL, 0,
+     "time a client may stay silent between commands, then 421 4.4.2"},
+    {"gateway", "data_timeout", CONF_DURATION, 1, DAY, "10m", G(data_timeout), NULL, NULL, 0,
+     "time a client may stay silent during DATA"},
+    {"gateway", "max_data_time", CONF_DURATION, 1, DAY, "30m", G(max_data_time), NULL, NULL, 0,
+     "total time one DATA may take, however the client trickles, then 421 4.4.2"},
+    {"gateway", "max_session_time", CONF_DURATION, 10, 7 * DAY, "1h", G(max_session_time), NULL,
+     NULL, 0,
+     "a session may start no transaction after this long (421 4.4.2 at the next MAIL): a "
+     "revoked registration or a reload reaches every client"},
+    {"gateway", "max_commands_before_mail", CONF_UINT, 5, 100000, "50", G(max_commands_before_mail),
+     NULL, NULL, 0,
+     "commands without a MAIL (NOOP, RSET, VRFY, EHLO, ...) before 421 4.7.0 and disconnect"},
+    {"gateway", "tls_timeout", CONF_DURATION, 1, 3600, "30s", G(tls_timeout), NULL, NULL, 0,
+     "time for a TLS handshake"},
+    {"gateway", "workers", CONF_UINT, 1, 64, "1", G(workers), NULL, NULL, 0,
+     "SMTP worker processes (one event loop each)"},
+    {"tls", "certificate", CONF_PATHS, 0, 0, NULL, G(certificate), NULL, NULL, GC(n_certificate),
+     "certificate chain files (PEM), ECDSA first, RSA for old devices"},
+    {"tls", "key", CONF_PATHS, 0, 0, NULL, G(key), NULL, NULL, GC(n_key),
+     "private keys (PEM), in the same order as the certificates"},
+    {"relay", "next_hop", CONF_CUSTOM, 0, 0, NULL, G(default_route), NULL, conf_parse_default_route,
+     0,
+     "`host:port` (SMTP), `mx` (the MX hosts of each recipient's domain, see [routes]) or "
+     "`dir:PATH` (one .eml file per message)"},
+    {"relay", "tls", CONF_ENUM, 0, 0, "opportunistic", G(relay_tls), conf_relay_tls_names, NULL, 0,
+     "outbound TLS: none, opportunistic (STARTTLS if offered), required, verify"},
+    {"relay", "ca_file", CONF_PATH, 1, 0, NULL, G(relay_ca_file), NULL, NULL, 0,
+     "CA certificates for `tls = verify`"},
+    {"relay", "connections", CONF_UINT, 1, 256, "4", G(relay_connections), NULL, NULL, 0,
+     "concurrent deliveries"},
+    {"relay", "timeout", CONF_DURATION, 1, 3600, "60s", G(relay_timeout), NULL, NULL, 0,
+     "connect and reply timeout towards the next hop"},
+    {"relay", "retry_interval", CONF_DURATION, 1, DAY, "60s", G(retry_interval), NULL, NULL, 0,
+     "wait before the first retry of a deferred message"},
+    {"relay", "retry_factor", CONF_UINT, 1, 100, "2", G(retry_factor), NULL, NULL, 0,
+     "each further retry of a message waits this many times longer (jittered by 10%)"},
+    {"relay", "retry_max", CONF_DURATION, 1, 7 * DAY, "1h", G(retry_max), NULL, NULL, 0,
+     "the longest wait between two attempts"},
+    {"relay", "delay_warning", CONF_DURATION, 0, 100 * DAY, "4h", G(delay_warning), NULL, NULL, 0,
+     "after this a still-deferred message gets one delay notice to its sender (0: never)"},
+    {"relay", "connections_per_host", CONF_UINT, 1, 256, "4", G(connections_per_host), NULL, NULL,
+     0, "connections open at once to one next hop (connections is the total, over all hops)"},
+    {"relay", "messages_per_connection", CONF_UINT, 1, 100000, "100", G(messages_per_connection),
+     NULL, NULL, 0, "messages sent over one connection to the next hop before it is closed"},
+    {"relay", "resolver", CONF_STR, 1, 0, NULL, G(resolver), NULL, NULL, 0,
+     "DNS server for MX lookups as `host:port` (default: /etc/resolv.conf)"},
+    {"relay", "mx_port", CONF_UINT, 1, 65535, "25", G(mx_port), NULL, NULL, 0,
+     "port of the hosts found by MX (tests use another)"},
+    {"relay", "mx_allow_networks", CONF_NETS, 0, 0, NULL, G(mx_allow), NULL, NULL, GC(n_mx_allow),
+     "networks an MX target may be in although they are private (RFC 1918, fc00::/7) or "
+     "otherwise refused; by default MX delivery never goes to loopback, link-local, private, "
+     "multicast or unspecified addresses"},
+    {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
+     NULL, 0, "after this a deferred recipient is bounced"},
+    {"registry", "database", CONF_PATH, 1, 0, NULL, G(registry_db), NULL, NULL, 0,
+     "SQLite file of the device registry; its folder must be writable by `user`"},
+    {"registry", "default_expiry", CONF_CUSTOM, 0, 0, NULL, G(default_expiry), NULL,
+     conf_parse_expiry, 0,
+     "expiry of a new registration when none is given: YYYY-MM-DD (end of that day, UTC) or "
+     "YYYY-MM-DDTHH:MM:SSZ"},
+    {"registry", "registration_url", CONF_STR, 1, 0, NULL, G(registration_url), NULL, NULL, 0,
+     "where device operators register; named in every refusal of an unregistered device"},
+    {"registry", "report_retention", CONF_DURATION, DAY, 3650 * DAY, "400d", G(report_retention),
+     NULL, NULL, 0, "how long the per-client TLS counters of `mailoutctl report tls` are kept"},
+    {"registry", "report_max_rows", CONF_UINT, 1000, 1000000000, "1000000", G(report_max_rows),
+     NULL, NULL, 0,
+     "at most this many rows of those counters (one per client, listener, TLS state and day); "
+     "the oldest go first"},
+    {"web", "address", CONF_CUSTOM, 0, 0, NULL, G(web_addr), NULL, conf_parse_web_address, 0,
+     "`address:port` of the registration and admin pages (no [web] address: no web pages)"},
+    {"web", "certificate", CONF_PATH, 1, 0, NULL, G(web_certificate), NULL, NULL, 0,
+     "certificate chain (PEM) for HTTPS; without it the pages are served over plain HTTP"},
+    {"web", "key", CONF_PATH, 1, 0, NULL, G(web_key), NULL, NULL, 0,
+     "private key (PEM) of the web certificate"},
+    {"web", "clients", CONF_NETS, 0, 0, "127.0.0.0/8 ::1", G(web_clients), NULL, NULL,
+     GC(n_web_clients), "addresses and CIDR prefixes that may reach the pages (403 otherwise)"},
+    {"web", "admin_clients", CONF_NETS, 0, 0, "127.0.0.1 ::1", G(web_admin_clients), NULL, NULL,
+     GC(n_web_admin_clients),
+     "prefixes that may reach /admin, within `clients` (default: this host only; name the "
+     "admins' desks)"},
+    {"web", "register_networks", CONF_NETS, 0, 0, NULL, G(web_register), NULL, NULL,
+     GC(n_web_register),
+     "prefixes whose addresses may be registered through the page (default: `clients`)"},
+    {"web", "admins", CONF_PATH, 1, 0, NULL, G(web_admins), NULL, NULL, 0,
+     "file of `user:crypt-hash` lines (yescrypt or bcrypt; `mailoutctl web passwd USER` makes "
+     "one); read as root at start and on SIGHUP"},
+    {"web", "cutover", CONF_CUSTOM, 0, 0, NULL, G(web_cutover), NULL, conf_parse_cutover, 0,
+     "YYYY-MM-DD from which only encrypted mail is accepted; shown on the guide"},
+    {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,
+     "name shown in the page titles"},
+    {"web", "session_timeout", CONF_DURATION, 60, DAY, "30m", G(web_session_timeout), NULL, NULL, 0,
+     "an admin login ends after this long without a request"},
+    {"web", "max_pending_per_address", CONF_UINT, 1, 100000, "5", G(web_max_pending_per_address),
+     NULL, NULL, 0,
+     "pending registrations one visitor address may have made through the form (429 above)"},
+    {"web", "max_pending", CONF_UINT, 1, 1000000, "1000", G(web_max_pending), NULL, NULL, 0,
+     "pending registrations from the form in all (503 above): a flood cannot bury the real "
+     "requests"},
+    {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, conf_parse_addresses,
+     LC(n_addr), "one or more `IPv4:port` or `[IPv6]:port`"},
+    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, 0,
+     "required (STARTTLS before MAIL), implicit (TLS from the first byte), optional, off"},
+    {"listener", "min_tls_version", CONF_CUSTOM, 0, 0, "1.2", L(min_tls_version), NULL,
+     conf_parse_tls_version, 0,
+     "1.0, 1.1, 1.2 or 1.3; below 1.2 the listener also allows old RSA ciphers"},
+    {"listener", "clients", CONF_CUSTOM, 0, 0, "any", L(clients), NULL, conf_parse_clients,
+     LC(n_nets),
+     "any, registered, or a list of addresses and CIDR prefixes allowed to connect (554 5.7.1 "
+     "otherwise); `any` only on loopback or with `recipients = internal`: a listener that "
+     "relays anywhere says who may use it (`0.0.0.0/0 ::/0` for everyone, with a warning)"},
+    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, 0,
+     "any, or internal: only `internal_domains` (550 5.7.1 otherwise)"},
+    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, 0,
+     "none (AUTH is not implemented yet)"},
+};
+
+const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
+_Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_KEYS_MAX, "CONF_KEYS_MAX");
+
+static const char *
+enum_name(const char *const *names, unsigned v)
+{
+	for (unsigned i = 0; names[i]; i++)
+		if (i == v)
+			return names[i];
+	return "?";
+}
+
+const char *
+listener_tls_name(enum listener_tls v)
+{
+	return enum_name(tls_names, v);
+}
+
+const char *
+listener_clients_name(enum listener_clients v)
+{
+	return enum_name(clients_names, v);
+}
+
+const char *
+listener_rcpts_name(enum listener_rcpts v)
+{
+	return enum_name(rcpts_names, v);
+}
+
+const char *
+listener_auth_name(enum listener_auth v)
+{
+	return enum_name(auth_names, v);
+}
+
+const char *
+relay_tls_name(enum relay_tls v)
+{
+	return enum_name(conf_relay_tls_names, v);
+}
+
+const char *
+tls_version_name(unsigned v)
+{
+	switch (v) {
+	case TLS1_VERSION:
+		return "1.0";
+	case TLS1_1_VERSION:
+		return "1.1";
+	case TLS1_2_VERSION:
+		return "1.2";
+	case TLS1_3_VERSION:
+		return "1.3";
+	}
+	return "?";
+}
+
+/* Apply one value to one key; false (with err) when the value is bad. */
+bool
+conf_key_apply(struct conf_ctx *c, const struct conf_key *k, void *base, const char *value,
+               char *err, size_t errlen)
+{
+	char *field = (char *)base + k->offset;
+	uint64_t v;
+
+	switch (k->type) {
+	case CONF_STR:
+		if (value[0] == '\0' || !str_copy(field, k->size, value)) {
+			str_fmt(err, errlen, "%s must be 1 to %zu characters", k->name,
+			        k->size - 1);
+			return false;
+		}
+		return true;
+	case CONF_PATH:
+		if (value[0] == '\0' || !conf_resolve_path(c, field, k->size, value)) {
+			str_fmt(err, errlen, "%s must be a path", k->name);
+			return false;
+		}
+		return true;
+	case CONF_UINT:
+	case CONF_SIZE:
+	case CONF_DURATION: {
+		bool ok = k->type == CONF_UINT   ? num_parse_u64(value, k->min, k->max, &v)
+		          : k->type == CONF_SIZE ? num_parse_size(value, k->min, k->max, &v)
+		                                 : num_parse_duration(value, k->min, k->max, &v);
+		if (!ok) {
+			const char *unit = k->type == CONF_SIZE ? " bytes (K, M, G allowed)"
+			                   : k->type == CONF_DURATION
+			                       ? " seconds (s, m, h, d allowed)"
+			                       : "";
+			str_fmt(err, errlen, "%s = '%s': must be a number from %llu to %llu%s",
+			        k->name, value, (unsigned long long)k->min,
+			        (unsigned long long)k->max, unit);
+			return false;
+		}
+		memcpy(field, &v, sizeof(v));
+		return true;
+	}
+	case CONF_ENUM:
+		for (int i = 0; k->names[i]; i++) {
+			if (strcmp(value, k->names[i]) == 0) {
+				memcpy(field, &i, sizeof(i));
+				return true;
+			}
+		}
+		{
+			char choices[128] = "";
+			for (int i = 0; k->names[i]; i++) {
+				size_t len = strlen(choices);
+
+				str_fmt(choices + len, sizeof(choices) - len, "%s%s",
+				        i ? " | " : "", k->names[i]);
+			}
+			str_fmt(err, errlen, "%s = '%s': must be one of %s", k->name, value,
+			        choices);
+		}
+		return false;
+	case CONF_NETS:
+		return conf_parse_nets(value, (struct cidr *)(void *)field,
+		                       (size_t *)(void *)((char *)base + k->count), "", err,
+		                       errlen);
+	case CONF_PATHS:
+		return conf_parse_paths(c, (char(*)[PATH_MAX])(void *)field,
+		                        (size_t *)(void *)((char *)base + k->count), value, err,
+		                        errlen);
+	case CONF_CUSTOM:
+		return k->parse(c, base, value, err, errlen);
+	}
+	return false;
+}
+
+void
+conf_key_clear(const struct conf_key *k, void *base)
+{
+	size_t zero = 0;
+
+	if (k->count)
+		memcpy((char *)base + k->count, &zero, sizeof(zero));
+}
+
+void
+conf_apply_defaults(struct conf_ctx *c, const char *section, void *base)
+{
+	char err[256];
+
+	for (size_t i = 0; i < conf_n_keys; i++) {
+		if (strcmp(conf_keys[i].section, section) != 0 || conf_keys[i].dflt == NULL)
+			continue;
+		err[0] = '\0';
+		if (!conf_key_apply(c, &conf_keys[i], base, conf_keys[i].dflt, err, sizeof(err)))
+			fatal_bug("config default for %s.%s is invalid: %s", section,
+			          conf_keys[i].name, err);
+	}
+}
+
+const struct conf_key *
+conf_key_find(const char *section, const char *name)
+{
+	const char *s = strncmp(section, "listener ", 9) == 0 ? "listener" : section;
+
+	for (size_t i = 0; i < conf_n_keys; i++)
+		if (strcmp(conf_keys[i].section, s) == 0 && strcmp(conf_keys[i].name, name) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+size_t
+conf_key_index(const struct conf_key *k)
+{
+	return (size_t)(k - conf_keys);
+}
