@@ -1,9 +1,11 @@
 /*
- * queue: the queue runner process. Scans spool/queue/, hands due messages
- * to a few delivery threads (client.c), records per-recipient progress in
- * spool/state/, retries deferred mail, bounces permanent failures and mail
- * older than the queue lifetime, and removes a message once every
- * recipient is done. Woken by a byte on wake_fd when a worker queues mail.
+ * queue: the queue runner process. Its scheduler (queue.c) knows which
+ * messages in spool/queue/ are due and hands them to a few delivery
+ * threads; each tries one message at a time (queue/deliver.h: recipients
+ * grouped by next hop, DSNs, per-recipient state, removal), with the
+ * retry schedule in queue/retry.h, next-hop backoff and limits in
+ * queue/hops.h and routing in queue/route.h. Workers name new messages on
+ * wake_fd (one id a line); mailoutctl says "flush [ID]" on spool/control.
  */
 #ifndef MAILOUT_QUEUE_QUEUE_H
 #define MAILOUT_QUEUE_QUEUE_H

@@ -43,7 +43,7 @@ route_key(const struct route_conf *r, const char *domain, char *key, size_t size
 
 /* Keep the addresses of t the guard allows; remember why one was not. */
 static void
-guard_addrs(const struct mxguard *g, bool is_mx, struct route_target *t, enum mxguard_verdict *why,
+guard_addrs(const struct mxguard *g, bool is_mx, struct target *t, enum mxguard_verdict *why,
             char *why_addr, size_t why_size)
 {
 	size_t k = 0;
@@ -66,7 +66,7 @@ guard_addrs(const struct mxguard *g, bool is_mx, struct route_target *t, enum mx
 
 /* A [routes] or next_hop host: its addresses from the system resolver. */
 static enum outcome
-host_target(const struct route_conf *r, struct route_target *t, char *err, size_t errlen)
+host_target(const struct route_conf *r, struct target *t, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
 	char port[8];
@@ -80,7 +80,7 @@ host_target(const struct route_conf *r, struct route_target *t, char *err, size_
 		str_fmt(err, errlen, "cannot resolve %s: %s", r->host, gai_strerror(rc));
 		return rc == EAI_NONAME ? OUT_PERMFAIL : OUT_TEMPFAIL;
 	}
-	for (ai = res; ai && t->n_addr < DNS_ADDR_MAX; ai = ai->ai_next) {
+	for (ai = res; ai && t->n_addr < TARGET_ADDRS_MAX; ai = ai->ai_next) {
 		memcpy(&t->addr[t->n_addr], ai->ai_addr, ai->ai_addrlen);
 		t->addr_len[t->n_addr++] = ai->ai_addrlen;
 	}
@@ -90,8 +90,8 @@ host_target(const struct route_conf *r, struct route_target *t, char *err, size_
 
 static enum outcome
 mx_targets(const struct config *cfg, const char *domain, struct dns *dns, const struct mxguard *g,
-           struct route_target *out, size_t max, size_t *n, enum mxguard_verdict *why,
-           char *why_addr, size_t why_size, char *err, size_t errlen)
+           struct target *out, size_t max, size_t *n, enum mxguard_verdict *why, char *why_addr,
+           size_t why_size, char *err, size_t errlen)
 {
 	struct dns_mx mx[DNS_MX_MAX];
 	size_t n_mx = 0;
@@ -104,12 +104,12 @@ mx_targets(const struct config *cfg, const char *domain, struct dns *dns, const 
 		n_mx = 1;
 	}
 	for (size_t i = 0; i < n_mx && *n < max; i++) {
-		struct route_target *t = &out[*n];
+		struct target *t = &out[*n];
 
 		memset(t, 0, sizeof(*t));
 		str_copy(t->name, sizeof(t->name), mx[i].host);
 		t->port = (unsigned)cfg->mx_port;
-		o = dns_addrs(dns, mx[i].host, t->port, t->addr, t->addr_len, DNS_ADDR_MAX,
+		o = dns_addrs(dns, mx[i].host, t->port, t->addr, t->addr_len, TARGET_ADDRS_MAX,
 		              &t->n_addr, err, errlen);
 		if (o == OUT_OK)
 			guard_addrs(g, true, t, why, why_addr, why_size);
@@ -125,8 +125,8 @@ mx_targets(const struct config *cfg, const char *domain, struct dns *dns, const 
 
 enum outcome
 route_targets(const struct config *cfg, const struct route_conf *r, const char *domain,
-              struct dns *dns, const struct mxguard *g, struct route_target *out, size_t max,
-              size_t *n, char *err, size_t errlen)
+              struct dns *dns, const struct mxguard *g, struct target *out, size_t max, size_t *n,
+              char *err, size_t errlen)
 {
 	enum mxguard_verdict why = MXGUARD_OK;
 	char why_addr[64] = "";

@@ -10,22 +10,13 @@
 #ifndef MAILOUT_QUEUE_ROUTE_H
 #define MAILOUT_QUEUE_ROUTE_H
 
+#include "client/target.h"
 #include "config/config.h"
 #include "queue/dns.h"
 #include "queue/mxguard.h"
 
 #define ROUTE_TARGETS_MAX DNS_MX_MAX
 #define ROUTE_KEY_MAX     (CONF_DOMAIN_MAX + 16)
-
-/* One host to try: its name (for SNI and certificate checks) and its
- * addresses, each one the guard allows. */
-struct route_target {
-	char name[CONF_DOMAIN_MAX];
-	unsigned port;
-	struct sockaddr_storage addr[DNS_ADDR_MAX];
-	socklen_t addr_len[DNS_ADDR_MAX];
-	size_t n_addr;
-};
 
 const struct route_conf *route_for(const struct config *, const char *domain);
 /* Recipients with the same key go in one transaction over one connection. */
@@ -34,7 +25,7 @@ void route_key(const struct route_conf *, const char *domain, char *key, size_t 
  * MX route the address classes too, mxguard.h). OUT_PERMFAIL with a
  * sentence when every address was refused. */
 enum outcome route_targets(const struct config *, const struct route_conf *, const char *domain,
-                           struct dns *, const struct mxguard *, struct route_target *out,
-                           size_t max, size_t *n, char *err, size_t errlen);
+                           struct dns *, const struct mxguard *, struct target *out, size_t max,
+                           size_t *n, char *err, size_t errlen);
 
 #endif
