@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "smtp/conn_int.h"
+#include "smtp/wirebio.h"
+#include "tls.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/xmalloc.h"
 
 #define READ_CHUNK  (16 * 1024)   /* at most this much per read() or SSL_read() */
@@ -14,34 +18,6 @@
 #define OUTPUT_MAX  (1024 * 1024) /* the owner stops long before (64 KiB) */
 #define OUTPUT_KEEP 4096          /* a drained buffer larger than this is freed */
 #define WIRE_HIWAT  (64 * 1024)   /* encrypt no more while this much waits for the socket */
-
-enum later { LATER_DRAINED = 1, LATER_READ = 2, LATER_EVENT = 4 };
-
-struct conn {
-	int fd;
-	SSL *ssl;
-	bool is_handshaking;
-	bool is_closing; /* the owner is done: close_notify after its output */
-	bool is_shut;    /* close_notify made; nothing more is encrypted */
-	bool is_failed;  /* a fatal TLS error: no close_notify then */
-	struct evbuffer *in;
-	struct buf out;  /* from the owner; reused, no allocation per reply */
-	struct buf wire; /* TLS records OpenSSL made, for the socket */
-	struct event *ev_read, *ev_write, *ev_later;
-	bool is_read_added, is_write_added;
-	bool is_blocked; /* the socket took not all: wait until it is writable */
-	struct timeval timeout;
-	bool has_timeout;
-	size_t input_limit;
-	bool is_reading; /* the owner wants input */
-	int later;       /* enum later: work for the next loop turn */
-	int later_what;  /* CONN_* to report then */
-	unsigned long tls_err;
-	int depth; /* handlers of this conn running */
-	bool is_freed;
-	const struct conn_cbs *cb;
-	void *arg;
-};
 
 static void on_read_ready(evutil_socket_t, short, void *);
 static void on_write_ready(evutil_socket_t, short, void *);
@@ -285,55 +261,6 @@ handshake(struct conn *c)
 
 /* ---- writing ---- */
 
-/* OpenSSL writes its records into c->wire through this BIO and never
- * waits: the conn sends the wire when a handler ends, so a TLS ticket and
- * the reply after it, or several replies, leave in one write(). */
-static int
-wire_write(BIO *b, const char *data, int len)
-{
-	struct conn *c = BIO_get_data(b);
-
-	BIO_clear_retry_flags(b);
-	if (len < 0 || !buf_append(&c->wire, data, (size_t)len))
-		return -1;
-	return len;
-}
-
-static long
-wire_ctrl(BIO *b, int cmd, long num, void *ptr)
-{
-	(void)b;
-	(void)num;
-	(void)ptr;
-	return cmd == BIO_CTRL_FLUSH ? 1 : 0; /* flushing is the conn's business */
-}
-
-static int
-wire_create(BIO *b)
-{
-	BIO_set_init(b, 1);
-	return 1;
-}
-
-static BIO *
-wire_bio_new(struct conn *c)
-{
-	static BIO_METHOD *method; /* one per process; sessions live on one thread */
-	BIO *b;
-
-	if (method == NULL) {
-		method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailout wire");
-		if (method == NULL || !BIO_meth_set_write(method, wire_write) ||
-		    !BIO_meth_set_ctrl(method, wire_ctrl) ||
-		    !BIO_meth_set_create(method, wire_create))
-			fatal_bug("conn: cannot make the wire BIO method");
-	}
-	if ((b = BIO_new(method)) == NULL)
-		fatal_bug("conn: out of memory for a BIO");
-	BIO_set_data(b, c);
-	return b;
-}
-
 static void
 consume(struct buf *b, size_t n)
 {
@@ -554,14 +481,15 @@ input_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *a
 /* ---- settings ---- */
 
 void
-conn_start_tls(struct conn *c, SSL *ssl)
+conn_start_tls(struct conn *c, SSL_CTX *ctx)
 {
 	BIO *rbio = BIO_new_socket(c->fd, BIO_NOCLOSE);
+	SSL *ssl = SSL_new(ctx);
 
-	if (rbio == NULL)
-		fatal_bug("conn: out of memory for a BIO");
+	if (rbio == NULL || ssl == NULL)
+		fatal_bug("conn: out of memory for TLS");
 	c->ssl = ssl;
-	SSL_set_bio(ssl, rbio, wire_bio_new(c));
+	SSL_set_bio(ssl, rbio, wirebio_new(&c->wire));
 	SSL_set_accept_state(ssl);
 	SSL_set_read_ahead(ssl, 1);
 	/* A client that closes without close_notify has still closed. */
@@ -570,22 +498,28 @@ conn_start_tls(struct conn *c, SSL *ssl)
 	update_events(c);
 }
 
-SSL *
-conn_ssl(const struct conn *c)
+void
+conn_tls_describe(const struct conn *c, char *dst, size_t size)
 {
-	return c->ssl;
+	if (c->ssl == NULL)
+		str_copy(dst, size, "none");
+	else
+		tls_describe(c->ssl, dst, size);
 }
 
-unsigned long
-conn_tls_error(const struct conn *c)
+bool
+conn_tls_resumed(const struct conn *c)
 {
-	return c->tls_err;
+	return c->ssl && SSL_session_reused(c->ssl);
 }
 
-struct evbuffer *
-conn_input(const struct conn *c)
+void
+conn_tls_error_text(const struct conn *c, char *dst, size_t size)
 {
-	return c->in;
+	if (c->tls_err)
+		ERR_error_string_n(c->tls_err, dst, size);
+	else
+		str_copy(dst, size, "connection closed during handshake");
 }
 
 size_t

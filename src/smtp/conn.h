@@ -15,7 +15,6 @@
 #ifndef MAILOUT_SMTP_CONN_H
 #define MAILOUT_SMTP_CONN_H
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -43,18 +42,33 @@ struct conn *conn_new(struct event_base *, int fd, const struct conn_cbs *, void
 /* Safe inside a callback of the same conn: the memory goes when it returns. */
 void conn_free(struct conn *);
 
-/* Server side TLS on the socket from now on; the output must be empty.
- * The conn takes ssl and reports CONN_CONNECTED or an error. */
-void conn_start_tls(struct conn *, SSL *ssl);
-SSL *conn_ssl(const struct conn *);
-/* The first OpenSSL error of a failed handshake or record, or 0. */
-unsigned long conn_tls_error(const struct conn *);
+/* Server side TLS with ctx on the socket from now on; the output must be
+ * empty. Reports CONN_CONNECTED or an error. */
+void conn_start_tls(struct conn *, SSL_CTX *ctx);
+/* "TLSv1.3/TLS_AES_256_GCM_SHA384" once established ("none" without TLS). */
+void conn_tls_describe(const struct conn *, char *dst, size_t size);
+bool conn_tls_resumed(const struct conn *);
+/* Why a handshake or record failed: OpenSSL's first error, as text. */
+void conn_tls_error_text(const struct conn *, char *dst, size_t size);
 
 /* The owner is done: after the output so far, a TLS connection sends
  * close_notify (in the same write when it can); later writes are dropped. */
 void conn_close_notify(struct conn *);
 
-struct evbuffer *conn_input(const struct conn *);
+/* ---- input (smtp/conn_read.c) ---- */
+enum conn_line { CONN_LINE_NONE, CONN_LINE_OK, CONN_LINE_TOO_LONG };
+size_t conn_input_length(const struct conn *);
+/* The next CRLF-ended line, without it, into line (NUL-terminated; *len
+ * its length). NONE: no whole line yet. TOO_LONG: a line of size bytes or
+ * more, once; the rest of it is skipped meanwhile (conn_is_skipping_line). */
+enum conn_line conn_read_line(struct conn *, char *line, size_t size, size_t *len);
+bool conn_is_skipping_line(const struct conn *);
+/* Up to max bytes of input in one piece (NULL when there are none); they
+ * stay until conn_input_drain(). */
+const char *conn_input_peek(struct conn *, size_t max, size_t *len);
+void conn_input_drain(struct conn *, size_t n);
+
+/* ---- output ---- */
 size_t conn_output_length(const struct conn *);
 void conn_write(struct conn *, const void *, size_t);
 

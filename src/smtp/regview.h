@@ -1,5 +1,5 @@
 /*
- * devices: a worker's view of the device registry.
+ * regview: a worker's view of the device registry.
  *
  * A thread of its own owns the worker's SQLite connection: it looks for
  * changes every REGVIEW_POLL_MS (PRAGMA data_version, a shared-memory read),
@@ -58,14 +58,20 @@ bool regview_is_current(struct regview *);
  * relevant one of that network), any status; NULL if none. Valid until the
  * next call: copy what you keep. */
 const struct device *regview_match(struct regview *, const struct sockaddr *);
-/* Count one finished session of any client (for `mailoutctl report tls`). */
-void regview_note_client(struct regview *, const char *client, const char *listener,
-                         const char *tls, unsigned messages, bool is_refused);
-/* Remember one finished session for `mailoutctl report sessions`. */
-void regview_note_recent(struct regview *, const char *client, const char *listener,
-                         const char *tls, const char *result);
-/* Count one finished session of a device. */
-void regview_note_session(struct regview *, int64_t device_id, time_t started, const char *tls,
-                          const char *listener, unsigned messages);
+/* One finished session, as the registry's statistics count it. */
+struct session_record {
+	const char *client, *listener;
+	const char *tls;   /* "none", "handshake-failed" or version/cipher */
+	int64_t device_id; /* the registration that covered the client, or 0 */
+	time_t started;
+	unsigned messages;
+	bool is_refused;    /* some policy refusal */
+	const char *result; /* "accepted 2 messages", "refused at connect: ...", ... */
+};
+
+/* Count it for `mailoutctl report tls`, its device's usage, and keep it
+ * for `mailoutctl report sessions` and the check page. Gathered on the
+ * loop, written by the thread (never SQLite on the loop). */
+void regview_note_end(struct regview *, const struct session_record *);
 
 #endif

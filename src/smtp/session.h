@@ -1,29 +1,55 @@
 /*
  * session: the SMTP server side of one connection (RFC 5321), from accept
- * to close: greeting, TLS (implicit or STARTTLS), commands through a
- * table, policy checks, DATA streamed to the spool, 250 only after the
- * spool commit. Sees the connection as events of a libevent bufferevent;
- * OpenSSL is reached only through tls.c and bufferevent_openssl.
+ * to close: the connect policy, greeting, TLS (implicit or STARTTLS),
+ * commands (smtp/commands.h), DATA streamed to the spool and 250 only after
+ * the spool commit (smtp/message.h). The bytes come and go through
+ * smtp/conn.h (plain or TLS, non-blocking); the session never touches a
+ * socket buffer or OpenSSL itself. It calls back its host (the worker)
+ * only through struct session_host, so it knows nothing of workers.
  * Logs one key=value line per event, always with sid, listener, client
  * and tls.
  */
 #ifndef MAILOUT_SMTP_SESSION_H
 #define MAILOUT_SMTP_SESSION_H
 
+#include <event2/event.h>
 #include <sys/socket.h>
 
-struct worker;
-struct listener;
-struct session;
+#include "config/config.h"
+#include "smtp/listener.h"
 
-/* Take over an accepted socket. */
-void session_accept(struct worker *, struct listener *, int fd, const struct sockaddr *, socklen_t);
+struct session;
+struct workq;
+struct regview;
+
+/* What a session needs of the process that runs it. */
+struct session_host {
+	struct event_base *base;
+	const struct config *cfg;
+	struct workq *commits;   /* spool commits (fsync) off the event loop */
+	struct regview *devices; /* NULL without a registry */
+	/* A message is in the spool (tell the queue runner). */
+	void (*on_queued)(void *arg, const char *id);
+	/* The session is gone (its memory with it): unlink it, count it. */
+	void (*on_gone)(void *arg, struct session *);
+	void *arg;
+};
+
+/* Take over an accepted socket the host admitted (smtp/admit.h); client
+ * is the address as text. The host links the session into its list, then
+ * starts it: the connect policy and the greeting (or the TLS handshake). */
+struct session *session_new(const struct session_host *, struct listener *, int fd,
+                            const struct sockaddr *, socklen_t, const char *client);
+void session_start(struct session *);
+const char *session_client(const struct session *);
 /* A new registry snapshot arrived: a session waiting for one goes on. */
 void session_registry_fresh(struct session *);
-/* Worker shutdown: refuse further commands with 421 and close when idle. */
+/* Host shutdown: refuse further commands with 421 and close when idle. */
 void session_shutdown(struct session *);
 /* Drop the connection now (grace period over). */
 void session_abort(struct session *);
+
+/* The host's list of sessions (doubly linked through the sessions). */
 struct session *session_next(const struct session *);
 void session_link(struct session **head, struct session *);
 void session_unlink(struct session **head, struct session *);

@@ -8,22 +8,59 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "smtp/regview.h"
 #include "log.h"
-#include "smtp/session.h"
-#include "util/countmap.h"
+#include "reply.h"
+#include "smtp/regview.h"
+#include "util/buf.h"
+#include "util/cidr.h"
 #include "util/workq.h"
 
 #define COMMIT_THREADS 4  /* concurrent fsyncs share journal commits */
 #define SHUTDOWN_GRACE 30 /* seconds for sessions to finish after SIGTERM */
 
+/* Refuse before any session exists: one line, then close. */
+static void
+refuse_early(struct worker *w, int fd, enum admit_verdict v, const char *client)
+{
+	enum reply_id id = v == ADMIT_STOPPING   ? REPLY_SHUTDOWN
+	                   : v == ADMIT_TOO_MANY ? REPLY_TOO_MANY_CONNECTIONS
+	                                         : REPLY_TOO_MANY_CLIENT_CONNECTIONS;
+	struct buf b;
+
+	buf_init(&b, 1024);
+	reply_append(&b, id, w->cfg->hostname, client,
+	             (unsigned long long)w->cfg->max_client_connections);
+	(void)!write(fd, b.data, b.len);
+	buf_free(&b);
+	close(fd);
+}
+
 static void
 on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct listener *l = arg;
+	struct worker *w = l->w;
+	enum admit_verdict v;
+	struct session *s;
+	char client[64];
 
 	(void)evl;
-	session_accept(l->w, l, fd, sa, (socklen_t)salen);
+	sockaddr_format_addr(sa, client, sizeof(client));
+	if ((v = admit_connection(&w->admit, client, w->is_stopping)) != ADMIT_OK) {
+		if (v == ADMIT_TOO_MANY_FROM_THEM)
+			log_warn(
+			    "event=refuse-connection listener=%s client=%s reason=%s limit=%llu",
+			    l->conf->name, client, admit_verdict_name(v),
+			    (unsigned long long)w->cfg->max_client_connections);
+		else
+			log_warn("event=refuse-connection listener=%s client=%s reason=%s",
+			         l->conf->name, client, admit_verdict_name(v));
+		refuse_early(w, fd, v, client);
+		return;
+	}
+	s = session_new(&w->host, l, fd, sa, (socklen_t)salen, client);
+	session_link(&w->sessions, s);
+	session_start(s);
 }
 
 static void
@@ -38,9 +75,11 @@ on_accept_error(struct evconnlistener *evl, void *arg)
 	          evutil_socket_error_to_string(e));
 }
 
-void
-worker_wake_queue(struct worker *w, const char *id)
+/* Tell the queue runner that message id is queued (never blocks). */
+static void
+wake_queue(void *arg, const char *id)
 {
+	struct worker *w = arg;
 	char line[64];
 	int n = snprintf(line, sizeof(line), "%s\n", id);
 
@@ -65,7 +104,7 @@ on_devices_fresh(void *arg)
 static void
 maybe_exit(struct worker *w)
 {
-	if ((w->is_stopping || w->is_retiring) && w->n_sessions == 0)
+	if ((w->is_stopping || w->is_retiring) && w->sessions == NULL)
 		event_base_loopexit(w->base, NULL);
 }
 
@@ -77,11 +116,13 @@ stop_accepting(struct worker *w)
 			evconnlistener_disable(w->listeners[i].evl[j]);
 }
 
-void
-worker_session_gone(struct worker *w, struct session *s)
+static void
+session_gone(void *arg, struct session *s)
 {
-	(void)s;
-	w->n_sessions--;
+	struct worker *w = arg;
+
+	admit_release(&w->admit, session_client(s));
+	session_unlink(&w->sessions, s);
 	maybe_exit(w);
 }
 
@@ -92,7 +133,7 @@ on_grace_over(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warn("event=shutdown-grace-over sessions=%zu", w->n_sessions);
+	log_warn("event=shutdown-grace-over sessions=%zu", w->admit.n);
 	while (w->sessions)
 		session_abort(w->sessions);
 	event_base_loopexit(w->base, NULL);
@@ -107,7 +148,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (w->is_stopping)
 		return;
-	log_info("event=worker-stopping signal=%d sessions=%zu", (int)sig, w->n_sessions);
+	log_info("event=worker-stopping signal=%d sessions=%zu", (int)sig, w->admit.n);
 	w->is_stopping = true;
 	stop_accepting(w);
 	for (struct session *s = w->sessions, *next; s; s = next) {
@@ -131,7 +172,7 @@ on_retire(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (w->is_stopping || w->is_retiring)
 		return;
-	log_info("event=worker-retiring sessions=%zu", w->n_sessions);
+	log_info("event=worker-retiring sessions=%zu", w->admit.n);
 	w->is_retiring = true;
 	stop_accepting(w);
 	maybe_exit(w);
@@ -168,10 +209,17 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	w.wake_fd = wake_fd;
 	if ((w.base = event_base_new()) == NULL)
 		log_fatal("event=worker-error error=\"event_base_new failed\"");
-	w.per_client = countmap_new();
+	admit_init(&w.admit, cfg);
 	struct regview_limits limits = {(int64_t)cfg->report_retention, cfg->report_max_rows};
-	w.devices = regview_new(w.base, cfg->registry_db, &limits, on_devices_fresh, &w);
-	w.commits = workq_new(w.base, COMMIT_THREADS);
+	w.host = (struct session_host){
+	    .base = w.base,
+	    .cfg = cfg,
+	    .commits = workq_new(w.base, COMMIT_THREADS),
+	    .devices = regview_new(w.base, cfg->registry_db, &limits, on_devices_fresh, &w),
+	    .on_queued = wake_queue,
+	    .on_gone = session_gone,
+	    .arg = &w,
+	};
 	w.ev_term = evsignal_new(w.base, SIGTERM, on_term, &w);
 	w.ev_int = evsignal_new(w.base, SIGINT, on_term, &w);
 	w.ev_retire = evsignal_new(w.base, SIGUSR1, on_retire, &w);
@@ -185,7 +233,7 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	listeners_start(&w);
 	log_info("event=worker-started listeners=%zu", n);
 	event_base_dispatch(w.base);
-	workq_free(w.commits);
+	workq_free(w.host.commits);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < listeners[i].n_fd; j++)
 			evconnlistener_free(listeners[i].evl[j]);
@@ -194,8 +242,8 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	event_free(w.ev_retire);
 	if (w.ev_grace)
 		event_free(w.ev_grace);
-	countmap_free(w.per_client);
-	regview_free(w.devices);
+	admit_free(&w.admit);
+	regview_free(w.host.devices);
 	event_base_free(w.base);
 	log_info("event=worker-stopped");
 	return 0;

@@ -205,7 +205,7 @@ identify(struct web_req *r)
 		req_add_cookie(r, COOKIE_VISITOR, r->visitor, -1);
 	}
 	if (cookie_token(r, COOKIE_SESSION, r->session))
-		r->admin = session_user(&r->w->sessions, r->session, r->now);
+		r->admin = websession_user(&r->w->sessions, r->session, r->now);
 	if (r->admin == NULL)
 		r->session[0] = '\0';
 	csrf_token(r->w->secret, r->visitor, r->session, r->csrf);

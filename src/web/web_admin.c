@@ -72,7 +72,7 @@ page_admin_login(struct web_req *r)
 		return;
 	}
 	login_succeeded(&r->w->logins, r->client, user);
-	if (!session_start(&r->w->sessions, user, r->now, id))
+	if (!websession_start(&r->w->sessions, user, r->now, id))
 		fatal_bug("no random bytes for a session id");
 	req_add_cookie(r, SESSION_COOKIE, id, -1);
 	log_info("event=web-login client=%s user=\"%s\"", r->client, esc);
@@ -84,7 +84,7 @@ page_admin_logout(struct web_req *r)
 {
 	if (r->admin)
 		log_info("event=web-logout client=%s user=\"%s\"", r->client, r->admin);
-	session_end(&r->w->sessions, r->session);
+	websession_end(&r->w->sessions, r->session);
 	req_add_cookie(r, SESSION_COOKIE, "", 0);
 	req_redirect(r, "/");
 }

@@ -148,7 +148,7 @@ token_new(char out[TOKEN_HEX + 1])
 }
 
 bool
-session_start(struct sessions *ss, const char *user, int64_t now, char id[TOKEN_HEX + 1])
+websession_start(struct sessions *ss, const char *user, int64_t now, char id[TOKEN_HEX + 1])
 {
 	struct session *slot = &ss->s[0];
 
@@ -181,7 +181,7 @@ session_find(struct sessions *ss, const char *id)
 }
 
 const char *
-session_user(struct sessions *ss, const char *id, int64_t now)
+websession_user(struct sessions *ss, const char *id, int64_t now)
 {
 	struct session *s = session_find(ss, id);
 
@@ -196,7 +196,7 @@ session_user(struct sessions *ss, const char *id, int64_t now)
 }
 
 void
-session_end(struct sessions *ss, const char *id)
+websession_end(struct sessions *ss, const char *id)
 {
 	struct session *s = session_find(ss, id);
 

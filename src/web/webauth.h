@@ -58,10 +58,10 @@ struct sessions {
 /* A random id as hex (TOKEN_HEX characters); false if the random source failed. */
 bool token_new(char out[TOKEN_HEX + 1]);
 /* Start a session for user (the oldest is dropped when the table is full). */
-bool session_start(struct sessions *, const char *user, int64_t now, char id[TOKEN_HEX + 1]);
+bool websession_start(struct sessions *, const char *user, int64_t now, char id[TOKEN_HEX + 1]);
 /* The user of a live session (its idle time starts again), or NULL. */
-const char *session_user(struct sessions *, const char *id, int64_t now);
-void session_end(struct sessions *, const char *id);
+const char *websession_user(struct sessions *, const char *id, int64_t now);
+void websession_end(struct sessions *, const char *id);
 
 /* Failed logins, counted per client address and per user name. An entry
  * is never taken over by another key while its window runs: when the table

@@ -239,26 +239,26 @@ test_sessions(void **state)
 
 	(void)state;
 	ss.timeout = 1800;
-	assert_true(session_start(&ss, "alice", 1000, id));
+	assert_true(websession_start(&ss, "alice", 1000, id));
 	assert_int_equal(strlen(id), TOKEN_HEX);
-	assert_string_equal(session_user(&ss, id, 1500), "alice");
-	assert_string_equal(session_user(&ss, id, 3200), "alice"); /* idle 1700 s: alive */
-	assert_null(session_user(&ss, id, 5001));                  /* idle 1801 s: gone */
-	assert_null(session_user(&ss, id, 5002));
-	assert_true(session_start(&ss, "bob", 6000, other));
-	assert_null(session_user(&ss, "0123", 6000));
-	assert_null(session_user(&ss, NULL, 6000));
-	session_end(&ss, other);
-	assert_null(session_user(&ss, other, 6001));
+	assert_string_equal(websession_user(&ss, id, 1500), "alice");
+	assert_string_equal(websession_user(&ss, id, 3200), "alice"); /* idle 1700 s: alive */
+	assert_null(websession_user(&ss, id, 5001));                  /* idle 1801 s: gone */
+	assert_null(websession_user(&ss, id, 5002));
+	assert_true(websession_start(&ss, "bob", 6000, other));
+	assert_null(websession_user(&ss, "0123", 6000));
+	assert_null(websession_user(&ss, NULL, 6000));
+	websession_end(&ss, other);
+	assert_null(websession_user(&ss, other, 6001));
 	/* a full table drops the least recently used */
 	char first[TOKEN_HEX + 1], last[TOKEN_HEX + 1];
-	assert_true(session_start(&ss, "u0", 7000, first));
+	assert_true(websession_start(&ss, "u0", 7000, first));
 	for (int i = 1; i < SESSIONS_MAX; i++)
-		assert_true(session_start(&ss, "u", 7000 + i, last));
-	assert_non_null(session_user(&ss, first, 7000 + SESSIONS_MAX));
-	assert_true(session_start(&ss, "new", 7000 + SESSIONS_MAX, last));
-	assert_non_null(session_user(&ss, first, 7001 + SESSIONS_MAX)); /* used just now */
-	assert_string_equal(session_user(&ss, last, 7001 + SESSIONS_MAX), "new");
+		assert_true(websession_start(&ss, "u", 7000 + i, last));
+	assert_non_null(websession_user(&ss, first, 7000 + SESSIONS_MAX));
+	assert_true(websession_start(&ss, "new", 7000 + SESSIONS_MAX, last));
+	assert_non_null(websession_user(&ss, first, 7001 + SESSIONS_MAX)); /* used just now */
+	assert_string_equal(websession_user(&ss, last, 7001 + SESSIONS_MAX), "new");
 }
 
 static void
