@@ -47,7 +47,7 @@ all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
 doc: all
 	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
 
-.PHONY: doc soak all run check unit e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+.PHONY: doc soak all run check unit layers e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
 
 build/config.mk: scripts/deps.sh
@@ -105,6 +105,12 @@ unit: test-deps all $(UNIT_BINS) $(BUILD)/tests/policy_golden
 	done; echo "golden: policy verdicts match"
 	@$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - | diff -u doc/CONFIG.md - \
 		&& echo "doc: CONFIG.md matches the key table"
+	@$(PYTHON) scripts/layers.py $(BUILD)
+
+# No circle between files, no file over 600 lines, a contract atop every
+# header (scripts/layers.py).
+layers: all
+	@$(PYTHON) scripts/layers.py $(BUILD)
 
 E2E_SELECT ?=
 e2e: test-deps all

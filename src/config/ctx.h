@@ -34,6 +34,11 @@ struct conf_ctx {
 	unsigned seen_listener[CONF_LISTENERS_MAX][CONF_KEYS_MAX];
 };
 
+/* A value parser of the key table: the value into the config (or the
+ * listener) at base; false with a sentence in err when it is wrong. */
+typedef bool conf_parse_fn(struct conf_ctx *, void *base, const char *value, char *err,
+                           size_t errlen);
+
 /* One error, "path:line: sentence" (line 0: "path: sentence"). */
 void conf_error(struct conf_ctx *, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -3,16 +3,11 @@
 #include <openssl/ssl.h>
 #include <string.h>
 
+#include "config/names.h"
 #include "config/values.h"
 #include "log.h"
 #include "util/num.h"
 #include "util/str.h"
-
-static const char *const tls_names[] = {"off", "optional", "required", "implicit", NULL};
-static const char *const clients_names[] = {"any", "cidr", "registered", NULL};
-static const char *const rcpts_names[] = {"any", "internal", NULL};
-static const char *const auth_names[] = {"none", "optional", "required", NULL};
-const char *const conf_relay_tls_names[] = {"none", "opportunistic", "required", "verify", NULL};
 
 #define G(f)  offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define GC(f) offsetof(struct config, f)
@@ -154,7 +149,7 @@ const struct conf_key conf_keys[] = {
      "requests"},
     {"listener", "address", CONF_CUSTOM, 0, 0, NULL, L(addr), NULL, conf_parse_addresses,
      LC(n_addr), "one or more `IPv4:port` or `[IPv6]:port`"},
-    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), tls_names, NULL, 0,
+    {"listener", "tls", CONF_ENUM, 0, 0, "required", L(tls), conf_tls_names, NULL, 0,
      "required (STARTTLS before MAIL), implicit (TLS from the first byte), optional, off"},
     {"listener", "min_tls_version", CONF_CUSTOM, 0, 0, "1.2", L(min_tls_version), NULL,
      conf_parse_tls_version, 0,
@@ -164,69 +159,14 @@ const struct conf_key conf_keys[] = {
      "any, registered, or a list of addresses and CIDR prefixes allowed to connect (554 5.7.1 "
      "otherwise); `any` only on loopback or with `recipients = internal`: a listener that "
      "relays anywhere says who may use it (`0.0.0.0/0 ::/0` for everyone, with a warning)"},
-    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), rcpts_names, NULL, 0,
+    {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), conf_rcpts_names, NULL, 0,
      "any, or internal: only `internal_domains` (550 5.7.1 otherwise)"},
-    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), auth_names, NULL, 0,
+    {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), conf_auth_names, NULL, 0,
      "none (AUTH is not implemented yet)"},
 };
 
 const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) <= CONF_KEYS_MAX, "CONF_KEYS_MAX");
-
-static const char *
-enum_name(const char *const *names, unsigned v)
-{
-	for (unsigned i = 0; names[i]; i++)
-		if (i == v)
-			return names[i];
-	return "?";
-}
-
-const char *
-listener_tls_name(enum listener_tls v)
-{
-	return enum_name(tls_names, v);
-}
-
-const char *
-listener_clients_name(enum listener_clients v)
-{
-	return enum_name(clients_names, v);
-}
-
-const char *
-listener_rcpts_name(enum listener_rcpts v)
-{
-	return enum_name(rcpts_names, v);
-}
-
-const char *
-listener_auth_name(enum listener_auth v)
-{
-	return enum_name(auth_names, v);
-}
-
-const char *
-relay_tls_name(enum relay_tls v)
-{
-	return enum_name(conf_relay_tls_names, v);
-}
-
-const char *
-tls_version_name(unsigned v)
-{
-	switch (v) {
-	case TLS1_VERSION:
-		return "1.0";
-	case TLS1_1_VERSION:
-		return "1.1";
-	case TLS1_2_VERSION:
-		return "1.2";
-	case TLS1_3_VERSION:
-		return "1.3";
-	}
-	return "?";
-}
 
 /* Apply one value to one key; false (with err) when the value is bad. */
 bool

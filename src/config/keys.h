@@ -27,9 +27,6 @@ enum conf_type {
 	CONF_CUSTOM,
 };
 
-typedef bool conf_parse_fn(struct conf_ctx *, void *base, const char *value, char *err,
-                           size_t errlen);
-
 struct conf_key {
 	const char *section; /* "listener" matches [listener NAME] */
 	const char *name;
@@ -46,7 +43,6 @@ struct conf_key {
 
 extern const struct conf_key conf_keys[];
 extern const size_t conf_n_keys;
-extern const char *const conf_relay_tls_names[];
 
 /* The key of section ("listener NAME" counts as "listener"), or NULL. */
 const struct conf_key *conf_key_find(const char *section, const char *name);

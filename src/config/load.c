@@ -15,6 +15,7 @@
 #include "config/check.h"
 #include "config/config.h"
 #include "config/keys.h"
+#include "config/names.h"
 #include "config/values.h"
 #include "util/str.h"
 

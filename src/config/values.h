@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config/keys.h"
+#include "config/ctx.h"
 
 /* The custom keys of the table (config/keys.c). */
 conf_parse_fn conf_parse_domains, conf_parse_postmaster, conf_parse_expiry,

@@ -10,8 +10,9 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 
-#include "smtp/conn.h"
 #include "util/buf.h"
+
+struct conn_cbs;
 
 enum later { LATER_DRAINED = 1, LATER_READ = 2, LATER_EVENT = 4 };
 

@@ -3,6 +3,7 @@
  * conn reads again by itself (conn.c, input_changed). */
 #include <string.h>
 
+#include "smtp/conn.h"
 #include "smtp/conn_int.h"
 
 size_t

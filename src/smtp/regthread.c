@@ -1,7 +1,5 @@
-/* The registry thread of a worker (smtp/regview.h): owns the SQLite
- * connection, rebuilds the snapshot when the registrations changed or the
- * loop asked, writes the counters the loop gathered, prunes client_tls,
- * and opens the loop's own read-only connection. */
+#include "smtp/regthread.h"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -11,7 +9,6 @@
 #include "db/devices.h"
 #include "db/stats.h"
 #include "log.h"
-#include "smtp/regview_int.h"
 #include "util/clock.h"
 
 #define OPEN_BUSY_MS   2000 /* the thread may wait for a writer; the loop never does */
@@ -20,7 +17,7 @@
 #define THREAD_NICE    10   /* snapshots are background work next to the event loop */
 
 static void
-thread_failed(struct regview *dv, const char *op, const char *err)
+thread_failed(struct regshare *dv, const char *op, const char *err)
 {
 	if (!dv->is_failing)
 		log_warn(
@@ -31,7 +28,7 @@ thread_failed(struct regview *dv, const char *op, const char *err)
 }
 
 static void
-thread_recovered(struct regview *dv, size_t n)
+thread_recovered(struct regshare *dv, size_t n)
 {
 	if (dv->is_failing)
 		log_info("event=registry-recovered devices=%zu", n);
@@ -46,7 +43,7 @@ add_brief(const struct device_brief *d, void *arg)
 }
 
 static void
-publish(struct regview *dv, struct devsnap *s, uint64_t seq)
+publish(struct regshare *dv, struct devsnap *s, uint64_t seq)
 {
 	char c = 's';
 
@@ -63,7 +60,7 @@ publish(struct regview *dv, struct devsnap *s, uint64_t seq)
 /* Whether the registrations changed since the last snapshot: a commit at
  * all (data_version, cheap), and then one that touched them. */
 static bool
-has_changed(struct regview *dv)
+has_changed(struct regshare *dv)
 {
 	int64_t data, devs, admit;
 
@@ -83,7 +80,7 @@ has_changed(struct regview *dv)
 
 /* Read every registration again if they changed, or the loop asked. */
 static void
-rebuild(struct regview *dv)
+rebuild(struct regshare *dv)
 {
 	struct devsnap_builder *b;
 	char err[256] = "";
@@ -119,7 +116,7 @@ rebuild(struct regview *dv)
 
 /* Write one batch; false (kept for the next try) if the database said no. */
 static bool
-write_batch(struct regview *dv, struct batch *b)
+write_batch(struct regshare *dv, struct batch *b)
 {
 	char err[256];
 
@@ -150,7 +147,7 @@ write_batch(struct regview *dv, struct batch *b)
 }
 
 static void
-write_outbox(struct regview *dv)
+write_outbox(struct regshare *dv)
 {
 	struct batch *b;
 
@@ -167,7 +164,7 @@ write_outbox(struct regview *dv)
 
 /* client_tls keeps report_retention of history and report_max_rows rows. */
 static void
-prune(struct regview *dv)
+prune(struct regshare *dv)
 {
 	char err[256];
 	int64_t now = clock_now();
@@ -187,7 +184,7 @@ prune(struct regview *dv)
  * with its version numbers read before the first snapshot, so that any
  * later change shows as a new number on the loop. */
 static void
-offer_ro(struct regview *dv)
+offer_ro(struct regshare *dv)
 {
 	char err[256];
 	struct registry *ro = registry_open(dv->path, OPEN_BUSY_MS, err, sizeof(err));
@@ -208,7 +205,7 @@ offer_ro(struct regview *dv)
 }
 
 static bool
-thread_open(struct regview *dv)
+thread_open(struct regshare *dv)
 {
 	char err[256];
 
@@ -223,7 +220,7 @@ thread_open(struct regview *dv)
 }
 
 static void
-thread_wait(struct regview *dv)
+thread_wait(struct regshare *dv)
 {
 	struct timespec until;
 
@@ -238,7 +235,7 @@ thread_wait(struct regview *dv)
 }
 
 static void
-thread_finish(struct regview *dv)
+thread_finish(struct regshare *dv)
 {
 	write_outbox(dv);
 	if (dv->last && dv->reg && !write_batch(dv, dv->last))
@@ -258,7 +255,7 @@ thread_finish(struct regview *dv)
 void *
 regthread_run(void *arg)
 {
-	struct regview *dv = arg;
+	struct regshare *dv = arg;
 
 	(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), THREAD_NICE);
 	for (;;) {

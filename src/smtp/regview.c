@@ -8,10 +8,24 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "smtp/regview_int.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
+
+struct regview {
+	struct regshare sh; /* with the thread */
+	void (*on_fresh)(void *);
+	void *arg;
+	/* the loop's */
+	struct devsnap *cur;
+	uint64_t cur_seq, want_seq;
+	uint64_t admit_seq;  /* the snapshot a new connection must have */
+	struct registry *ro; /* only for the version numbers; busy 0 */
+	int64_t loop_dataver, loop_devver, loop_admitver;
+	struct batch *pending;
+	struct device match;
+	struct event *ev_flush, *ev_wake;
+};
 
 /* Hand the gathered counters to the thread, unless it still has some. */
 static void
@@ -21,13 +35,13 @@ hand_over(struct regview *dv)
 
 	if (b == NULL || (b->n_usage == 0 && b->n_stats == 0 && b->n_recent == 0))
 		return;
-	pthread_mutex_lock(&dv->lock);
-	if (dv->outbox == NULL) {
-		dv->outbox = b;
+	pthread_mutex_lock(&dv->sh.lock);
+	if (dv->sh.outbox == NULL) {
+		dv->sh.outbox = b;
 		dv->pending = NULL;
-		pthread_cond_broadcast(&dv->cond);
+		pthread_cond_broadcast(&dv->sh.cond);
 	}
-	pthread_mutex_unlock(&dv->lock);
+	pthread_mutex_unlock(&dv->sh.lock);
 }
 
 static struct batch *
@@ -71,11 +85,11 @@ wait_first(struct regview *dv)
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += REGVIEW_FIRST_WAIT_MS / 1000;
-	pthread_mutex_lock(&dv->lock);
-	while (dv->fresh == NULL && !dv->has_tried)
-		if (pthread_cond_timedwait(&dv->cond, &dv->lock, &until) == ETIMEDOUT)
+	pthread_mutex_lock(&dv->sh.lock);
+	while (dv->sh.fresh == NULL && !dv->sh.has_tried)
+		if (pthread_cond_timedwait(&dv->sh.cond, &dv->sh.lock, &until) == ETIMEDOUT)
 			break;
-	pthread_mutex_unlock(&dv->lock);
+	pthread_mutex_unlock(&dv->sh.lock);
 }
 
 struct regview *
@@ -89,23 +103,23 @@ regview_new(struct event_base *base, const char *db_path, const struct regview_l
 	if (db_path == NULL || db_path[0] == '\0')
 		return NULL;
 	dv = xcalloc(1, sizeof(*dv));
-	str_copy(dv->path, sizeof(dv->path), db_path);
-	dv->limits = *limits;
+	str_copy(dv->sh.path, sizeof(dv->sh.path), db_path);
+	dv->sh.limits = *limits;
 	dv->on_fresh = on_fresh;
 	dv->arg = arg;
-	if (pipe2(dv->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+	if (pipe2(dv->sh.wake, O_CLOEXEC | O_NONBLOCK) != 0)
 		log_fatal("event=worker-error error=\"pipe: %s\"", strerror(errno));
-	pthread_mutex_init(&dv->lock, NULL);
+	pthread_mutex_init(&dv->sh.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&dv->cond, &ca);
+	pthread_cond_init(&dv->sh.cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&dv->thread, NULL, regthread_run, dv) != 0)
+	if (pthread_create(&dv->sh.thread, NULL, regthread_run, &dv->sh) != 0)
 		log_fatal("event=worker-error error=\"cannot start the registry thread\"");
 	wait_first(dv);
 	dv->ev_flush = event_new(base, -1, EV_PERSIST, on_flush, dv);
 	event_add(dv->ev_flush, &fl);
-	dv->ev_wake = event_new(base, dv->wake[0], EV_READ | EV_PERSIST, on_wake, dv);
+	dv->ev_wake = event_new(base, dv->sh.wake[0], EV_READ | EV_PERSIST, on_wake, dv);
 	event_add(dv->ev_wake, NULL);
 	return dv;
 }
@@ -117,21 +131,21 @@ regview_free(struct regview *dv)
 		return;
 	event_free(dv->ev_flush);
 	event_free(dv->ev_wake);
-	pthread_mutex_lock(&dv->lock);
-	dv->last = dv->pending;
+	pthread_mutex_lock(&dv->sh.lock);
+	dv->sh.last = dv->pending;
 	dv->pending = NULL;
-	dv->is_stopping = true;
-	pthread_cond_broadcast(&dv->cond);
-	pthread_mutex_unlock(&dv->lock);
-	pthread_join(dv->thread, NULL);
-	devsnap_free(dv->fresh);
+	dv->sh.is_stopping = true;
+	pthread_cond_broadcast(&dv->sh.cond);
+	pthread_mutex_unlock(&dv->sh.lock);
+	pthread_join(dv->sh.thread, NULL);
+	devsnap_free(dv->sh.fresh);
 	devsnap_free(dv->cur);
 	registry_close(dv->ro);
-	registry_close(dv->ro_offer);
-	close(dv->wake[0]);
-	close(dv->wake[1]);
-	pthread_mutex_destroy(&dv->lock);
-	pthread_cond_destroy(&dv->cond);
+	registry_close(dv->sh.ro_offer);
+	close(dv->sh.wake[0]);
+	close(dv->sh.wake[1]);
+	pthread_mutex_destroy(&dv->sh.lock);
+	pthread_cond_destroy(&dv->sh.cond);
 	free(dv);
 }
 
@@ -142,18 +156,18 @@ take_fresh(struct regview *dv)
 	struct devsnap *s;
 	uint64_t seq;
 
-	pthread_mutex_lock(&dv->lock);
-	s = dv->fresh;
-	seq = dv->fresh_seq;
-	dv->fresh = NULL;
-	if (dv->ro == NULL && dv->ro_offer) {
-		dv->ro = dv->ro_offer;
-		dv->ro_offer = NULL;
-		dv->loop_dataver = dv->ro_dataver;
-		dv->loop_devver = dv->ro_devver;
-		dv->loop_admitver = dv->ro_admitver;
+	pthread_mutex_lock(&dv->sh.lock);
+	s = dv->sh.fresh;
+	seq = dv->sh.fresh_seq;
+	dv->sh.fresh = NULL;
+	if (dv->ro == NULL && dv->sh.ro_offer) {
+		dv->ro = dv->sh.ro_offer;
+		dv->sh.ro_offer = NULL;
+		dv->loop_dataver = dv->sh.ro_dataver;
+		dv->loop_devver = dv->sh.ro_devver;
+		dv->loop_admitver = dv->sh.ro_admitver;
 	}
-	pthread_mutex_unlock(&dv->lock);
+	pthread_mutex_unlock(&dv->sh.lock);
 	if (s) {
 		devsnap_free(dv->cur);
 		dv->cur = s;
@@ -167,10 +181,10 @@ ask_for_snapshot(struct regview *dv)
 {
 	uint64_t seq;
 
-	pthread_mutex_lock(&dv->lock);
-	seq = dv->req_seq = ++dv->want_seq;
-	pthread_cond_broadcast(&dv->cond);
-	pthread_mutex_unlock(&dv->lock);
+	pthread_mutex_lock(&dv->sh.lock);
+	seq = dv->sh.req_seq = ++dv->want_seq;
+	pthread_cond_broadcast(&dv->sh.cond);
+	pthread_mutex_unlock(&dv->sh.lock);
 	return seq;
 }
 

@@ -24,18 +24,9 @@
 #include <sys/socket.h>
 
 #include "db/devices.h"
-#include "db/stats.h"
-
-#define REGVIEW_POLL_MS       100
-#define REGVIEW_FLUSH_MS      2000
-#define REGVIEW_FIRST_WAIT_MS 3000 /* a new worker waits this long for its first snapshot */
+#include "smtp/regthread.h"
 
 struct regview;
-
-struct regview_limits {
-	int64_t report_retention; /* seconds of client_tls history kept */
-	uint64_t report_max_rows; /* and at most this many rows */
-};
 
 /* NULL when db_path is empty (no registry configured). Starts the thread
  * and waits up to REGVIEW_FIRST_WAIT_MS for the first snapshot. on_fresh

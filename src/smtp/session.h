@@ -12,28 +12,13 @@
 #ifndef MAILOUT_SMTP_SESSION_H
 #define MAILOUT_SMTP_SESSION_H
 
-#include <event2/event.h>
 #include <sys/socket.h>
 
 #include "config/config.h"
+#include "smtp/host.h"
 #include "smtp/listener.h"
 
 struct session;
-struct workq;
-struct regview;
-
-/* What a session needs of the process that runs it. */
-struct session_host {
-	struct event_base *base;
-	const struct config *cfg;
-	struct workq *commits;   /* spool commits (fsync) off the event loop */
-	struct regview *devices; /* NULL without a registry */
-	/* A message is in the spool (tell the queue runner). */
-	void (*on_queued)(void *arg, const char *id);
-	/* The session is gone (its memory with it): unlink it, count it. */
-	void (*on_gone)(void *arg, struct session *);
-	void *arg;
-};
 
 /* Take over an accepted socket the host admitted (smtp/admit.h); client
  * is the address as text. The host links the session into its list, then

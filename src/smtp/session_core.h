@@ -16,7 +16,8 @@
 #include "hdrscan.h"
 #include "reply.h"
 #include "smtp/conn.h"
-#include "smtp/session.h"
+#include "smtp/host.h"
+#include "smtp/listener.h"
 #include "smtp_data.h"
 #include "spool/spool.h"
 

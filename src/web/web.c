@@ -17,7 +17,9 @@
 #include "util/fsx.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-#include "web/web_internal.h"
+#include "web/frame.h"
+#include "web/pages.h"
+#include "web/request.h"
 
 #define WEB_CONNECTIONS 512
 #define WEB_PER_CLIENT  8     /* so that a few addresses cannot hold the pages */
@@ -86,85 +88,6 @@ web_files_free(struct web_files *f)
 		OPENSSL_cleanse(f->admins, strlen(f->admins));
 	free(f->admins);
 	memset(f, 0, sizeof(*f));
-}
-
-/* ---- request helpers ---- */
-
-const char *
-req_arg(struct web_req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *
-req_field(struct web_req *r, const char *name)
-{
-	const char *v = form_get(&r->form, name);
-
-	return v ? v : "";
-}
-
-bool
-req_client_in(const struct web_req *r, const struct cidr *nets, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (cidr_contains(&nets[i], (const struct sockaddr *)&r->client_sa))
-			return true;
-	return false;
-}
-
-void
-req_add_cookie(struct web_req *r, const char *name, const char *value, int64_t max_age)
-{
-	if (r->n_cookie == WEB_COOKIES)
-		fatal_bug("more than %d cookies in one response", WEB_COOKIES);
-	char *c = r->cookie[r->n_cookie++];
-	const char *secure = r->w->is_https ? "; Secure" : "";
-
-	if (max_age >= 0)
-		str_fmt(c, sizeof(r->cookie[0]),
-		        "%s=%s; Path=/; HttpOnly; SameSite=Strict%s; Max-Age=%lld", name, value,
-		        secure, (long long)max_age);
-	else
-		str_fmt(c, sizeof(r->cookie[0]), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", name,
-		        value, secure);
-}
-
-void
-req_redirect(struct web_req *r, const char *location)
-{
-	r->status = MHD_HTTP_SEE_OTHER;
-	str_copy(r->location, sizeof(r->location), location);
-}
-
-void
-time_text(int64_t t, char *dst, size_t size)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (t == 0) {
-		str_copy(dst, size, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(dst, size, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
-void
-page_error(struct web_req *r, int status, const char *en, const char *de)
-{
-	r->status = status;
-	buf_reset(&r->out);
-	page_begin(r, TR(r, "Not possible", "Nicht möglich"));
-	html(&r->out, "<p class=\"error\">%s</p>\n", TR(r, en, de));
-	page_end(r);
-}
-
-void
-form_csrf(struct web_req *r)
-{
-	html(&r->out, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n", r->csrf);
 }
 
 /* ---- one request ---- */

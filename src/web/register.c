@@ -6,7 +6,9 @@
 #include "address.h"
 #include "log.h"
 #include "util/str.h"
-#include "web/web_internal.h"
+#include "web/frame.h"
+#include "web/pages.h"
+#include "web/request.h"
 
 /* The form shows the fields of device_fields[] marked DEVICE_FORM, in the
  * table's order; the reason (DEVICE_REASON) is asked with a list of

@@ -1,9 +1,10 @@
 /*
- * web_internal: what the page modules share: the process state, one
- * request with its response, and the page frame. Only for src/web/.
+ * request: what the files of web/ share: the web process's state, one
+ * request with its response, and the request's helpers (arguments, form
+ * fields, cookies, redirects, the client's networks). Only for src/web/.
  */
-#ifndef MAILOUT_WEB_WEB_INTERNAL_H
-#define MAILOUT_WEB_WEB_INTERNAL_H
+#ifndef MAILOUT_WEB_REQUEST_H
+#define MAILOUT_WEB_REQUEST_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,25 +80,7 @@ const char *req_field(struct web_req *, const char *name);
 bool req_client_in(const struct web_req *, const struct cidr *nets, size_t n);
 void req_add_cookie(struct web_req *, const char *name, const char *value, int64_t max_age);
 void req_redirect(struct web_req *, const char *location);
-
-void page_begin(struct web_req *, const char *title);
-void page_end(struct web_req *);
-void page_error(struct web_req *, int status, const char *en, const char *de);
-/* <input type=hidden name=csrf ...> */
-void form_csrf(struct web_req *);
-/* "2026-11-28 17:31 UTC", or "-" for 0. */
-void time_text(int64_t t, char *dst, size_t size);
-
-/* Pages (web_public.c) */
-void page_guide(struct web_req *);
-void page_check(struct web_req *);
-void page_register(struct web_req *);
-void page_style(struct web_req *);
-/* Pages (web_admin.c): only called for addresses in admin_clients. */
-void page_admin(struct web_req *);
-void page_admin_login(struct web_req *);
-void page_admin_logout(struct web_req *);
-void page_admin_action(struct web_req *);
-void page_admin_export(struct web_req *);
+/* A logged-in admin at an address that may use the admin pages. */
+bool req_is_admin(const struct web_req *);
 
 #endif

@@ -1,19 +1,31 @@
 /*
- * regview_int: struct regview as the worker's event loop (smtp/regview.c)
- * and the registry thread (smtp/regthread.c) share it: what is shared sits
- * under lock; the rest belongs to one side, as marked.
+ * regthread: the thread of a worker's registry view (smtp/regview.h). It
+ * owns the worker's SQLite connection: it rebuilds the snapshot of every
+ * registration when they changed or the loop asked (smtp/devsnap.h),
+ * writes the counters the loop gathered in one transaction per batch,
+ * prunes client_tls, and opens a read-only connection for the loop's
+ * version checks. struct regshare is what it shares with the loop: the
+ * fields under lock, and its own.
  */
-#ifndef MAILOUT_SMTP_REGVIEW_INT_H
-#define MAILOUT_SMTP_REGVIEW_INT_H
+#ifndef MAILOUT_SMTP_REGTHREAD_H
+#define MAILOUT_SMTP_REGTHREAD_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "db/registry.h"
+#include "db/stats.h"
 #include "smtp/devsnap.h"
-#include "smtp/regview.h"
 
+#define REGVIEW_POLL_MS       100
+#define REGVIEW_FLUSH_MS      2000
+#define REGVIEW_FIRST_WAIT_MS 3000 /* a new worker waits this long for its first snapshot */
+
+struct regview_limits {
+	int64_t report_retention; /* seconds of client_tls history kept */
+	uint64_t report_max_rows; /* and at most this many rows */
+};
 #define USAGE_MAX 4096 /* distinct devices batched between two flushes */
 #define STATS_MAX 4096 /* distinct (client, listener, tls) batched between two flushes */
 
@@ -27,11 +39,9 @@ struct batch {
 	size_t n_recent;
 };
 
-struct regview {
+struct regshare {
 	char path[4096];
 	struct regview_limits limits;
-	void (*on_fresh)(void *);
-	void *arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* wakes the thread (stop, batch, request); the first snapshot */
@@ -46,15 +56,6 @@ struct regview {
 	struct batch *last;        /* the loop's last batch, at stop */
 	struct registry *ro_offer; /* the loop's connection, opened by the thread */
 	int64_t ro_dataver, ro_devver, ro_admitver;
-	/* the loop's */
-	struct devsnap *cur;
-	uint64_t cur_seq, want_seq;
-	uint64_t admit_seq;  /* the snapshot a new connection must have */
-	struct registry *ro; /* only for the version numbers; busy 0 */
-	int64_t loop_dataver, loop_devver, loop_admitver;
-	struct batch *pending;
-	struct device match;
-	struct event *ev_flush, *ev_wake;
 	/* the thread's */
 	struct registry *reg;
 	int64_t data_version, devices_version;
@@ -65,7 +66,8 @@ struct regview {
 	int64_t next_rebuild_ms, next_prune;
 };
 
-/* The thread: starts with regview_new(), ends when is_stopping is set. */
-void *regthread_run(void *regview);
+/* The thread: started by regview_new() with its regshare, ends when
+ * is_stopping is set (writing what the loop handed over last). */
+void *regthread_run(void *regshare);
 
 #endif

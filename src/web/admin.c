@@ -11,7 +11,9 @@
 #include "util/num.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
-#include "web/web_internal.h"
+#include "web/frame.h"
+#include "web/pages.h"
+#include "web/request.h"
 
 #define SESSION_COOKIE "mo_s"
 

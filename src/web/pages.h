@@ -1,0 +1,22 @@
+/*
+ * pages: the pages the router (web/web.c) serves, one file each: the
+ * guide (web/guide.c), check my device (web/check.c), the registration
+ * form (web/register.c) and the admin pages with the CSV export
+ * (web/admin.c). Each fills the request's response.
+ */
+#ifndef MAILOUT_WEB_PAGES_H
+#define MAILOUT_WEB_PAGES_H
+
+#include "web/request.h"
+
+void page_guide(struct web_req *);
+void page_check(struct web_req *);
+void page_register(struct web_req *);
+/* Only called for addresses in [web] admin_clients. */
+void page_admin(struct web_req *);
+void page_admin_login(struct web_req *);
+void page_admin_logout(struct web_req *);
+void page_admin_action(struct web_req *);
+void page_admin_export(struct web_req *);
+
+#endif

@@ -1,0 +1,59 @@
+#include "web/request.h"
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "util/str.h"
+
+const char *
+req_arg(struct web_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+req_field(struct web_req *r, const char *name)
+{
+	const char *v = form_get(&r->form, name);
+
+	return v ? v : "";
+}
+
+bool
+req_client_in(const struct web_req *r, const struct cidr *nets, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cidr_contains(&nets[i], (const struct sockaddr *)&r->client_sa))
+			return true;
+	return false;
+}
+
+void
+req_add_cookie(struct web_req *r, const char *name, const char *value, int64_t max_age)
+{
+	if (r->n_cookie == WEB_COOKIES)
+		fatal_bug("more than %d cookies in one response", WEB_COOKIES);
+	char *c = r->cookie[r->n_cookie++];
+	const char *secure = r->w->is_https ? "; Secure" : "";
+
+	if (max_age >= 0)
+		str_fmt(c, sizeof(r->cookie[0]),
+		        "%s=%s; Path=/; HttpOnly; SameSite=Strict%s; Max-Age=%lld", name, value,
+		        secure, (long long)max_age);
+	else
+		str_fmt(c, sizeof(r->cookie[0]), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", name,
+		        value, secure);
+}
+
+void
+req_redirect(struct web_req *r, const char *location)
+{
+	r->status = MHD_HTTP_SEE_OTHER;
+	str_copy(r->location, sizeof(r->location), location);
+}
+
+bool
+req_is_admin(const struct web_req *r)
+{
+	return r->admin && req_client_in(r, r->cfg->web_admin_clients, r->cfg->n_web_admin_clients);
+}
