@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "util/cidrtab.h"
+#include "util/buf.h"
 #include "util/str.h"
+#include "util/vec.h"
 #include "util/xmalloc.h"
 
 struct entry {
@@ -17,12 +19,15 @@ struct entry {
 	int rank;
 };
 
+/* A registration with its network, for sorting. */
+struct pair {
+	struct entry e;
+	struct cidr net;
+};
+
 struct devsnap_builder {
-	struct entry *e;
-	struct cidr *net;
-	size_t n, cap;
-	char *pool;
-	size_t pool_len, pool_cap;
+	struct vec pairs; /* of struct pair */
+	struct buf pool;  /* the texts, each NUL-ended; "" at 0 */
 };
 
 struct devsnap {
@@ -38,52 +43,34 @@ devsnap_builder_new(void)
 {
 	struct devsnap_builder *b = xcalloc(1, sizeof(*b));
 
-	b->pool = xmalloc(1);
-	b->pool[0] = '\0';
-	b->pool_len = b->pool_cap = 1;
+	vec_init(&b->pairs, sizeof(struct pair));
+	buf_init(&b->pool, UINT32_MAX);
+	buf_append(&b->pool, "", 1);
 	return b;
 }
 
-/* s in the pool (shared "" at 0). */
+/* s in the pool (the shared "" at 0, also when the pool is full). */
 static uint32_t
 pool_add(struct devsnap_builder *b, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	uint32_t off = (uint32_t)b->pool_len;
+	uint32_t off = (uint32_t)b->pool.len;
 
-	if (n == 1)
-		return 0;
-	while (b->pool_len + n > b->pool_cap) {
-		b->pool_cap *= 2;
-		b->pool = xrealloc(b->pool, b->pool_cap);
-	}
-	memcpy(b->pool + b->pool_len, s, n);
-	b->pool_len += n;
-	return off;
+	return s[0] && buf_append(&b->pool, s, strlen(s) + 1) ? off : 0;
 }
 
 void
 devsnap_add(struct devsnap_builder *b, const struct device_brief *d)
 {
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 256;
-		b->e = xrealloc(b->e, b->cap * sizeof(*b->e));
-		b->net = xrealloc(b->net, b->cap * sizeof(*b->net));
-	}
-	b->e[b->n] = (struct entry){.id = d->id,
-	                            .expires_at = d->expires_at,
-	                            .expires_off = pool_add(b, d->expires),
-	                            .note_off = pool_add(b, d->note),
-	                            .status = (unsigned char)d->status,
-	                            .legacy_tls = d->legacy_tls};
-	b->net[b->n++] = d->net;
-}
+	struct pair *p = vec_push(&b->pairs);
 
-/* A registration with its network, for sorting. */
-struct pair {
-	struct entry e;
-	struct cidr net;
-};
+	p->e = (struct entry){.id = d->id,
+	                      .expires_at = d->expires_at,
+	                      .expires_off = pool_add(b, d->expires),
+	                      .note_off = pool_add(b, d->note),
+	                      .status = (unsigned char)d->status,
+	                      .legacy_tls = d->legacy_tls};
+	p->net = d->net;
+}
 
 static int
 pair_cmp(const void *pa, const void *pb)
@@ -113,17 +100,16 @@ struct devsnap *
 devsnap_build(struct devsnap_builder *b, int64_t now)
 {
 	struct devsnap *s = xcalloc(1, sizeof(*s));
-	struct pair *p = xcalloc(b->n ? b->n : 1, sizeof(*p));
+	size_t n;
+	struct pair *p = vec_take(&b->pairs, &n);
 
-	for (size_t i = 0; i < b->n; i++) {
-		p[i].e = b->e[i];
-		p[i].e.rank = device_rank(b->e[i].status, b->e[i].expires_at, now);
-		p[i].net = b->net[i];
-	}
-	qsort(p, b->n, sizeof(*p), pair_cmp);
-	s->e = xcalloc(b->n ? b->n : 1, sizeof(*s->e));
-	s->net = xcalloc(b->n ? b->n : 1, sizeof(*s->net));
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < n; i++)
+		p[i].e.rank = device_rank(p[i].e.status, p[i].e.expires_at, now);
+	if (n > 1)
+		qsort(p, n, sizeof(*p), pair_cmp);
+	s->e = xcalloc(n ? n : 1, sizeof(*s->e));
+	s->net = xcalloc(n ? n : 1, sizeof(*s->net));
+	for (size_t i = 0; i < n; i++) {
 		if (s->n > 0 && same_net(&s->net[s->n - 1], &p[i].net))
 			continue; /* a less relevant registration of the same network */
 		s->e[s->n] = p[i].e;
@@ -131,9 +117,7 @@ devsnap_build(struct devsnap_builder *b, int64_t now)
 	}
 	free(p);
 	s->tab = cidrtab_new(s->net, s->n);
-	s->pool = b->pool;
-	free(b->e);
-	free(b->net);
+	s->pool = b->pool.data; /* the snapshot owns the texts now */
 	free(b);
 	return s;
 }
