@@ -31,7 +31,7 @@ LIBS	:= $(PKG_LIBS)
 
 # Every module but the two programs' mains; the folders are the layers
 # (README, "The layout").
-LIB_DIRS := util config spool db smtp client queue master web
+LIB_DIRS := util config auth spool db smtp client queue master web
 LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c)) \
 	    $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CTL_SRCS := $(wildcard src/ctl/*.c)
@@ -84,7 +84,8 @@ run: all demo-certs
 	@echo "plain on 127.0.0.1:2525 for registered devices (mailoutctl -c etc/demo.conf device add"
 	@echo "127.0.0.1 --name demo --owner you@example.edu), internal recipients only;"
 	@echo "relayed mail lands in var/outbox/; web pages on http://127.0.0.1:8025/"
-	@echo "(admin login: admin, password in var/web-admin-password)"
+	@echo "(admin login: admin, password in var/web-admin-password; SMTP AUTH on 2587:"
+	@echo "demo, password in var/smtp-password)"
 	$(BUILD)/mailoutd -c etc/demo.conf -f
 
 # ---- tests ----
@@ -138,7 +139,7 @@ soak: test-deps all
 # ---- fuzzing (clang + libFuzzer) ----
 
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
-FUZZ_LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/address.c src/smtp_cmd.c \
+FUZZ_LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/address.c src/smtp_cmd.c src/sasl.c \
 		 src/smtp_data.c src/hdrscan.c $(wildcard src/spool/*.c) $(wildcard src/config/*.c) \
 		 src/web/webparse.c src/web/html.c
 

@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
 #include "util/isodate.h"
@@ -112,12 +113,15 @@ const struct device_field device_fields[] = {
      .column = "sender",
      .kind = DEVICE_KIND_TEXT,
      TEXT(sender),
-     .flags = DEVICE_INSERT | DEVICE_FORM | DEVICE_EMAIL | DEVICE_ADMIN_DEVICE,
+     .flags = DEVICE_INSERT | DEVICE_FORM | DEVICE_SENDERS | DEVICE_ADMIN_DEVICE,
      .option = "--sender",
-     .label_en = "Sender address the device uses",
-     .label_de = "Absenderadresse des Geräts",
-     .hint_en = "The From address set on the device, if you know it.",
-     .hint_de = "Die im Gerät eingestellte Absenderadresse, falls bekannt."},
+     .label_en = "Sender addresses the device uses",
+     .label_de = "Absenderadressen des Geräts",
+     .hint_en = "The From addresses set on the device, separated by spaces (@domain for a "
+                "whole domain). When given, the device may send only as these.",
+     .hint_de = "Die im Gerät eingestellten Absenderadressen, durch Leerzeichen getrennt "
+                "(@domain für eine ganze Domain). Wenn angegeben, darf das Gerät nur mit "
+                "diesen senden."},
     {.name = "legacy_tls",
      .column = "legacy_tls",
      .kind = DEVICE_KIND_BOOL,
@@ -296,6 +300,48 @@ is_email(const char *s)
 	       !a.is_null && a.domain[0] != '\0';
 }
 
+/* One word of a sender list: an address, or "@" and a domain. */
+static bool
+sender_word_valid(const char *w)
+{
+	if (w[0] == '@') {
+		char addr[DEVICE_TEXT_MAX + 8];
+		return w[1] != '\0' && str_fmt(addr, sizeof(addr), "x%s", w) && is_email(addr);
+	}
+	return is_email(w);
+}
+
+static bool
+senders_valid(const char *v)
+{
+	char copy[DEVICE_TEXT_MAX], *save = NULL;
+
+	if (!str_copy(copy, sizeof(copy), v))
+		return false;
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (!sender_word_valid(w))
+			return false;
+	return true;
+}
+
+bool
+device_sender_allowed(const struct device *d, const char *sender)
+{
+	char copy[DEVICE_TEXT_MAX], *save = NULL;
+	const char *at = strrchr(sender, '@');
+	bool is_empty = true;
+
+	if (sender[0] == '\0')
+		return true; /* the null sender speaks for nobody */
+	str_copy(copy, sizeof(copy), d->sender);
+	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		is_empty = false;
+		if (w[0] == '@' ? at && strcasecmp(at + 1, w + 1) == 0 : strcasecmp(w, sender) == 0)
+			return true;
+	}
+	return is_empty;
+}
+
 enum device_problem
 device_field_check(const struct device_field *f, const char *v, unsigned required)
 {
@@ -303,6 +349,8 @@ device_field_check(const struct device_field *f, const char *v, unsigned require
 		return DEVICE_EMPTY;
 	if ((f->flags & DEVICE_EMAIL) && v[0] && !is_email(v))
 		return DEVICE_NOT_EMAIL;
+	if ((f->flags & DEVICE_SENDERS) && !senders_valid(v))
+		return DEVICE_NOT_SENDERS;
 	return DEVICE_OK;
 }
 

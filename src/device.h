@@ -76,6 +76,7 @@ enum device_kind {
 #define DEVICE_ADMIN_DEVICE    0x40  /* on the admin list, in the device's cell */
 #define DEVICE_ADMIN_OWNER     0x80  /* on the admin list, in the owner's cell */
 #define DEVICE_ADMIN_SAME_LINE 0x100 /* there, on the line of the field before */
+#define DEVICE_SENDERS         0x200 /* addresses and @domains, separated by spaces */
 
 struct device_field {
 	const char *name;   /* JSON key and CSV header */
@@ -113,11 +114,15 @@ int64_t *device_int(struct device *, const struct device_field *);
 int64_t device_int_value(const struct device *, const struct device_field *);
 /* The bool of a yes/no field, the status of the status field (else NULL). */
 bool *device_bool(struct device *, const struct device_field *);
+/* Whether sender (normal form; "" the null sender) is one the device's
+ * sender list allows: an address on it, or one in an @domain on it. An
+ * empty list allows every sender. */
+bool device_sender_allowed(const struct device *, const char *sender);
 enum device_status *device_status_of(struct device *, const struct device_field *);
-enum device_problem { DEVICE_OK, DEVICE_EMPTY, DEVICE_NOT_EMAIL };
+enum device_problem { DEVICE_OK, DEVICE_EMPTY, DEVICE_NOT_EMAIL, DEVICE_NOT_SENDERS };
 /* What is wrong with value as field f: empty (or blank) although f's
  * flags include one of required, or given but not an e-mail address
- * (DEVICE_EMAIL). */
+ * (DEVICE_EMAIL), or not a list of addresses and @domains (DEVICE_SENDERS). */
 enum device_problem device_field_check(const struct device_field *, const char *value,
                                        unsigned required);
 /* The first field of d a registration cannot have: empty (or blank)

@@ -68,6 +68,23 @@ static const struct {
                                          "TLS: internal addresses only"},
     [REPLY_UTF8_NEEDED] = {553, "5.6.7 %s"},
     [REPLY_AUTH_NOT_AVAILABLE] = {502, "5.5.1 Error: authentication is not enabled"},
+    [REPLY_AUTH_CHALLENGE] = {334, "%s"},
+    [REPLY_AUTH_OK] = {235, "2.7.0 Authentication successful"},
+    [REPLY_AUTH_FAILED] = {535, "5.7.8 Authentication credentials invalid"},
+    [REPLY_AUTH_TEMPFAIL] = {454, "4.7.0 Temporary authentication failure"},
+    [REPLY_AUTH_REQUIRED] = {530, "5.7.0 Authentication required"},
+    [REPLY_AUTH_NEEDS_TLS] = {538, "5.7.11 Encryption required for requested authentication "
+                                   "mechanism"},
+    [REPLY_AUTH_CANCELLED] = {501, "5.0.0 Authentication cancelled"},
+    [REPLY_AUTH_BAD_BASE64] = {501, "5.5.2 Cannot decode response"},
+    [REPLY_AUTH_BAD_MECH] = {504, "5.5.4 Unrecognized authentication type: use PLAIN or LOGIN"},
+    [REPLY_AUTH_ALREADY] = {503, "5.5.1 Error: already authenticated"},
+    [REPLY_AUTH_IN_TXN] = {503, "5.5.1 Error: AUTH is not allowed during a mail transaction"},
+    [REPLY_AUTH_TOO_MANY] = {421, "4.7.0 %s Error: too many failed authentications; try again "
+                                  "later"},
+    [REPLY_SENDER_NOT_OWNED] = {553, "5.7.1 <%s>: sender address not owned by user %s"},
+    [REPLY_DEVICE_SENDER] = {553, "5.7.1 <%s>: this device is registered to send as %s only"},
+    [REPLY_USER_RATE] = {450, "4.7.1 Error: user %s has sent %s this hour; try again later"},
 };
 
 bool

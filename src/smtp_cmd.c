@@ -1,5 +1,6 @@
 #include "smtp_cmd.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,6 +35,29 @@ set_param(struct smtp_cmd *c, const char *p, size_t len)
 	str_copyn(c->param, sizeof(c->param), p, len);
 }
 
+/* RFC 3461 4: xtext is printable ASCII but '+' and '=', with "+XX" hex
+ * for any byte; "<>" stands for no identity. */
+static bool
+xtext_valid(const char *v, size_t len)
+{
+	if (len == 2 && v[0] == '<' && v[1] == '>')
+		return true;
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if (ch == '+') {
+			if (i + 2 >= len || !isxdigit((unsigned char)v[i + 1]) ||
+			    !isxdigit((unsigned char)v[i + 2]))
+				return false;
+			i += 2;
+		} else if (ch < 33 || ch > 126 || ch == '=') {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* One "KEY[=VALUE]" of MAIL FROM. */
 static enum smtp_cmd_err
 parse_mail_param(struct smtp_cmd *c, const char *p, size_t len)
@@ -64,6 +88,10 @@ parse_mail_param(struct smtp_cmd *c, const char *p, size_t len)
 		c->smtputf8 = true;
 		return SMTP_CMD_OK;
 	}
+	/* RFC 4954 5: AUTH=<> or an xtext mailbox. Taken and not trusted: the
+	 * identity that counts is the session's own AUTH. */
+	if (klen == 4 && strncasecmp(p, "AUTH", 4) == 0 && eq)
+		return xtext_valid(eq + 1, len - klen - 1) ? SMTP_CMD_OK : SMTP_CMD_ERR_PARAM_VALUE;
 	return SMTP_CMD_ERR_PARAM;
 }
 

@@ -49,10 +49,10 @@ check_listener(struct conf_ctx *c, const struct listener_conf *l)
 		           "listener '%s' has tls = off with auth = %s: passwords are never "
 		           "accepted unencrypted",
 		           l->name, listener_auth_name(l->auth));
-	else if (l->auth != LAUTH_NONE)
+	else if (l->auth != LAUTH_NONE && cfg->auth_backend == AUTHB_NONE)
 		conf_error(c, l->line,
-		           "listener '%s': auth = %s is not supported by this version; use auth = "
-		           "none",
+		           "listener '%s' has auth = %s but [auth] backend is not set: say where "
+		           "passwords are checked (backend = file or ldap)",
 		           l->name, listener_auth_name(l->auth));
 	if (l->recipients == LRCPTS_ANY && l->clients == LCLIENTS_ANY && l->auth != LAUTH_REQUIRED)
 		for (size_t i = 0; i < l->n_addr; i++)
@@ -113,6 +113,102 @@ check_web(struct conf_ctx *c)
 			if (sockaddr_equal(&cfg->web_addr, &cfg->listener[i].addr[j]))
 				conf_error(c, line, "[web] address is also used by listener '%s'",
 				           cfg->listener[i].name);
+}
+
+/* Whether an LDAP URI list names only this host. */
+static bool
+ldap_uri_is_loopback(const char *uris)
+{
+	char one[512];
+
+	while (*uris) {
+		size_t n = strcspn(uris, " ");
+		if (n >= sizeof(one))
+			return false;
+		memcpy(one, uris, n);
+		one[n] = '\0';
+		uris += n + (uris[n] == ' ');
+		if (n == 0)
+			continue;
+		const char *h = strstr(one, "://");
+		h = h ? h + 3 : one;
+		if (strncmp(h, "127.", 4) != 0 && strncmp(h, "localhost", 9) != 0 &&
+		    strncmp(h, "[::1]", 5) != 0 && strncmp(one, "ldapi://", 8) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void
+check_ldap(struct conf_ctx *c, unsigned line)
+{
+	const struct config *cfg = c->cfg;
+
+	if (cfg->ldap_uri[0] == '\0') {
+		conf_error(c, line,
+		           "[auth] backend = ldap needs ldap_uri (ldaps://host or ldap://host)");
+		return;
+	}
+	if (cfg->ldap_bind_dn[0] && strstr(cfg->ldap_bind_dn, "%u") == NULL)
+		conf_error(c, seen(c, "auth", "ldap_bind_dn"),
+		           "[auth] ldap_bind_dn must hold %%u where the user name goes");
+	if (cfg->ldap_bind_dn[0] == '\0' && cfg->ldap_base[0] == '\0')
+		conf_error(c, line,
+		           "[auth] backend = ldap needs ldap_bind_dn (a template with %%u) or "
+		           "ldap_base (search-then-bind)");
+	if (strstr(cfg->ldap_filter, "%u") == NULL)
+		conf_error(c, seen(c, "auth", "ldap_filter"),
+		           "[auth] ldap_filter must hold %%u where the user name goes");
+	if ((cfg->ldap_service_dn[0] == '\0') != (cfg->ldap_service_password_file[0] == '\0'))
+		conf_error(c, seen(c, "auth", "ldap_service_dn"),
+		           "[auth] ldap_service_dn and ldap_service_password_file go together");
+	if (strncmp(cfg->ldap_uri, "ldap://", 7) == 0 && !cfg->ldap_starttls &&
+	    !ldap_uri_is_loopback(cfg->ldap_uri))
+		conf_error(c, seen(c, "auth", "ldap_starttls"),
+		           "[auth] ldap_starttls = no would send passwords to %s in clear: use "
+		           "ldaps:// or StartTLS",
+		           cfg->ldap_uri);
+}
+
+static void
+check_auth(struct conf_ctx *c)
+{
+	const struct config *cfg = c->cfg;
+	unsigned line = seen(c, "auth", "backend");
+
+	if (cfg->auth_backend == AUTHB_NONE) {
+		for (size_t i = 0; i < conf_n_keys; i++)
+			if (strcmp(conf_keys[i].section, "auth") == 0 && c->seen_global[i] &&
+			    strcmp(conf_keys[i].name, "backend") != 0)
+				conf_error(
+				    c, c->seen_global[i],
+				    "[auth] %s is set but [auth] backend is not (file or ldap)",
+				    conf_keys[i].name);
+		if (cfg->web_admin_group[0])
+			conf_error(c, seen(c, "web", "admin_group"),
+			           "[web] admin_group needs [auth] backend = ldap: the group is "
+			           "looked up in the directory");
+		return;
+	}
+	if (cfg->auth_backend == AUTHB_FILE && cfg->auth_passwd[0] == '\0')
+		conf_error(c, line, "[auth] backend = file needs passwd = PATH");
+	if (cfg->auth_backend == AUTHB_LDAP)
+		check_ldap(c, line);
+	if (cfg->web_admin_group[0] && cfg->auth_backend != AUTHB_LDAP)
+		conf_error(
+		    c, seen(c, "web", "admin_group"),
+		    "[web] admin_group needs [auth] backend = ldap: the group is looked up in "
+		    "the directory");
+	if (cfg->auth_senders == AUTHS_MAP && cfg->auth_sender_map[0] == '\0')
+		conf_error(c, seen(c, "auth", "senders"),
+		           "[auth] senders = map needs sender_map = PATH");
+	if (cfg->auth_senders == AUTHS_OWN && cfg->auth_backend == AUTHB_FILE &&
+	    cfg->auth_sender_map[0] == '\0')
+		conf_error(
+		    c, seen(c, "auth", "senders") ? seen(c, "auth", "senders") : line,
+		    "[auth] senders = own (the default) needs a directory that lists each "
+		    "user's addresses, and a password file lists none: give sender_map = PATH "
+		    "(lines `user: address @domain`), or senders = any");
 }
 
 /* A next hop that is one of our own listeners: every message would loop. */
@@ -183,4 +279,5 @@ conf_check(struct conf_ctx *c)
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		check_route_loop(c, &cfg->routes[i], cfg->routes[i].line);
 	check_web(c);
+	check_auth(c);
 }

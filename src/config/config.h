@@ -33,6 +33,8 @@ enum listener_tls { LTLS_OFF, LTLS_OPTIONAL, LTLS_REQUIRED, LTLS_IMPLICIT };
 enum listener_clients { LCLIENTS_ANY, LCLIENTS_NETS, LCLIENTS_REGISTERED };
 enum listener_rcpts { LRCPTS_ANY, LRCPTS_INTERNAL };
 enum listener_auth { LAUTH_NONE, LAUTH_OPTIONAL, LAUTH_REQUIRED };
+enum auth_backend { AUTHB_NONE, AUTHB_FILE, AUTHB_LDAP };
+enum auth_senders { AUTHS_ANY, AUTHS_OWN, AUTHS_MAP };
 enum relay_tls { RTLS_NONE, RTLS_OPPORTUNISTIC, RTLS_REQUIRED, RTLS_VERIFY };
 enum next_hop_kind { NEXT_HOP_HOST, NEXT_HOP_DIR, NEXT_HOP_MX };
 
@@ -130,11 +132,33 @@ struct config {
 	struct cidr web_register[CONF_NETS_MAX]; /* none: same as web_clients */
 	size_t n_web_register;
 	char web_admins[PATH_MAX];
+	char web_admin_group[512]; /* LDAP group whose members may log in; "" none */
 	char web_cutover[40];
 	char web_organisation[CONF_DOMAIN_MAX];
 	uint64_t web_session_timeout;
 	uint64_t web_max_pending_per_address; /* pending registrations one visitor may make */
 	uint64_t web_max_pending;             /* and all visitors together */
+	/* [auth] */
+	enum auth_backend auth_backend; /* AUTHB_NONE: no [auth] */
+	char auth_passwd[PATH_MAX];
+	enum auth_senders auth_senders;
+	char auth_sender_map[PATH_MAX];
+	uint64_t auth_max_failures;
+	uint64_t auth_failure_window;
+	uint64_t auth_messages_per_hour;
+	uint64_t auth_recipients_per_hour;
+	unsigned auth_received_user; /* 1: Received: names the user */
+	uint64_t auth_threads;
+	char ldap_uri[512];
+	unsigned ldap_starttls; /* 1: StartTLS on an ldap:// URI */
+	char ldap_ca_file[PATH_MAX];
+	char ldap_bind_dn[512]; /* template with %u, or "" for search-then-bind */
+	char ldap_base[512];
+	char ldap_filter[512];
+	char ldap_service_dn[512];
+	char ldap_service_password_file[PATH_MAX];
+	char ldap_mail_attributes[256];
+	uint64_t ldap_timeout;
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;
@@ -154,6 +178,8 @@ const char *listener_tls_name(enum listener_tls);
 const char *listener_clients_name(enum listener_clients);
 const char *listener_rcpts_name(enum listener_rcpts);
 const char *listener_auth_name(enum listener_auth);
+const char *auth_backend_name(enum auth_backend);
+const char *auth_senders_name(enum auth_senders);
 const char *relay_tls_name(enum relay_tls);
 /* "1.0" .. "1.3" for a TLS1_*_VERSION. */
 const char *tls_version_name(unsigned);

@@ -15,7 +15,7 @@
 
 #define CONF_LINE_MAX 198 /* libinih reads at most 200 bytes a line */
 #define CONF_LIST_MAX 32  /* words in one list value */
-#define CONF_KEYS_MAX 64  /* keys of one section kind */
+#define CONF_KEYS_MAX 128 /* keys in all */
 
 struct conf_ctx {
 	struct config *cfg;

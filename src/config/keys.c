@@ -135,6 +135,10 @@ const struct conf_key conf_keys[] = {
     {"web", "admins", CONF_PATH, 1, 0, NULL, G(web_admins), NULL, NULL, 0,
      "file of `user:crypt-hash` lines (yescrypt or bcrypt; `mailoutctl web passwd USER` makes "
      "one); read as root at start and on SIGHUP"},
+    {"web", "admin_group", CONF_STR, 1, 0, NULL, G(web_admin_group), NULL, NULL, 0,
+     "DN of an LDAP group (member, uniqueMember or memberUid) whose members may log in to "
+     "/admin with their directory password, beside the admins file; needs [auth] backend = "
+     "ldap"},
     {"web", "cutover", CONF_CUSTOM, 0, 0, NULL, G(web_cutover), NULL, conf_parse_cutover, 0,
      "YYYY-MM-DD from which only encrypted mail is accepted; shown on the guide"},
     {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,
@@ -162,7 +166,59 @@ const struct conf_key conf_keys[] = {
     {"listener", "recipients", CONF_ENUM, 0, 0, "any", L(recipients), conf_rcpts_names, NULL, 0,
      "any, or internal: only `internal_domains` (550 5.7.1 otherwise)"},
     {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), conf_auth_names, NULL, 0,
-     "none (AUTH is not implemented yet)"},
+     "none, optional (AUTH offered after TLS), or required (530 5.7.0 to MAIL before AUTH); "
+     "needs [auth] and TLS: never on `tls = off`"},
+    {"auth", "backend", CONF_ENUM, 0, 0, "none", G(auth_backend), conf_auth_backend_names, NULL, 0,
+     "none, file (`passwd`) or ldap (`ldap_uri`): where SMTP AUTH checks passwords"},
+    {"auth", "passwd", CONF_PATH, 1, 0, NULL, G(auth_passwd), NULL, NULL, 0,
+     "file of `user:crypt-hash` lines (yescrypt or bcrypt; `mailoutctl auth passwd USER` makes "
+     "one); read as root at start and on SIGHUP"},
+    {"auth", "senders", CONF_ENUM, 0, 0, "own", G(auth_senders), conf_auth_senders_names, NULL, 0,
+     "which MAIL FROM an account may use: any; own (the addresses the directory lists for it, "
+     "`ldap_mail_attributes`); map (`sender_map`); 553 5.7.1 otherwise"},
+    {"auth", "sender_map", CONF_PATH, 1, 0, NULL, G(auth_sender_map), NULL, NULL, 0,
+     "lines `user: address address @domain` (an `@domain` allows the whole domain); with "
+     "`senders = own` it adds to what the directory lists"},
+    {"auth", "max_failures", CONF_UINT, 1, 1000000, "5", G(auth_max_failures), NULL, NULL, 0,
+     "failed AUTH per client address and per user name within `failure_window`; above, "
+     "the session gets 421 4.7.0 after a delay"},
+    {"auth", "failure_window", CONF_DURATION, 10, DAY, "10m", G(auth_failure_window), NULL, NULL, 0,
+     "the time over which failed AUTH are counted"},
+    {"auth", "messages_per_hour", CONF_UINT, 1, 100000000, "500", G(auth_messages_per_hour), NULL,
+     NULL, 0, "messages one account may send per hour (450 4.7.1 above)"},
+    {"auth", "recipients_per_hour", CONF_UINT, 1, 100000000, "2000", G(auth_recipients_per_hour),
+     NULL, NULL, 0, "recipients one account may send to per hour (450 4.7.1 above)"},
+    {"auth", "received_user", CONF_ENUM, 0, 0, "no", G(auth_received_user), conf_yesno_names, NULL,
+     0,
+     "yes: the Received: field names the authenticated user (RFC 3848 ESMTPSA is always "
+     "said)"},
+    {"auth", "threads", CONF_UINT, 1, 64, "4", G(auth_threads), NULL, NULL, 0,
+     "password checks run on this many threads per worker, off the event loop (a session "
+     "waiting for its answer costs no thread); also the LDAP connections per worker"},
+    {"auth", "ldap_uri", CONF_STR, 1, 0, NULL, G(ldap_uri), NULL, NULL, 0,
+     "`ldaps://host` or `ldap://host` (then `ldap_starttls = yes`); several separated by "
+     "spaces are tried in turn"},
+    {"auth", "ldap_starttls", CONF_ENUM, 0, 0, "yes", G(ldap_starttls), conf_yesno_names, NULL, 0,
+     "StartTLS on an `ldap://` URI; `no` sends passwords in clear and needs a loopback URI"},
+    {"auth", "ldap_ca_file", CONF_PATH, 1, 0, NULL, G(ldap_ca_file), NULL, NULL, 0,
+     "CA certificates (PEM) the directory's certificate is verified against (default: the "
+     "system's)"},
+    {"auth", "ldap_bind_dn", CONF_STR, 1, 0, NULL, G(ldap_bind_dn), NULL, NULL, 0,
+     "bind DN template, `%u` the user name (`uid=%u,ou=people,dc=example,dc=edu`); without "
+     "it: search-then-bind with `ldap_base` and `ldap_filter`"},
+    {"auth", "ldap_base", CONF_STR, 1, 0, NULL, G(ldap_base), NULL, NULL, 0,
+     "where users are searched (subtree); also for their addresses"},
+    {"auth", "ldap_filter", CONF_STR, 1, 0, "(uid=%u)", G(ldap_filter), NULL, NULL, 0,
+     "search filter, `%u` the user name (escaped per RFC 4515)"},
+    {"auth", "ldap_service_dn", CONF_STR, 1, 0, NULL, G(ldap_service_dn), NULL, NULL, 0,
+     "DN the search binds as (default: anonymous)"},
+    {"auth", "ldap_service_password_file", CONF_PATH, 1, 0, NULL, G(ldap_service_password_file),
+     NULL, NULL, 0,
+     "file holding that DN's password (first line); read as root at start and on SIGHUP"},
+    {"auth", "ldap_mail_attributes", CONF_STR, 1, 0, "mail", G(ldap_mail_attributes), NULL, NULL, 0,
+     "attributes that list a user's own addresses for `senders = own`, separated by spaces"},
+    {"auth", "ldap_timeout", CONF_DURATION, 1, 300, "5s", G(ldap_timeout), NULL, NULL, 0,
+     "longest wait for the directory per operation; then 454 4.7.0"},
 };
 
 const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);

@@ -6,6 +6,9 @@ const char *const conf_tls_names[] = {"off", "optional", "required", "implicit",
 const char *const conf_clients_names[] = {"any", "cidr", "registered", NULL};
 const char *const conf_rcpts_names[] = {"any", "internal", NULL};
 const char *const conf_auth_names[] = {"none", "optional", "required", NULL};
+const char *const conf_auth_backend_names[] = {"none", "file", "ldap", NULL};
+const char *const conf_auth_senders_names[] = {"any", "own", "map", NULL};
+const char *const conf_yesno_names[] = {"no", "yes", NULL};
 const char *const conf_relay_tls_names[] = {"none", "opportunistic", "required", "verify", NULL};
 
 static const char *
@@ -61,4 +64,16 @@ tls_version_name(unsigned v)
 		return "1.3";
 	}
 	return "?";
+}
+
+const char *
+auth_backend_name(enum auth_backend v)
+{
+	return enum_name(conf_auth_backend_names, v);
+}
+
+const char *
+auth_senders_name(enum auth_senders v)
+{
+	return enum_name(conf_auth_senders_names, v);
 }

@@ -14,5 +14,8 @@ extern const char *const conf_clients_names[];
 extern const char *const conf_rcpts_names[];
 extern const char *const conf_auth_names[];
 extern const char *const conf_relay_tls_names[];
+extern const char *const conf_auth_backend_names[];
+extern const char *const conf_auth_senders_names[];
+extern const char *const conf_yesno_names[];
 
 #endif

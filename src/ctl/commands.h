@@ -16,11 +16,14 @@
 int ctl_device(const struct config *, int argc, char **argv);
 int ctl_queue(const struct config *, int argc, char **argv);
 int ctl_report(const struct config *, int argc, char **argv);
+/* report auth (ctl/report_auth.c), called by ctl_report. */
+int ctl_report_auth(const struct config *, int argc, char **argv);
 /* Each command's usage, for --help (stdout) and for errors (stderr). */
 void ctl_device_usage(FILE *);
 void ctl_queue_usage(FILE *);
 void ctl_report_usage(FILE *);
-/* web passwd USER: needs no config. */
+/* web passwd USER, auth passwd USER: need no config. */
 int ctl_web(int argc, char **argv);
+int ctl_auth(int argc, char **argv);
 
 #endif

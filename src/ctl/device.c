@@ -55,6 +55,7 @@ usage_add(FILE *out)
 			str_fmt(word, sizeof(word), " %s%s%s%s", is_required ? "" : "[", f->option,
 			        f->kind == DEVICE_KIND_BOOL ? ""
 			        : f->flags & DEVICE_EMAIL   ? " EMAIL"
+			        : f->flags & DEVICE_SENDERS ? " 'ADDRESS|@DOMAIN ...'"
 			                                    : " TEXT",
 			        is_required ? "" : "]");
 			if (col + (int)strlen(word) > 78)
@@ -314,8 +315,11 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 		if (problem == DEVICE_EMPTY)
 			fprintf(stderr, "mailoutctl: %s is required\n", bad->option);
 		else
-			fprintf(stderr, "mailoutctl: %s needs an e-mail address, not '%s'\n",
-			        bad->option, device_text_const(d, bad));
+			fprintf(stderr, "mailoutctl: %s needs %s, not '%s'\n", bad->option,
+			        problem == DEVICE_NOT_SENDERS
+			            ? "addresses or @domains separated by spaces"
+			            : "an e-mail address",
+			        device_text_const(d, bad));
 		return EXIT_FAIL;
 	}
 	if (expires[0] && !isodate_parse_expiry(expires, &d->expires_at)) {

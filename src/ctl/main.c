@@ -7,6 +7,7 @@
  *   mailoutctl [-c FILE] queue ...
  *   mailoutctl [-c FILE] device ...
  *   mailoutctl web passwd USER
+ *   mailoutctl auth passwd USER
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +44,8 @@ usage(FILE *out)
 	        "  device ...            the device registry (mailoutctl device for help)\n"
 	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n"
 	        "  report sessions ADDRESS [--json]          the last sessions of one client\n"
-	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n");
+	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n"
+	        "  auth passwd USER      a user:hash line for [auth] passwd (password on stdin)\n");
 }
 
 static int
@@ -163,6 +165,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "web") == 0) /* needs no config either */
 		return ctl_web(argc - optind, argv + optind);
+	if (strcmp(argv[optind], "auth") == 0)
+		return ctl_auth(argc - optind, argv + optind);
 	size_t k = 0;
 	while (k < sizeof(commands) / sizeof(commands[0]) &&
 	       strcmp(argv[optind], commands[k].name) != 0)

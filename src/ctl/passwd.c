@@ -1,11 +1,12 @@
-/* mailoutctl web passwd USER: one line for the [web] admins file. */
+/* mailoutctl auth passwd USER and web passwd USER: one line for [auth]
+ * passwd or [web] admins (the same format, auth/pwfile.h). */
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "ctl/commands.h"
-#include "web/webauth.h"
+#include "auth/pwfile.h"
 
 /* One line from stdin, without echo when it is a terminal. */
 static bool
@@ -29,29 +30,31 @@ read_password(char *pw, size_t size)
 	return ok;
 }
 
-int
-ctl_web(int argc, char **argv)
+/* what: "auth" or "web"; file: the key the line is for. */
+static int
+passwd_command(int argc, char **argv, const char *what, const char *file)
 {
-	char pw[256], line[ADMIN_NAME_MAX + ADMIN_HASH_MAX + 2];
+	char pw[256], line[PWFILE_NAME_MAX + PWFILE_HASH_MAX + 2];
 
 	if (argc != 3 || strcmp(argv[1], "passwd") != 0) {
 		fprintf(stderr,
-		        "usage: mailoutctl web passwd USER   (reads the password from stdin,\n"
-		        "       prints a user:yescrypt-hash line for [web] admins)\n");
+		        "usage: mailoutctl %s passwd USER   (reads the password from stdin,\n"
+		        "       prints a user:yescrypt-hash line for %s)\n",
+		        what, file);
 		return 2;
 	}
-	if (!admins_name_valid(argv[2])) {
+	if (!pwfile_name_valid(argv[2])) {
 		fprintf(stderr,
 		        "mailoutctl: the user name must be shorter than %d characters of printable "
 		        "ASCII, without spaces or ':', and not start with '#'\n",
-		        ADMIN_NAME_MAX);
+		        PWFILE_NAME_MAX);
 		return 2;
 	}
 	if (!read_password(pw, sizeof(pw)) || strlen(pw) < 8) {
 		fprintf(stderr, "mailoutctl: give a password of at least 8 characters\n");
 		return 1;
 	}
-	bool ok = admins_make_line(argv[2], pw, line, sizeof(line));
+	bool ok = pwfile_make_line(argv[2], pw, line, sizeof(line));
 	memset(pw, 0, sizeof(pw));
 	if (!ok) {
 		fprintf(stderr, "mailoutctl: libcrypt could not make a yescrypt hash\n");
@@ -59,4 +62,16 @@ ctl_web(int argc, char **argv)
 	}
 	printf("%s\n", line);
 	return 0;
+}
+
+int
+ctl_web(int argc, char **argv)
+{
+	return passwd_command(argc, argv, "web", "[web] admins");
+}
+
+int
+ctl_auth(int argc, char **argv)
+{
+	return passwd_command(argc, argv, "auth", "[auth] passwd");
 }

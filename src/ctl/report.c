@@ -19,7 +19,6 @@
 #include "util/cidrtab.h"
 #include "util/clock.h"
 #include "util/isodate.h"
-#include "util/num.h"
 #include "util/str.h"
 #include "util/vec.h"
 
@@ -164,22 +163,18 @@ void
 ctl_report_usage(FILE *out)
 {
 	fprintf(out, "usage: mailoutctl report tls [--since 30d|YYYY-MM-DD] [--json|--csv]\n"
-	             "       mailoutctl report sessions ADDRESS [--json]\n");
+	             "       mailoutctl report sessions ADDRESS [--json]\n"
+	             "       mailoutctl report auth [--since 24h|YYYY-MM-DD] [--json|--csv]\n");
 }
 
 /* --since: a duration back from now ("30d", "12h") or a date. */
 static bool
 parse_since(const char *s, int64_t *since_day)
 {
-	uint64_t back;
 	int64_t at;
 
-	if (num_parse_duration(s, 1, 3650ULL * 86400, &back)) {
-		*since_day = (clock_now() - (int64_t)back) / 86400;
-		return true;
-	}
-	if (strlen(s) == 10 && isodate_parse_expiry(s, &at)) {
-		*since_day = at / 86400 - 1; /* the day itself counts */
+	if (isodate_parse_since(s, clock_now(), &at)) {
+		*since_day = at / 86400;
 		return true;
 	}
 	fprintf(stderr,
@@ -219,8 +214,10 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 		registry_close(reg);
 		return rc;
 	}
+	if (argc >= 2 && strcmp(argv[1], "auth") == 0)
+		return ctl_report_auth(cfg, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "tls") != 0) {
-		fprintf(stderr, "mailoutctl: unknown report '%s' (tls or sessions)\n",
+		fprintf(stderr, "mailoutctl: unknown report '%s' (tls, sessions or auth)\n",
 		        argc < 2 ? "" : argv[1]);
 		ctl_report_usage(stderr);
 		return EXIT_USAGE;

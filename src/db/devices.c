@@ -312,7 +312,7 @@ registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, 
 	char status[16];
 	int rc = sqlite3_prepare_v2(r->db,
 	                            "SELECT id, address, status, legacy_tls, expires, expires_at,"
-	                            " note FROM devices ORDER BY id",
+	                            " note, sender FROM devices ORDER BY id",
 	                            -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
@@ -330,6 +330,7 @@ registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, 
 		db_col_text(st, 4, b.expires, sizeof(b.expires));
 		b.expires_at = sqlite3_column_int64(st, 5);
 		db_col_text(st, 6, b.note, sizeof(b.note));
+		db_col_text(st, 7, b.sender, sizeof(b.sender));
 		if (!fn(&b, arg)) {
 			rc = SQLITE_DONE;
 			break;

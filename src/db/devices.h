@@ -22,6 +22,7 @@ struct device_brief {
 	char expires[40];
 	int64_t expires_at;
 	char note[DEVICE_TEXT_MAX];
+	char sender[DEVICE_TEXT_MAX]; /* the senders it may use ("" any) */
 };
 
 struct device_filter {

@@ -90,6 +90,20 @@ static const char *const migrations[] = {
     /* 4 -> 5: the sender address a device uses (for AUTH; web form and
      * `device add --sender`) */
     "ALTER TABLE devices ADD COLUMN sender TEXT NOT NULL DEFAULT '';",
+    /* 5 -> 6: SMTP AUTH per hour, client and user, for `mailoutctl report
+     * auth`; a device's sender list is in the workers' snapshot, so its
+     * change makes a new one */
+    "CREATE TABLE auth_stats ("
+    " hour INTEGER NOT NULL, client TEXT NOT NULL, user TEXT NOT NULL,"
+    " failures INTEGER NOT NULL DEFAULT 0, successes INTEGER NOT NULL DEFAULT 0,"
+    " messages INTEGER NOT NULL DEFAULT 0, recipients INTEGER NOT NULL DEFAULT 0,"
+    " last_seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (hour, client, user));"
+    "DROP TRIGGER devices_changed;"
+    "CREATE TRIGGER devices_changed AFTER UPDATE OF address, status, legacy_tls, expires,"
+    " expires_at, note, sender ON devices BEGIN UPDATE meta SET"
+    " devices_version = devices_version + 1,"
+    " admit_version = admit_version + (OLD.status = 'approved' OR NEW.status = 'approved');"
+    " END;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -253,7 +253,8 @@ generation_build(struct generation *g, const char *config_path, struct sockets *
 	    (g->legacy_ctx = tls_legacy_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
 	if (!resolve_user(g, err, errlen) || !prepare_dirs(g, err, errlen) ||
-	    !build_listeners(m, g, err, errlen) || !prepare_web(m, g, err, errlen))
+	    !build_listeners(m, g, err, errlen) || !prepare_web(m, g, err, errlen) ||
+	    !auth_files_load(g->cfg, &g->auth_files, err, errlen))
 		return false;
 	if ((g->client_ctx = tls_client_ctx_new(g->cfg, err, errlen)) == NULL)
 		return false;
@@ -278,6 +279,7 @@ generation_free(struct generation *g)
 	SSL_CTX_free(g->client_ctx);
 	SSL_CTX_free(g->legacy_ctx);
 	web_files_free(&g->web_files);
+	auth_files_free(&g->auth_files);
 	if (g->lock_fd >= 0)
 		close(g->lock_fd); /* a reload that failed: another folder's lock */
 	free(g->cfg);

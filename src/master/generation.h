@@ -2,7 +2,7 @@
  * generation: everything the children of one config need, built by the
  * master as root: the config, the listeners with their TLS contexts and
  * sockets (master/sockets.h), the relay's client context, the web files
- * only root may read, the service user; the spool's and outboxes'
+ * only root may read, [auth]'s files, the service user; the spool's and outboxes'
  * folders made safely (util/safedir.h); then, in the process that stays,
  * the spool lock and what the service user prepares itself (the sweep of
  * incoming/, the registry's migration). A reload builds the next
@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "auth/authdb.h"
 #include "config/config.h"
 #include "master/sockets.h"
 #include "smtp/listener.h"
@@ -34,6 +35,7 @@ struct generation {
 	SSL_CTX *legacy_ctx; /* shared by every listener with TLS */
 	int web_fd;          /* -1: no [web] */
 	struct web_files web_files;
+	struct auth_files auth_files; /* [auth]'s files, for the workers and the web */
 	uid_t uid;
 	gid_t gid;
 	bool is_dropping;

@@ -66,7 +66,8 @@ struct master {
 
 /* A child keeps only what its job needs (security issue, finding 11): an
  * SMTP worker the SMTP sockets and server keys; the web process its
- * socket, its key and the admins file; the queue runner the client
+ * socket, its key and the admins file (and [auth]'s files, for its admins
+ * by directory group); the queue runner the client
  * context and no listening socket. The rest is closed, freed and wiped,
  * so that a child taken over finds no other child's secrets in its memory
  * or its descriptors. */
@@ -88,6 +89,8 @@ keep_only(struct master *m, enum child_role role)
 		close(m->wake[1]);
 	if (role != CHILD_WEB)
 		web_files_free(&g->web_files);
+	if (role == CHILD_QUEUE)
+		auth_files_free(&g->auth_files);
 	if (role != CHILD_WORKER) {
 		for (size_t i = 0; g->listeners && i < g->cfg->n_listener; i++) {
 			SSL_CTX_free(g->listeners[i].ctx);
@@ -132,14 +135,15 @@ child_main(struct master *m, enum child_role role)
 		log_fatal("event=child-error error=\"sandbox: %s\"", err);
 	if (role == CHILD_WEB) {
 		log_init("mailoutd/web", log_to_stderr_enabled());
-		return web_run(m->gen.cfg, m->gen.web_fd, &m->gen.web_files);
+		return web_run(m->gen.cfg, m->gen.web_fd, &m->gen.web_files, &m->gen.auth_files);
 	}
 	if (role == CHILD_QUEUE) {
 		log_init("mailoutd/queue", log_to_stderr_enabled());
 		return queue_run(m->gen.cfg, m->gen.client_ctx, m->wake[0]);
 	}
 	log_init("mailoutd/smtp", log_to_stderr_enabled());
-	return worker_run(m->gen.cfg, m->gen.listeners, m->gen.cfg->n_listener, m->wake[1]);
+	return worker_run(m->gen.cfg, m->gen.listeners, m->gen.cfg->n_listener, &m->gen.auth_files,
+	                  m->wake[1]);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/authdb.h"
 #include "tls.h"
 #include "util/str.h"
 #include "web/web.h"
@@ -141,7 +142,22 @@ check_web(const struct config *cfg, struct buf *errs, unsigned *n)
 	web_files_free(&wf);
 }
 
-/* A listener that relays to any recipient for the whole internet. */
+static void
+check_auth(const struct config *cfg, struct buf *errs, unsigned *n)
+{
+	struct auth_files af;
+	char err[512];
+
+	if (!auth_files_load(cfg, &af, err, sizeof(err))) {
+		buf_printf(errs, "[auth]: %s\n", err);
+		(*n)++;
+		return;
+	}
+	auth_files_free(&af);
+}
+
+/* A listener that relays to any recipient for the whole internet,
+ * without asking who sends. */
 static void
 warn_open_relay(const struct config *cfg, struct buf *warns)
 {
@@ -149,7 +165,8 @@ warn_open_relay(const struct config *cfg, struct buf *warns)
 		const struct listener_conf *l = &cfg->listener[i];
 
 		for (size_t k = 0; l->clients == LCLIENTS_NETS && k < l->n_nets; k++)
-			if (l->nets[k].prefix == 0 && l->recipients == LRCPTS_ANY)
+			if (l->nets[k].prefix == 0 && l->recipients == LRCPTS_ANY &&
+			    l->auth != LAUTH_REQUIRED)
 				buf_printf(
 				    warns,
 				    "listener '%s' relays to any recipient for every address "
@@ -191,6 +208,7 @@ preflight(const struct config *cfg, struct buf *errs, struct buf *warns)
 		check_file_folder("[gateway] pid_file", cfg->pid_file, errs, &n);
 	check_addresses(cfg, errs, &n);
 	check_web(cfg, errs, &n);
+	check_auth(cfg, errs, &n);
 	warn_open_relay(cfg, warns);
 	if (geteuid() != 0)
 		buf_printf(warns, "not run as root: files only root may read were not checked as "

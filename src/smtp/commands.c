@@ -7,6 +7,7 @@
 #include "policy.h"
 #include "smtp/message.h"
 #include "smtp/regview.h"
+#include "smtp/smtpauth.h"
 #include "smtp_cmd.h"
 #include "util/clock.h"
 #include "util/str.h"
@@ -41,6 +42,19 @@ static const struct {
     {SMTP_STARTTLS, 0, cmd_starttls},
 };
 
+/* AUTH's initial response holds a password: of an AUTH line only the
+ * verb and the mechanism may reach a log. */
+static size_t
+loggable_length(const char *line, size_t len)
+{
+	const char *sp;
+
+	if (len < 5 || strncasecmp(line, "AUTH ", 5) != 0)
+		return len;
+	sp = memchr(line + 5, ' ', len - 5);
+	return sp ? (size_t)(sp - line) : len;
+}
+
 void
 commands_run(struct session *s, const char *line, size_t len)
 {
@@ -49,7 +63,7 @@ commands_run(struct session *s, const char *line, size_t len)
 	char esc[128];
 
 	log_debug("event=command sid=%s line=\"%s\"", s->sid,
-	          log_escape(esc, sizeof(esc), line, len));
+	          log_escape(esc, sizeof(esc), line, loggable_length(line, len)));
 	if (e == SMTP_CMD_ERR_BARE_EOL) {
 		session_reply(s, REPLY_BARE_EOL);
 		return;
@@ -134,6 +148,8 @@ cmd_ehlo(struct session *s, struct smtp_cmd *c)
 	ext[n++] = "SMTPUTF8";
 	if (!s->is_tls && (s->l->conf->tls == LTLS_OPTIONAL || s->l->conf->tls == LTLS_REQUIRED))
 		ext[n++] = "STARTTLS";
+	if (smtpauth_offered(s))
+		ext[n++] = "AUTH PLAIN LOGIN";
 	buf_init(&b, 1024);
 	buf_printf(&b, "250-%s\r\n", cfg->hostname);
 	for (size_t i = 0; i < n; i++)
@@ -212,6 +228,24 @@ session_expired(struct session *s)
 	return false;
 }
 
+/* A device let in by its registration (the unencrypted interface, or
+ * legacy TLS) sends only as the senders the registration lists, if any. */
+static bool
+device_sender_ok(struct session *s, const char *sender)
+{
+	const struct device *d;
+
+	if (s->l->conf->clients != LCLIENTS_REGISTERED && !s->is_legacy_device)
+		return true;
+	d = regview_match(s->host->devices, (const struct sockaddr *)&s->peer);
+	if (d == NULL || device_sender_allowed(d, sender))
+		return true;
+	log_info("event=refuse-sender " SFMT " device=%lld from=<%s> allowed=\"%s\"", SARG(s),
+	         (long long)d->id, sender, d->sender);
+	session_reply(s, REPLY_DEVICE_SENDER, sender, d->sender);
+	return false;
+}
+
 static void
 cmd_mail(struct session *s, struct smtp_cmd *c)
 {
@@ -234,6 +268,10 @@ cmd_mail(struct session *s, struct smtp_cmd *c)
 		return;
 	}
 	address_format(&c->addr, s->env.sender, sizeof(s->env.sender));
+	if (!smtpauth_mail_allowed(s, s->env.sender) || !device_sender_ok(s, s->env.sender)) {
+		s->env.sender[0] = '\0';
+		return;
+	}
 	s->env.body = c->body;
 	s->env.smtputf8 = c->smtputf8;
 	s->has_mail = true;
@@ -280,6 +318,8 @@ cmd_rcpt(struct session *s, struct smtp_cmd *c)
 			session_reply(s, REPLY_RCPT_NOT_INTERNAL, addr, s->l->conf->name);
 		return;
 	}
+	if (!smtpauth_rcpt_allowed(s))
+		return;
 	if (s->env.n_rcpt >= s->cfg->max_recipients) {
 		session_reply(s, REPLY_TOO_MANY_RCPTS, (unsigned long long)s->cfg->max_recipients);
 		return;
@@ -345,8 +385,7 @@ cmd_help(struct session *s, struct smtp_cmd *c)
 static void
 cmd_auth(struct session *s, struct smtp_cmd *c)
 {
-	(void)c;
-	session_reply(s, REPLY_AUTH_NOT_AVAILABLE);
+	smtpauth_command(s, c);
 }
 
 static void

@@ -14,6 +14,7 @@ struct entry {
 	int64_t expires_at;
 	uint32_t expires_off; /* into the pool; 0 is "" */
 	uint32_t note_off;
+	uint32_t sender_off;
 	unsigned char status;
 	bool legacy_tls;
 	int rank;
@@ -67,6 +68,7 @@ devsnap_add(struct devsnap_builder *b, const struct device_brief *d)
 	                      .expires_at = d->expires_at,
 	                      .expires_off = pool_add(b, d->expires),
 	                      .note_off = pool_add(b, d->note),
+	                      .sender_off = pool_add(b, d->sender),
 	                      .status = (unsigned char)d->status,
 	                      .legacy_tls = d->legacy_tls};
 	p->net = d->net;
@@ -158,5 +160,6 @@ devsnap_match(const struct devsnap *s, const struct sockaddr *sa, struct device 
 	out->expires_at = e->expires_at;
 	str_copy(out->expires, sizeof(out->expires), s->pool + e->expires_off);
 	str_copy(out->note, sizeof(out->note), s->pool + e->note_off);
+	str_copy(out->sender, sizeof(out->sender), s->pool + e->sender_off);
 	return true;
 }

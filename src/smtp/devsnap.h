@@ -30,7 +30,7 @@ void devsnap_free(struct devsnap *);
 /* Networks in the snapshot (one registration each). */
 size_t devsnap_count(const struct devsnap *);
 /* The registration for addr into *out (id, address, net, status,
- * legacy_tls, expires, expires_at, note; the rest zero). False if none. */
+ * legacy_tls, expires, expires_at, note, sender; the rest zero). False if none. */
 bool devsnap_match(const struct devsnap *, const struct sockaddr *, struct device *out);
 
 #endif

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "smtp/smtpauth.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
@@ -18,14 +19,24 @@ write_received(struct session *s)
 	char date[64], buf[2048];
 	time_t now = (time_t)clock_now();
 	struct tm tm;
-	const char *with = s->env.smtputf8 ? (s->is_tls ? "UTF8SMTPS" : "UTF8SMTP")
-	                   : s->is_esmtp   ? (s->is_tls ? "ESMTPS" : "ESMTP")
+	bool is_auth = s->auth_user[0] != '\0';
+	/* RFC 3848 (and RFC 6531 for UTF8SMTP): S for TLS, A for AUTH. */
+	const char *with = s->env.smtputf8 ? (is_auth     ? "UTF8SMTPSA"
+	                                      : s->is_tls ? "UTF8SMTPS"
+	                                                  : "UTF8SMTP")
+	                   : s->is_esmtp   ? (is_auth     ? "ESMTPSA"
+	                                      : s->is_tls ? "ESMTPS"
+	                                                  : "ESMTP")
 	                                   : (s->is_tls ? "SMTPS" : "SMTP");
-	char tlsinfo[160];
+	char tlsinfo[160 + 300];
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	if (s->is_tls)
+	if (is_auth && s->cfg->auth_received_user) {
+		char user[256];
+		spool_sanitize(user, sizeof(user), s->auth_user, strlen(s->auth_user));
+		str_fmt(tlsinfo, sizeof(tlsinfo), "%s, authenticated as %s", s->tls, user);
+	} else if (s->is_tls)
 		str_fmt(tlsinfo, sizeof(tlsinfo), "%s", s->tls);
 	else
 		str_copy(tlsinfo, sizeof(tlsinfo), "no TLS");
@@ -160,6 +171,7 @@ message_committed(struct session *s, struct commit *c)
 	} else {
 		s->n_msgs++;
 		s->n_rcpts += (unsigned)s->env.n_rcpt;
+		smtpauth_sent(s, (unsigned)s->env.n_rcpt);
 		log_info("event=queued " SFMT " id=%s from=<%s> rcpts=%zu size=%llu bare_eol=%s",
 		         SARG(s), s->env.id, s->env.sender, s->env.n_rcpt,
 		         (unsigned long long)spool_body_size(c->msg),

@@ -136,6 +136,14 @@ write_batch(struct regshare *dv, struct batch *b)
 		}
 		b->n_stats = 0;
 	}
+	if (b->n_auth > 0) {
+		if (registry_add_auth_stats(dv->reg, b->auth, b->n_auth, err, sizeof(err)) !=
+		    OUT_OK) {
+			thread_failed(dv, "auth-stats", err);
+			return false;
+		}
+		b->n_auth = 0;
+	}
 	if (b->n_usage > 0) {
 		if (registry_add_usage(dv->reg, b->usage, b->n_usage, err, sizeof(err)) != OUT_OK) {
 			thread_failed(dv, "usage", err);
@@ -162,7 +170,8 @@ write_outbox(struct regshare *dv)
 	free(b);
 }
 
-/* client_tls keeps report_retention of history and report_max_rows rows. */
+/* client_tls keeps report_retention of history and report_max_rows rows;
+ * auth_stats report_retention of history. */
 static void
 prune(struct regshare *dv)
 {
@@ -178,6 +187,11 @@ prune(struct regshare *dv)
 		log_warn("event=registry-error op=prune error=\"%s\"", err);
 	else if (n > 0)
 		log_info("event=registry-pruned table=client_tls rows=%llu", n);
+	if (registry_prune_auth_stats(dv->reg, (now - dv->limits.report_retention) / 3600, &n, err,
+	                              sizeof(err)) != OUT_OK)
+		log_warn("event=registry-error op=prune error=\"%s\"", err);
+	else if (n > 0)
+		log_info("event=registry-pruned table=auth_stats rows=%llu", n);
 }
 
 /* The loop's connection: opened here (opening may wait for a writer),

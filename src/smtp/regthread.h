@@ -3,7 +3,7 @@
  * owns the worker's SQLite connection: it rebuilds the snapshot of every
  * registration when they changed or the loop asked (smtp/devsnap.h),
  * writes the counters the loop gathered in one transaction per batch,
- * prunes client_tls, and opens a read-only connection for the loop's
+ * prunes client_tls and auth_stats, and opens a read-only connection for the loop's
  * version checks. struct regshare is what it shares with the loop: the
  * fields under lock, and its own.
  */
@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "db/authstats.h"
 #include "db/registry.h"
 #include "db/stats.h"
 #include "smtp/devsnap.h"
@@ -26,8 +27,9 @@ struct regview_limits {
 	int64_t report_retention; /* seconds of client_tls history kept */
 	uint64_t report_max_rows; /* and at most this many rows */
 };
-#define USAGE_MAX 4096 /* distinct devices batched between two flushes */
-#define STATS_MAX 4096 /* distinct (client, listener, tls) batched between two flushes */
+#define USAGE_MAX     4096 /* distinct devices batched between two flushes */
+#define STATS_MAX     4096 /* distinct (client, listener, tls) batched between two flushes */
+#define AUTHSTATS_MAX 1024 /* distinct (hour, client, user) of SMTP AUTH */
 
 /* Counters gathered on the loop and written by the thread. */
 struct batch {
@@ -37,6 +39,8 @@ struct batch {
 	size_t n_stats;
 	struct recent_session recent[STATS_MAX];
 	size_t n_recent;
+	struct auth_stat auth[AUTHSTATS_MAX];
+	size_t n_auth;
 };
 
 struct regshare {

@@ -354,3 +354,46 @@ regview_note_end(struct regview *dv, const struct session_record *r)
 	note_client(dv, r->client, r->listener, r->tls, r->messages, r->is_refused);
 	note_recent(dv, r->client, r->listener, r->tls, r->result);
 }
+
+static struct auth_stat *
+find_auth(struct batch *b, int64_t hour, const char *client, const char *user)
+{
+	for (size_t i = 0; i < b->n_auth; i++) {
+		struct auth_stat *x = &b->auth[i];
+		if (x->hour == hour && strcmp(x->client, client) == 0 && strcmp(x->user, user) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+void
+regview_note_auth(struct regview *dv, const struct auth_note *n)
+{
+	int64_t now = clock_now(), hour = now / 3600;
+	char user[AUTHSTAT_USER_MAX];
+	struct auth_stat *a;
+	struct batch *b;
+
+	if (dv == NULL)
+		return;
+	str_copy_printable(user, sizeof(user), n->user, strlen(n->user));
+	b = pending(dv);
+	if ((a = find_auth(b, hour, n->client, user)) == NULL) {
+		if (b->n_auth == AUTHSTATS_MAX) {
+			hand_over(dv);
+			b = pending(dv);
+		}
+		if (b->n_auth == AUTHSTATS_MAX)
+			return; /* the database is stuck; the log has every AUTH anyway */
+		a = &b->auth[b->n_auth++];
+		memset(a, 0, sizeof(*a));
+		a->hour = hour;
+		str_copy(a->client, sizeof(a->client), n->client);
+		str_copy(a->user, sizeof(a->user), user);
+	}
+	a->failures += n->failures;
+	a->successes += n->successes;
+	a->messages += n->messages;
+	a->recipients += n->recipients;
+	a->last_seen = now;
+}

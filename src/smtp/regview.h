@@ -65,4 +65,13 @@ struct session_record {
  * loop, written by the thread (never SQLite on the loop). */
 void regview_note_end(struct regview *, const struct session_record *);
 
+/* SMTP AUTH of one client as user ("" if the exchange gave none): a
+ * failure or a success, or a message with its recipients. For `mailoutctl
+ * report auth`; gathered on the loop like the rest. */
+struct auth_note {
+	const char *client, *user;
+	unsigned failures, successes, messages, recipients;
+};
+void regview_note_auth(struct regview *, const struct auth_note *);
+
 #endif

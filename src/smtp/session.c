@@ -19,6 +19,7 @@
 #include "smtp/message.h"
 #include "smtp/regview.h"
 #include "smtp/session_core.h"
+#include "smtp/smtpauth.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "util/workq.h"
@@ -37,6 +38,7 @@ static void on_drained(void *);
 static void on_event(void *, int);
 static void on_resume(evutil_socket_t, short, void *);
 static void on_deadline(evutil_socket_t, short, void *);
+static void on_auth_delay(evutil_socket_t, short, void *);
 
 static const struct conn_cbs session_conn_cbs = {on_read, on_drained, on_event};
 
@@ -100,6 +102,8 @@ session_new(const struct session_host *host, struct listener *l, int fd, const s
 	str_copy(s->env.client, sizeof(s->env.client), client);
 	s->ev_resume = event_new(host->base, -1, 0, on_resume, s);
 	s->ev_deadline = evtimer_new(host->base, on_deadline, s);
+	s->ev_auth_delay = evtimer_new(host->base, on_auth_delay, s);
+	senders_init(&s->auth_senders);
 	return s;
 }
 
@@ -262,11 +266,13 @@ session_free(struct session *s)
 		log_info("event=data-aborted " SFMT " reason=connection-lost", SARG(s));
 		spool_msg_free(s->msg);
 	}
+	smtpauth_session_gone(s);
 	note_end(s);
 	conn_free(s->conn);
 	close(s->fd);
 	event_free(s->ev_resume);
 	event_free(s->ev_deadline);
+	event_free(s->ev_auth_delay);
 	envelope_free(&s->env);
 	s->host->on_gone(s->host->arg, s);
 	free(s);
@@ -344,6 +350,18 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	log_info("event=timeout " SFMT " state=%s kind=deadline", SARG(s),
 	         session_state_name(s->state));
 	timed_out(s, false);
+	leave(s);
+}
+
+static void
+on_auth_delay(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	enter(s);
+	smtpauth_delay_over(s);
 	leave(s);
 }
 
@@ -453,6 +471,26 @@ on_committed(void *arg)
 		leave(s);
 }
 
+/* A password check is done: reply, then what the client sent since. */
+static void
+on_auth_checked(void *arg)
+{
+	struct authjob *j = arg;
+	struct session *s = smtpauth_job_session(j);
+
+	if (s == NULL) {
+		smtpauth_job_free(j);
+		return;
+	}
+	enter(s);
+	smtpauth_checked(s, j);
+	if (s->is_shutting_down)
+		session_shutdown(s);
+	else
+		session_process(s);
+	leave(s);
+}
+
 /* The message's bytes; false while it goes on. */
 static bool
 take_message(struct session *s)
@@ -485,12 +523,18 @@ take_command(struct session *s, char *line, unsigned *budget)
 	case CONN_LINE_TOO_LONG:
 		if (s->has_deadline)
 			session_clear_deadline(s);
+		if (s->state == SESSION_AUTH)
+			smtpauth_cancel(s);
 		session_reply(s, REPLY_LINE_TOO_LONG, (unsigned long long)max);
 		return true;
 	case CONN_LINE_OK:
 		if (s->has_deadline)
 			session_clear_deadline(s);
-		commands_run(s, line, len);
+		if (s->state == SESSION_AUTH)
+			smtpauth_line(s, line, len);
+		else
+			commands_run(s, line, len);
+		smtpauth_submit(s, on_auth_checked);
 		return true;
 	}
 	return false;
@@ -506,7 +550,8 @@ session_process(struct session *s)
 		if (s->state == SESSION_DATA) {
 			if (!take_message(s))
 				return; /* wait for more */
-		} else if (s->state != SESSION_CMD || !take_command(s, line, &budget)) {
+		} else if ((s->state != SESSION_CMD && s->state != SESSION_AUTH) ||
+		           !take_command(s, line, &budget)) {
 			return;
 		}
 	}

@@ -6,7 +6,7 @@
 #include "util/str.h"
 
 static const char *const state_names[SESSION_NSTATES] = {
-    "tls-handshake", "cmd", "data", "sync", "starttls", "closing", "registry",
+    "tls-handshake", "cmd", "data", "sync", "starttls", "closing", "registry", "auth", "auth-check",
 };
 
 const char *

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "auth/senders.h"
 #include "hdrscan.h"
 #include "reply.h"
 #include "smtp/conn.h"
@@ -31,13 +32,17 @@ enum session_state {
 	SESSION_SYNC,          /* message written; waiting for the spool commit */
 	SESSION_STARTTLS,      /* 220 queued; handshake starts once it is sent */
 	SESSION_CLOSING,       /* last reply queued; close once it is sent */
-	SESSION_REGISTRY, /* accepted; waiting for a registry snapshot with the latest changes */
+	SESSION_REGISTRY,   /* accepted; waiting for a registry snapshot with the latest changes */
+	SESSION_AUTH,       /* AUTH: reading the client's next SASL response */
+	SESSION_AUTH_CHECK, /* AUTH: the password is being checked off the loop */
 	SESSION_NSTATES
 };
 
 enum data_error { DATA_OK, DATA_TOO_BIG, DATA_LINE_TOO_LONG, DATA_IO, DATA_LOOP };
 
 struct commit;
+struct authjob;
+struct sasl;
 
 struct session {
 	char sid[SID_LEN + 1];
@@ -74,7 +79,16 @@ struct session {
 	struct event *ev_deadline; /* total time of a handshake, a DATA, a command line */
 	bool has_deadline;
 	unsigned n_cmds_before_mail;
-	char last_refusal[160]; /* the last 4xx/5xx reply, for the session record */
+	/* SMTP AUTH (smtp/smtpauth.h) */
+	struct sasl *sasl;       /* the exchange running, or NULL */
+	struct authjob *authjob; /* the check running (or to submit), or NULL */
+	bool is_auth_submitted;
+	char auth_user[256]; /* "" until AUTH succeeded */
+	bool auth_any_sender;
+	struct senders auth_senders;
+	unsigned n_auth_failures;
+	struct event *ev_auth_delay; /* the pause before 421 after too many failures */
+	char last_refusal[160];      /* the last 4xx/5xx reply, for the session record */
 	int in_callback;
 	bool is_dead;
 	struct session *prev, *next;

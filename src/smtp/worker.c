@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "auth/authlimit.h"
 #include "log.h"
 #include "reply.h"
 #include "smtp/regview.h"
@@ -15,8 +16,9 @@
 #include "util/cidr.h"
 #include "util/workq.h"
 
-#define COMMIT_THREADS 4  /* concurrent fsyncs share journal commits */
-#define SHUTDOWN_GRACE 30 /* seconds for sessions to finish after SIGTERM */
+#define COMMIT_THREADS    4      /* concurrent fsyncs share journal commits */
+#define AUTHLIMIT_ENTRIES 100000 /* client addresses and users counted, each table */
+#define SHUTDOWN_GRACE    30     /* seconds for sessions to finish after SIGTERM */
 
 /* Refuse before any session exists: one line, then close. */
 static void
@@ -197,8 +199,33 @@ listeners_start(struct worker *w)
 	}
 }
 
+/* [auth]: the checker from the files, its threads, the limits. */
+static void
+auth_start(struct worker *w, struct auth_files *files)
+{
+	const struct config *cfg = w->cfg;
+	char err[512];
+	struct authlimit_conf lc = {
+	    .max_failures = cfg->auth_max_failures,
+	    .window = cfg->auth_failure_window,
+	    .messages_per_hour = cfg->auth_messages_per_hour,
+	    .recipients_per_hour = cfg->auth_recipients_per_hour,
+	    .max_entries = AUTHLIMIT_ENTRIES,
+	};
+
+	w->host.authdb = authdb_new(cfg, files, err, sizeof(err));
+	auth_files_free(files);
+	if (w->host.authdb == NULL && err[0])
+		log_fatal("event=worker-error error=\"%s\"", err);
+	if (w->host.authdb == NULL)
+		return;
+	w->host.auth = workq_new(w->base, (unsigned)cfg->auth_threads);
+	w->host.authlimit = authlimit_new(&lc);
+}
+
 int
-worker_run(const struct config *cfg, struct listener *listeners, size_t n, int wake_fd)
+worker_run(const struct config *cfg, struct listener *listeners, size_t n, struct auth_files *auth,
+           int wake_fd)
 {
 	struct worker w = {0};
 
@@ -220,6 +247,7 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	    .on_gone = session_gone,
 	    .arg = &w,
 	};
+	auth_start(&w, auth);
 	w.ev_term = evsignal_new(w.base, SIGTERM, on_term, &w);
 	w.ev_int = evsignal_new(w.base, SIGINT, on_term, &w);
 	w.ev_retire = evsignal_new(w.base, SIGUSR1, on_retire, &w);
@@ -234,6 +262,10 @@ worker_run(const struct config *cfg, struct listener *listeners, size_t n, int w
 	log_info("event=worker-started listeners=%zu", n);
 	event_base_dispatch(w.base);
 	workq_free(w.host.commits);
+	if (w.host.auth)
+		workq_free(w.host.auth);
+	authdb_free(w.host.authdb);
+	authlimit_free(w.host.authlimit);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < listeners[i].n_fd; j++)
 			evconnlistener_free(listeners[i].evl[j]);

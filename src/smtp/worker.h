@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "auth/authdb.h"
 #include "config/config.h"
 #include "smtp/admit.h"
 #include "smtp/listener.h"
@@ -33,6 +34,9 @@ struct worker {
 };
 
 /* Run a worker on the given listeners until told to stop; returns the exit code. */
-int worker_run(const struct config *, struct listener *, size_t n_listeners, int wake_fd);
+/* auth: [auth]'s files (the worker builds its authdb from them, then
+ * wipes them). */
+int worker_run(const struct config *, struct listener *, size_t n_listeners,
+               struct auth_files *auth, int wake_fd);
 
 #endif

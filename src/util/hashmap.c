@@ -132,3 +132,12 @@ hashmap_count(const struct hashmap *m)
 {
 	return m->n;
 }
+
+void
+hashmap_each(const struct hashmap *m, void (*fn)(const char *key, void *value, void *arg),
+             void *arg)
+{
+	for (size_t i = 0; i < m->n_buckets; i++)
+		for (struct entry *e = m->bucket[i]; e; e = e->next)
+			fn(e->key, e->value, arg);
+}

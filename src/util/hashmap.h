@@ -20,5 +20,8 @@ void hashmap_put(struct hashmap *, const char *key, void *value);
 /* Remove key; its value, or NULL if it had none. */
 void *hashmap_remove(struct hashmap *, const char *key);
 size_t hashmap_count(const struct hashmap *);
+/* Call fn for every entry (in no order); fn must not change the map. */
+void hashmap_each(const struct hashmap *, void (*fn)(const char *key, void *value, void *arg),
+                  void *arg);
 
 #endif

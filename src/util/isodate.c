@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/num.h"
 #include "util/str.h"
 
 /* n digits at s into *out; false if any is not a digit. */
@@ -103,4 +104,21 @@ void
 isodate_format_day(int64_t t, char *dst, size_t size)
 {
 	format_utc(t, true, dst, size);
+}
+
+bool
+isodate_parse_since(const char *s, int64_t now, int64_t *since)
+{
+	uint64_t back;
+	int64_t end;
+
+	if (num_parse_duration(s, 1, 3650ULL * 86400, &back)) {
+		*since = now - (int64_t)back;
+		return true;
+	}
+	if (strlen(s) == 10 && isodate_parse_expiry(s, &end)) {
+		*since = end - 86400; /* the end of the day, less the day */
+		return true;
+	}
+	return false;
 }

@@ -12,6 +12,9 @@
 
 /* *until: the first second (Unix time) at which s is no longer valid. */
 bool isodate_parse_expiry(const char *s, int64_t *until);
+/* "since" for a report: a duration back from now ("30d", "12h") or a date
+ * (YYYY-MM-DD: from the start of that day, UTC). False for anything else. */
+bool isodate_parse_since(const char *s, int64_t now, int64_t *since);
 /* "2026-11-28T17:31:06Z" */
 void isodate_format(int64_t t, char *dst, size_t size);
 /* "2026-11-28" */

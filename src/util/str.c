@@ -92,3 +92,15 @@ str_copy_printable(char *dst, size_t size, const char *src, size_t len)
 	dst[n] = '\0';
 	return n == len;
 }
+
+void
+str_trim(char *s)
+{
+	size_t n = strlen(s), start = 0;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	while (s[start] == ' ' || s[start] == '\t')
+		start++;
+	memmove(s, s + start, n - start + 1);
+}

@@ -25,5 +25,7 @@ void str_lower(char *s);
 /* Split s at ASCII whitespace into at most max words (pointers into s,
  * which is modified). Returns the count, or max + 1 if there were more. */
 size_t str_split(char *s, char **words, size_t max);
+/* Remove spaces, tabs and CRs at both ends, in place. */
+void str_trim(char *s);
 
 #endif

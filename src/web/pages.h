@@ -15,6 +15,8 @@ void page_register(struct web_req *);
 /* Only called for addresses in [web] admin_clients. */
 void page_admin(struct web_req *);
 void page_admin_login(struct web_req *);
+/* The login form (web/login.c), with an error sentence or NULL. */
+void login_form(struct web_req *, const char *error);
 void page_admin_logout(struct web_req *);
 void page_admin_action(struct web_req *);
 void page_admin_export(struct web_req *);

@@ -185,6 +185,12 @@ field_error(struct web_req *r, const struct device_field *d, const char *v)
 	case DEVICE_NOT_EMAIL:
 		return TR(r, "Not an email address (name@example.edu).",
 		          "Keine E-Mail-Adresse (name@example.edu).");
+	case DEVICE_NOT_SENDERS:
+		return TR(r,
+		          "Addresses (name@example.edu) or domains (@example.edu), separated by "
+		          "spaces.",
+		          "Adressen (name@example.edu) oder Domains (@example.edu), durch "
+		          "Leerzeichen getrennt.");
 	default:
 		break;
 	}

@@ -19,11 +19,12 @@
 #include "web/webparse.h"
 #include "web/webwatch.h"
 
-#define WEB_BODY_MAX  (16 * 1024) /* largest form submitted */
-#define WEB_FIELD_MAX 200         /* characters in one form field */
-#define WEB_PAGE_MAX  (16 * 1024 * 1024)
-#define WEB_ROW_ROOM  (64 * 1024) /* lists stop this far before WEB_PAGE_MAX */
-#define WEB_COOKIES   3
+#define WEB_BODY_MAX   (16 * 1024) /* largest form submitted */
+#define WEB_FIELD_MAX  200         /* characters in one form field */
+#define WEB_PAGE_MAX   (16 * 1024 * 1024)
+#define WEB_ROW_ROOM   (64 * 1024) /* lists stop this far before WEB_PAGE_MAX */
+#define SESSION_COOKIE "mo_s"      /* an admin login's session id */
+#define WEB_COOKIES    3
 /* The reason a device operator gives for a device that speaks only old
  * TLS, as stored; the admin page ticks "legacy TLS" for it. */
 #define REASON_OLD_TLS "It offers only SSL 3.0 or TLS 1.0/1.1"
@@ -31,7 +32,8 @@
 struct web {
 	const struct config *cfg;
 	struct registry *reg;
-	struct admins admins;
+	struct pwfile *admins; /* NULL: no admins file */
+	struct authdb *authdb; /* [auth], for [web] admin_group; NULL without */
 	struct sessions sessions;
 	struct login_limit logins;
 	unsigned char secret[32]; /* for CSRF tokens; new at every start */

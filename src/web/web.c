@@ -30,11 +30,11 @@
 #define WEB_TLS_PRIORITIES                                                                         \
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"     \
 	"+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
-#define WEB_FILE_MAX    (1024 * 1024)
-#define COOKIE_VISITOR  "mo_v"
-#define COOKIE_SESSION  "mo_s"
-#define COOKIE_LANG     "mo_lang"
-#define LANG_COOKIE_AGE (365 * 86400)
+#define WEB_FILE_MAX     (1024 * 1024)
+#define WEB_PASSWD_MAKER "mailoutctl web passwd"
+#define COOKIE_VISITOR   "mo_v"
+#define COOKIE_LANG      "mo_lang"
+#define LANG_COOKIE_AGE  (365 * 86400)
 
 /* ---- files read by the master ---- */
 
@@ -54,8 +54,7 @@ read_small_file(const char *path, char *err, size_t errlen)
 bool
 web_files_load(const struct config *cfg, struct web_files *f, char *err, size_t errlen)
 {
-	struct admins *check;
-	bool ok = true;
+	struct pwfile *check;
 
 	memset(f, 0, sizeof(*f));
 	if (cfg->web_certificate[0] &&
@@ -66,15 +65,13 @@ web_files_load(const struct config *cfg, struct web_files *f, char *err, size_t 
 		return true;
 	if ((f->admins = read_small_file(cfg->web_admins, err, errlen)) == NULL)
 		return false;
-	check = xcalloc(1, sizeof(*check));
 	char why[256];
-	if (!admins_parse(f->admins, check, why, sizeof(why))) {
+	if ((check = pwfile_parse(f->admins, WEB_PASSWD_MAKER, why, sizeof(why))) == NULL) {
 		str_fmt(err, errlen, "[web] admins %s: %s", cfg->web_admins, why);
-		ok = false;
+		return false;
 	}
-	OPENSSL_cleanse(check, sizeof(*check)); /* the children get a copy of this heap */
-	free(check);
-	return ok;
+	pwfile_free(check); /* wipes: the children get a copy of this heap */
+	return true;
 }
 
 void
@@ -127,7 +124,7 @@ identify(struct web_req *r)
 			fatal_bug("no random bytes for a visitor cookie");
 		req_add_cookie(r, COOKIE_VISITOR, r->visitor, -1);
 	}
-	if (cookie_token(r, COOKIE_SESSION, r->session))
+	if (cookie_token(r, SESSION_COOKIE, r->session))
 		r->admin = websession_user(&r->w->sessions, r->session, r->now);
 	if (r->admin == NULL)
 		r->session[0] = '\0';
@@ -435,7 +432,7 @@ start_daemon(struct web *w, int fd, const struct web_files *files)
 }
 
 int
-web_run(const struct config *cfg, int fd, const struct web_files *files)
+web_run(const struct config *cfg, int fd, const struct web_files *files, struct auth_files *auth)
 {
 	struct web *w = xcalloc(1, sizeof(*w));
 	struct MHD_Daemon *d;
@@ -448,10 +445,15 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 	w->sessions.timeout = (int64_t)cfg->web_session_timeout;
 	if (RAND_bytes(w->secret, sizeof(w->secret)) != 1)
 		log_fatal("event=web-error error=\"no random bytes for the CSRF secret\"");
-	if (files->admins && !admins_parse(files->admins, &w->admins, err, sizeof(err)))
+	if (files->admins &&
+	    (w->admins = pwfile_parse(files->admins, WEB_PASSWD_MAKER, err, sizeof(err))) == NULL)
 		log_fatal("event=web-error error=\"[web] admins: %s\"", err);
 	if ((w->reg = registry_open(cfg->registry_db, 2000, err, sizeof(err))) == NULL)
 		log_fatal("event=web-error error=\"registry: %s\"", err);
+	if (cfg->web_admin_group[0] &&
+	    (w->authdb = authdb_new(cfg, auth, err, sizeof(err))) == NULL)
+		log_fatal("event=web-error error=\"[auth]: %s\"", err);
+	auth_files_free(auth);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -459,7 +461,8 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 	w->watch = webwatch_new(WEB_DEADLINE_MS, WEB_CONNECTIONS + 16);
 	if ((d = start_daemon(w, fd, files)) == NULL)
 		log_fatal("event=web-error error=\"cannot start the web server\"");
-	log_info("event=web-started https=%s admins=%zu", w->is_https ? "yes" : "no", w->admins.n);
+	log_info("event=web-started https=%s admins=%zu", w->is_https ? "yes" : "no",
+	         pwfile_count(w->admins));
 	for (;;) {
 		struct timespec tick = {1, 0};
 		unsigned cut;
@@ -480,6 +483,8 @@ web_run(const struct config *cfg, int fd, const struct web_files *files)
 		close(lfd);
 	registry_close(w->reg);
 	webwatch_free(w->watch);
+	pwfile_free(w->admins);
+	authdb_free(w->authdb);
 	OPENSSL_cleanse(w, sizeof(*w));
 	free(w);
 	log_info("event=web-stopped");

@@ -7,6 +7,7 @@
 #ifndef MAILOUT_WEB_WEB_H
 #define MAILOUT_WEB_WEB_H
 
+#include "auth/authdb.h"
 #include "config/config.h"
 
 struct web_files {
@@ -19,7 +20,8 @@ struct web_files {
 bool web_files_load(const struct config *, struct web_files *, char *err, size_t errlen);
 void web_files_free(struct web_files *);
 
-/* Serve on the listening socket fd until SIGTERM. Returns the exit code. */
-int web_run(const struct config *, int fd, const struct web_files *);
+/* Serve on the listening socket fd until SIGTERM. Returns the exit code.
+ * auth: [auth]'s files, for admins by directory group (wiped here). */
+int web_run(const struct config *, int fd, const struct web_files *, struct auth_files *auth);
 
 #endif

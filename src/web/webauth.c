@@ -1,6 +1,5 @@
 #include "web/webauth.h"
 
-#include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,118 +8,6 @@
 #include <string.h>
 
 #include "util/str.h"
-
-/* ---- the admins file ---- */
-
-static bool
-admin_line(char *line, struct admins *ad, unsigned n, char *err, size_t errlen)
-{
-	char *colon = strchr(line, ':');
-
-	if (colon == NULL || colon == line) {
-		str_fmt(err, errlen, "line %u: expected user:crypt-hash", n);
-		return false;
-	}
-	*colon = '\0';
-	const char *hash = colon + 1;
-	if (hash[0] != '$' || strchr(hash, ':') != NULL) {
-		str_fmt(err, errlen,
-		        "line %u: '%s' has no crypt hash (make one with mailoutctl web passwd)", n,
-		        line);
-		return false;
-	}
-	if (ad->n == ADMINS_MAX) {
-		str_fmt(err, errlen, "line %u: more than %d admins", n, ADMINS_MAX);
-		return false;
-	}
-	if (!str_copy(ad->a[ad->n].user, ADMIN_NAME_MAX, line) ||
-	    !str_copy(ad->a[ad->n].hash, ADMIN_HASH_MAX, hash)) {
-		str_fmt(err, errlen, "line %u: user name or hash too long", n);
-		return false;
-	}
-	ad->n++;
-	return true;
-}
-
-bool
-admins_parse(const char *text, struct admins *ad, char *err, size_t errlen)
-{
-	unsigned n = 0;
-
-	ad->n = 0;
-	while (*text) {
-		size_t len = strcspn(text, "\n");
-		char line[ADMIN_NAME_MAX + ADMIN_HASH_MAX + 2];
-		const char *next = text[len] ? text + len + 1 : text + len;
-
-		n++;
-		if (len >= sizeof(line)) {
-			str_fmt(err, errlen, "line %u: too long", n);
-			return false;
-		}
-		memcpy(line, text, len);
-		line[len] = '\0';
-		text = next;
-		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
-			line[--len] = '\0';
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		bool ok = admin_line(line, ad, n, err, errlen);
-		OPENSSL_cleanse(line, sizeof(line)); /* a hash: no copy left behind */
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-bool
-admins_check(const struct admins *ad, const char *user, const char *password)
-{
-	const char *hash = NULL, *dummy = ad->n ? ad->a[0].hash : "$y$j9T$AAAAAAAAAAAAAAAAAAAAAA$";
-	struct crypt_data cd;
-	bool ok;
-
-	for (size_t i = 0; i < ad->n; i++)
-		if (strcmp(ad->a[i].user, user) == 0)
-			hash = ad->a[i].hash;
-	memset(&cd, 0, sizeof(cd));
-	/* An unknown user costs one hash too, so timing does not tell. */
-	const char *out = crypt_r(password, hash ? hash : dummy, &cd);
-	ok = hash != NULL && out != NULL && out[0] != '*' && strlen(out) == strlen(hash) &&
-	     CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
-	OPENSSL_cleanse(&cd, sizeof(cd));
-	return ok;
-}
-
-bool
-admins_name_valid(const char *user)
-{
-	size_t n = strlen(user);
-
-	if (n == 0 || n >= ADMIN_NAME_MAX || user[0] == '#')
-		return false;
-	for (const char *p = user; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ':')
-			return false;
-	return true;
-}
-
-bool
-admins_make_line(const char *user, const char *password, char *out, size_t size)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	struct crypt_data cd;
-	bool ok;
-
-	if (!admins_name_valid(user) ||
-	    crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof(salt)) == NULL)
-		return false;
-	memset(&cd, 0, sizeof(cd));
-	const char *h = crypt_r(password, salt, &cd);
-	ok = h && h[0] == '$' && str_fmt(out, size, "%s:%s", user, h);
-	OPENSSL_cleanse(&cd, sizeof(cd));
-	return ok;
-}
 
 /* ---- sessions ---- */
 

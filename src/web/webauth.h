@@ -1,6 +1,6 @@
 /*
- * webauth: who may use the admin pages. The admins file (user:crypt-hash
- * lines, checked with libcrypt: yescrypt, bcrypt, ...), admin sessions
+ * webauth: who may use the admin pages once they logged in (the admins
+ * file is an auth/pwfile.h): admin sessions
  * (random ids, idle timeout, bounded table), the per-address limit on
  * failed logins, and CSRF tokens (HMAC of the visitor's cookie). No I/O;
  * the caller gives the time.
@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ADMINS_MAX          64
-#define ADMIN_NAME_MAX      64
-#define ADMIN_HASH_MAX      256
+#include "auth/pwfile.h"
+
+#define ADMIN_NAME_MAX      PWFILE_NAME_MAX
 #define SESSIONS_MAX        256
 #define TOKEN_HEX           32 /* random ids: 16 bytes as hex */
 #define CSRF_HEX            64
@@ -22,27 +22,6 @@
 #define LOGIN_FAILURES      5   /* failed logins per address ... */
 #define LOGIN_USER_FAILURES 10  /* ... and per user name, from any address ... */
 #define LOGIN_WINDOW        900 /* ... within this many seconds */
-
-struct admins {
-	struct {
-		char user[ADMIN_NAME_MAX];
-		char hash[ADMIN_HASH_MAX];
-	} a[ADMINS_MAX];
-	size_t n;
-};
-
-/* Parse the file's text; blank lines and lines starting with '#' are
- * skipped. false with "line N: ..." in err. */
-bool admins_parse(const char *text, struct admins *, char *err, size_t errlen);
-/* True if user is listed and password matches its hash. Takes as long for
- * an unknown user as for a wrong password. */
-bool admins_check(const struct admins *, const char *user, const char *password);
-/* A name that reads back from the file as written: printable ASCII
- * without spaces or ':', not starting with '#', shorter than ADMIN_NAME_MAX. */
-bool admins_name_valid(const char *user);
-/* "user:hash" for password with a new yescrypt salt; false on failure or
- * for a name admins_name_valid() refuses. */
-bool admins_make_line(const char *user, const char *password, char *out, size_t size);
 
 struct session {
 	char id[TOKEN_HEX + 1];

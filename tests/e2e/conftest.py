@@ -179,7 +179,7 @@ class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
-                 registry=None, routes=None, web=None):
+                 registry=None, routes=None, web=None, auth=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as the mailout user
         self.certs = certs
@@ -198,6 +198,7 @@ class Gateway:
         if web is not None:
             self.web = {"address": f"127.0.0.1:{free_port()}"}
             self.web.update(web)
+        self.auth = dict(auth) if auth else None
         self.registry = None
         if registry is not None:
             self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
@@ -207,6 +208,7 @@ class Gateway:
         self.logpath = os.path.join(self.dir, "mailoutd.log")
         self.proc = None
         self.env = dict(os.environ)
+        self.extra_args = []  # e.g. ["-d"] for debug logging
         self.write_config()
 
     def write_config(self):
@@ -220,6 +222,8 @@ class Gateway:
             lines += ["", "[routes]"] + [f"{k} = {v}" for k, v in self.routes.items()]
         if self.web:
             lines += ["", "[web]"] + [f"{k} = {v}" for k, v in self.web.items()]
+        if self.auth:
+            lines += ["", "[auth]"] + [f"{k} = {v}" for k, v in self.auth.items()]
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
@@ -232,7 +236,8 @@ class Gateway:
 
     def start(self):
         self.logfile = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([MAILOUTD, "-c", self.conf, "-f"], stdout=self.logfile,
+        self.proc = subprocess.Popen([MAILOUTD, "-c", self.conf, "-f", *self.extra_args],
+                                     stdout=self.logfile,
                                      stderr=subprocess.STDOUT, env=self.env)
         for name in self.listeners:
             wait_for(lambda: self._accepting(self.ports[name]), 10, what=f"listener {name}")

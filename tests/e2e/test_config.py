@@ -2,7 +2,7 @@
 import os
 import subprocess
 
-from conftest import MAILOUTCTL, MAILOUTD, ROOT
+from conftest import free_port, MAILOUTCTL, MAILOUTD, ROOT
 
 GOOD = """[gateway]
 hostname = mx.example.edu
@@ -99,7 +99,8 @@ def test_security_4_readme_and_demo_configs_pass_check_without_a_warning(tmp_pat
                      ("/etc/mailout/web", f"{certs}/ecdsa"), ("/var/spool/mailout",
                                                               str(tmp_path / "spool")),
                      ("/var/lib/mailout/", str(tmp_path) + "/"),
-                     (f"{certs}/ecdsa-admins", str(tmp_path / "admins"))]:
+                     (f"{certs}/ecdsa-admins", str(tmp_path / "admins")),
+                     ("10.0.0.25:587", f"127.0.0.1:{free_port()}")]:
         text = text.replace(old, new)
     (tmp_path / "admins").write_text(subprocess.run(
         [MAILOUTCTL, "web", "passwd", "alice"], input="long enough\n", capture_output=True,

@@ -328,3 +328,29 @@ def test_csv_neutralises_formulas(reg_gateway):
     assert '"\'=HYPERLINK(""http://x"")"' in out
     assert json.loads(g.ctl("device", "list", "--json").stdout)[0]["name"] == \
         '=HYPERLINK("http://x")'  # JSON and the registry keep it as given
+
+
+def test_device_sender_list_enforced(reg_gateway, sink):
+    """A registration's sender list (issue #15): the device sends only as
+    those addresses and domains on the unencrypted interface."""
+    g = reg_gateway().start()
+    r = g.ctl("device", "add", "127.0.0.5", "--name", "copier", "--owner", "alice@example.edu",
+              "--sender", "not an address", check=False)
+    assert r.returncode != 0 and "addresses or @domains" in r.stderr, r.stderr
+    g.ctl("device", "add", "127.0.0.5", "--name", "copier", "--owner", "alice@example.edu",
+          "--sender", "scanner@example.edu @scan.example.edu")
+    c, (code, _) = greet(g, "127.0.0.5")
+    assert code == 220
+    c.cmd("EHLO copier.test")
+    code, lines = c.cmd("MAIL FROM:<president@example.edu>")
+    assert code == 553 and "5.7.1" in lines[0] and "scanner@example.edu" in lines[0], lines
+    assert c.cmd("MAIL FROM:<Scanner@Example.edu>")[0] == 250
+    c.cmd("RSET")
+    assert c.cmd("MAIL FROM:<floor3@scan.example.edu>")[0] == 250
+    c.cmd("RSET")
+    assert c.cmd("MAIL FROM:<>")[0] == 250
+    # a device without a list sends as anyone (as before)
+    g.ctl("device", "add", "127.0.0.6", "--name", "scanner", "--owner", "bob@example.edu")
+    wait_for(lambda: greet(g, "127.0.0.6")[1][0] == 220, timeout=2, what="device admitted")
+    assert send(g, "127.0.0.6", ["bob@example.edu"]) == [250, 250, 250]
+    g.wait_log(r"event=refuse-sender .*client=127.0.0.5 .*from=<president@example.edu>")

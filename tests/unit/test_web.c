@@ -1,5 +1,5 @@
 /* Unit tests: the web pages' parsers (forms, Accept-Language, text
- * checks), the HTML writer, admins file, sessions, login limit, CSRF. */
+ * checks), the HTML writer, sessions, login limit, CSRF. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <crypt.h>
 
 #include "util/buf.h"
 #include "web/html.h"
@@ -178,60 +177,6 @@ test_html_escaping(void **state)
 }
 
 static void
-test_admins_file(void **state)
-{
-	struct admins ad;
-	char line[512], err[256], text[1200];
-
-	(void)state;
-	assert_true(admins_make_line("alice", "correct horse", line, sizeof(line)));
-	assert_true(strncmp(line, "alice:$y$", 9) == 0);
-	snprintf(text, sizeof(text), "# admins\n\n%s\r\nbob:%s\n", line,
-	         "$2b$05$abcdefghijklmnopqrstuu5ZVGeYBd8S4/qbCwXcM0zvoyhcBWj/q");
-	assert_true(admins_parse(text, &ad, err, sizeof(err)));
-	assert_int_equal(ad.n, 2);
-	assert_true(admins_check(&ad, "alice", "correct horse"));
-	assert_false(admins_check(&ad, "alice", "correct horse "));
-	assert_false(admins_check(&ad, "mallory", "correct horse"));
-	assert_false(admins_check(&ad, "bob", "wrong"));
-
-	assert_false(admins_parse("alice\n", &ad, err, sizeof(err)));
-	assert_non_null(strstr(err, "line 1"));
-	assert_false(admins_parse("ok:$y$x\nbob:plain\n", &ad, err, sizeof(err)));
-	assert_non_null(strstr(err, "line 2"));
-	assert_false(admins_parse(":$y$x\n", &ad, err, sizeof(err)));
-	/* Every name the writer takes reads back as itself. */
-	static const char *const bad_names[] = {"a:b",     "",        "#alice",      "al ice",
-	                                        "alice\n", "alice\r", "bob\nmallory"};
-	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
-		if (admins_make_line(bad_names[i], "pw", line, sizeof(line)))
-			fail_msg("name '%s' was taken", bad_names[i]);
-	assert_true(admins_make_line("j.doe+adm@example.edu", "pw", line, sizeof(line)));
-	assert_true(admins_parse(line, &ad, err, sizeof(err)));
-	assert_string_equal(ad.a[0].user, "j.doe+adm@example.edu");
-	struct admins none = {0};
-	assert_false(admins_check(&none, "alice", "x"));
-}
-
-static void
-test_bcrypt_hash(void **state)
-{
-	struct admins ad;
-	char err[256], text[256];
-
-	(void)state;
-	/* A bcrypt hash made here with libcrypt, checked through the file. */
-	const char *salt = crypt_gensalt("$2b$", 5, NULL, 0);
-	assert_non_null(salt);
-	const char *hash = crypt("copier-admin", salt);
-	assert_non_null(hash);
-	snprintf(text, sizeof(text), "carol:%s\n", hash);
-	assert_true(admins_parse(text, &ad, err, sizeof(err)));
-	assert_true(admins_check(&ad, "carol", "copier-admin"));
-	assert_false(admins_check(&ad, "carol", "copier-admim"));
-}
-
-static void
 test_sessions(void **state)
 {
 	static struct sessions ss;
@@ -337,8 +282,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_form_decoding),   cmocka_unit_test(test_form_errors),
 	    cmocka_unit_test(test_accept_language), cmocka_unit_test(test_text_checks),
-	    cmocka_unit_test(test_html_escaping),   cmocka_unit_test(test_admins_file),
-	    cmocka_unit_test(test_bcrypt_hash),     cmocka_unit_test(test_sessions),
+	    cmocka_unit_test(test_html_escaping),   cmocka_unit_test(test_sessions),
 	    cmocka_unit_test(test_login_limit),     cmocka_unit_test(test_csrf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
