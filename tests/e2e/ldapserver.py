@@ -2,8 +2,8 @@
 
 The directory (dc=example,dc=edu) holds a few people: jdoe with two mail
 addresses, asmith with one, and a locked account (ppolicy). slapd runs in
-the foreground from a generated slapd.conf, with StartTLS on the given
-certificate; stop() ends it by its PID. DelayProxy sits in front of it and
+the foreground from a generated slapd.conf, with StartTLS and ldaps:// on
+the given certificate; stop() ends it by its PID. DelayProxy sits in front of it and
 holds every answer back for a while, to play a slow directory.
 """
 import os
@@ -80,6 +80,8 @@ class Slapd:
         self.dir = tempfile.mkdtemp(prefix="mailout-slapd-")
         self.port = _free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_port = _free_port()
+        self.ldaps_uri = f"ldaps://127.0.0.1:{self.ldaps_port}"
         self.cert, self.key = cert, key
         self.proc = None
         os.makedirs(os.path.join(self.dir, "db"))
@@ -103,7 +105,8 @@ class Slapd:
 
     def start(self):
         self.log = open(os.path.join(self.dir, "slapd.log"), "ab")
-        self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h", self.uri + "/", "-d", "0"],
+        self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h",
+                                      f"{self.uri}/ {self.ldaps_uri}/", "-d", "0"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while time.time() < deadline:

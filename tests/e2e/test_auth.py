@@ -296,6 +296,40 @@ def test_ldap_starttls_verifies_the_directory(make_gateway, slapd, certs):
     assert c.cmd("AUTH PLAIN " + b64(f"\0jdoe\0{USERS['jdoe']['password']}"))[0] == 454
 
 
+def test_ldaps(make_gateway, slapd, certs):
+    gw = make_gateway(listeners=LISTENERS, auth=ldap_auth(
+        slapd, ldap_uri=slapd.ldaps_uri, ldap_ca_file=f"{certs}/ecdsa.pem")).start()
+    c = tls_session(gw.port("mailout"))
+    assert c.cmd("AUTH PLAIN " + b64(f"\0asmith\0{USERS['asmith']['password']}"))[0] == 235
+    assert c.cmd("MAIL FROM:<al.smith@example.edu>")[0] == 250
+
+
+def test_password_file_reread_on_sighup(make_gateway, tmp_path):
+    import signal
+    auth = file_auth(str(tmp_path))
+    gw = make_gateway(listeners=LISTENERS, auth=auth).start()
+    new_pw = "a-new-password-7"
+    with open(auth["passwd"], "w") as f:
+        f.write(passwd_line(FILE_USER, new_pw))
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"event=reloaded", timeout=10)
+
+    def code(pw):
+        c = tls_session(gw.port("mailout"))
+        r = c.cmd("AUTH PLAIN " + b64(f"\0{FILE_USER}\0{pw}"))[0]
+        c.close()
+        return r
+
+    wait_for(lambda: code(new_pw) == 235, 10, what="the new password")
+    assert code(FILE_PASSWORD) == 535
+    # a password file that does not parse: the reload is refused, the old one stays
+    with open(auth["passwd"], "w") as f:
+        f.write("scanner-7:plaintext\n")
+    gw.proc.send_signal(signal.SIGHUP)
+    gw.wait_log(r"has no crypt hash \(make one with mailoutctl auth passwd\)", timeout=10)
+    assert code(new_pw) == 235
+
+
 def test_ldap_search_then_bind_with_service_account(make_gateway, slapd, tmp_path):
     pwfile = tmp_path / "svc-password"
     pwfile.write_text(USERS["svc"]["password"] + "\n")
@@ -448,3 +482,14 @@ def test_report_auth(make_gateway, sink, tmp_path):
     head = csv_out.splitlines()[0]
     assert head.startswith("section,client,user,failures"), csv_out
     assert all(len(line.split(",")) == len(head.split(",")) for line in csv_out.splitlines())
+
+
+def test_received_names_the_user_only_if_configured(make_gateway, sink, tmp_path):
+    gw = make_gateway(listeners=LISTENERS,
+                      auth=file_auth(str(tmp_path), received_user="yes")).start()
+    with smtplib.SMTP_SSL("127.0.0.1", gw.port("mailout-smtps"), timeout=10,
+                          context=client_context()) as s:
+        s.login(FILE_USER, FILE_PASSWORD)
+        s.sendmail("scans@example.edu", ["c1@example.org"], MSG)
+    first = sink.wait_messages(1)[0]["data"].split(b"\r\n\r\n")[0]
+    assert b"with ESMTPSA" in first and f"authenticated as {FILE_USER}".encode() in first, first
