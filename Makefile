@@ -26,7 +26,7 @@ else
 OPT	:= -O2 -g -D_FORTIFY_SOURCE=2
 endif
 CFLAGS	:= -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) -fstack-protector-strong -Isrc $(PKG_CFLAGS)
-LDFLAGS	:= $(OPT)
+LDFLAGS	:= $(OPT) -Wl,-z,relro,-z,now
 LIBS	:= $(PKG_LIBS)
 
 # Every module but the two programs' mains; the folders are the layers
@@ -44,10 +44,52 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 
 all: $(BUILD)/mailoutd $(BUILD)/mailoutctl
 
+# ---- man pages and install (FHS; the Debian package uses the same) ----
+
+PREFIX	?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LOCALSTATEDIR ?= /var
+UNITDIR	?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+MAN_PAGES := build/man/mailoutd.8 build/man/mailoutctl.8 build/man/mailout.conf.5
+
+man: $(MAN_PAGES)
+
+build/man/%.8: man/%.8
+	@mkdir -p build/man
+	cp $< $@
+
+# mailout.conf(5)'s keys come from the key table, as doc/CONFIG.md does.
+build/man/mailout.conf.5: man/mailout.conf.5.head man/mailout.conf.5.tail $(BUILD)/mailoutctl
+	@mkdir -p build/man
+	{ cat man/mailout.conf.5.head; $(BUILD)/mailoutctl keys --man; \
+	  cat man/mailout.conf.5.tail; } > $@.tmp && mv $@.tmp $@
+
+install: all man
+	install -D -m 0755 $(BUILD)/mailoutd $(DESTDIR)$(PREFIX)/sbin/mailoutd
+	install -D -m 0755 $(BUILD)/mailoutctl $(DESTDIR)$(PREFIX)/sbin/mailoutctl
+	install -D -m 0644 build/man/mailoutd.8 $(DESTDIR)$(PREFIX)/share/man/man8/mailoutd.8
+	install -D -m 0644 build/man/mailoutctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/mailoutctl.8
+	install -D -m 0644 build/man/mailout.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/mailout.conf.5
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/mailout
+	test -e $(DESTDIR)$(SYSCONFDIR)/mailout/mailout.conf || \
+		install -m 0644 etc/mailout.conf $(DESTDIR)$(SYSCONFDIR)/mailout/mailout.conf
+	install -D -m 0644 dist/systemd/mailout.service $(DESTDIR)$(UNITDIR)/mailout.service
+	install -D -m 0644 dist/systemd/mailout-expire.service \
+		$(DESTDIR)$(UNITDIR)/mailout-expire.service
+	install -D -m 0644 dist/systemd/mailout-expire.timer $(DESTDIR)$(UNITDIR)/mailout-expire.timer
+	install -D -m 0644 dist/systemd/mailout.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/mailout.conf
+	install -D -m 0644 dist/systemd/mailout.tmpfiles \
+		$(DESTDIR)$(PREFIX)/lib/tmpfiles.d/mailout.conf
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/mailout
+	install -m 0644 README.md $(filter-out doc/CONFIG.head.md,$(wildcard doc/*.md)) \
+		$(DESTDIR)$(PREFIX)/share/doc/mailout/
+	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/spool/mailout $(DESTDIR)$(LOCALSTATEDIR)/lib/mailout
+
 doc: all
 	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
 
-.PHONY: doc soak all run check unit layers e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+.PHONY: doc man install package package-check soak all run check unit layers e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
 
 build/config.mk: scripts/deps.sh
@@ -129,7 +171,17 @@ e2e-dates: test-deps all
 asan-check: test-deps
 	$(MAKE) SAN=1 unit e2e E2E_SELECT='-m "not perf"'
 
-check: unit e2e e2e-dates asan-check fuzz-smoke
+check: unit e2e e2e-dates asan-check fuzz-smoke package-check
+
+# The Debian package: built into build/, then installed, run, reinstalled and
+# purged on this machine by tests/package (root only: it uses dpkg).
+package: all
+	@scripts/package-deps.sh
+	scripts/package.sh build
+
+package-check: test-deps
+	@scripts/package-deps.sh
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/package
 
 # the full crash soak: 2,000 messages, SIGKILL at random moments
 soak: test-deps all

@@ -171,6 +171,8 @@ unsigned config_load(const char *path, struct config *cfg, struct buf *errs);
 
 /* Print the key table as Markdown (doc/CONFIG.md is made from it). */
 void config_print_keys(FILE *);
+/* The same table as roff (.SS per section, .TP per key), for mailout.conf(5). */
+void config_print_keys_man(FILE *);
 /* Print every listener's effective policy as a table. */
 void config_print_policy(const struct config *, FILE *);
 

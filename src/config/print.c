@@ -144,3 +144,55 @@ config_print_keys(FILE *out)
 		fprintf(out, " |\n");
 	}
 }
+
+/* Text for roff: `code` in bold, backslashes escaped, no line that starts
+ * with a control character. */
+static void
+roff_text(FILE *out, const char *t)
+{
+	bool is_bold = false;
+
+	if (*t == '.' || *t == '\'')
+		fputs("\\&", out);
+	for (; *t; t++) {
+		if (*t == '`') {
+			fputs(is_bold ? "\\fR" : "\\fB", out);
+			is_bold = !is_bold;
+		} else if (*t == '\\') {
+			fputs("\\e", out);
+		} else if (*t == '-') {
+			fputs("\\-", out);
+		} else {
+			fputc(*t, out);
+		}
+	}
+	if (is_bold)
+		fputs("\\fR", out);
+}
+
+void
+config_print_keys_man(FILE *out)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < conf_n_keys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, ".SS [%s%s]\n", section,
+			        strcmp(section, "listener") == 0 ? " NAME" : "");
+		}
+		fprintf(out, ".TP\n.B %s\n(%s", k->name, type_name(k));
+		if (k->dflt) {
+			fputs(", default ", out);
+			roff_text(out, k->dflt);
+		}
+		if (k->type == CONF_UINT || k->type == CONF_SIZE || k->type == CONF_DURATION)
+			fprintf(out, ", %llu to %llu", (unsigned long long)k->min,
+			        (unsigned long long)k->max);
+		fputs(")\n", out);
+		roff_text(out, k->help);
+		fputs("\n", out);
+	}
+}

@@ -39,7 +39,7 @@ usage(FILE *out)
 	        "  -h, --help            this text; COMMAND --help: that command's\n"
 	        "  -V, --version         the version\n"
 	        "  check                 validate the config and print the policy table\n"
-	        "  keys                  every config key with its default (Markdown)\n"
+	        "  keys [--man]          every config key with its default (Markdown, or roff)\n"
 	        "  queue ...             the queue (mailoutctl queue for help)\n"
 	        "  device ...            the device registry (mailoutctl device for help)\n"
 	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n"
@@ -160,7 +160,10 @@ main(int argc, char **argv)
 	if ((rc = command_help(argc - optind, argv + optind)) >= 0)
 		return rc;
 	if (strcmp(argv[optind], "keys") == 0) { /* needs no config */
-		config_print_keys(stdout);
+		if (optind + 1 < argc && strcmp(argv[optind + 1], "--man") == 0)
+			config_print_keys_man(stdout);
+		else
+			config_print_keys(stdout);
 		return 0;
 	}
 	if (strcmp(argv[optind], "web") == 0) /* needs no config either */

@@ -23,6 +23,7 @@
 #include "db/registry.h"
 #include "master/daemon.h"
 #include "master/generation.h"
+#include "master/notify.h"
 #include "master/sandbox.h"
 #include "master/sockets.h"
 #include "spool/spool.h"
@@ -253,7 +254,8 @@ children_reap(struct master *m)
 
 /* ---- signals ---- */
 
-static void
+/* False when the new config was refused (the old one stays). */
+static bool
 reload(struct master *m)
 {
 	struct generation next;
@@ -267,7 +269,7 @@ reload(struct master *m)
 		          err);
 		sockets_mark(&m->sockets, true);
 		generation_free(&next);
-		return;
+		return false;
 	}
 	generation_take_lock(&next, &m->lock);
 	m->gen = next;
@@ -280,6 +282,20 @@ reload(struct master *m)
 	children_start(m);
 	children_retire(m);
 	log_info("event=reloaded");
+	return true;
+}
+
+/* READY=1 and the STATUS= line systemd shows: what runs, from which config. */
+static void
+notify_ready(const struct master *m, const char *state)
+{
+	const struct config *cfg = m->gen.cfg;
+
+	notify_send("READY=1\nSTATUS=%s: %zu listener%s, %llu worker%s, queue runner%s; config %s "
+	            "(generation %u)",
+	            state, cfg->n_listener, cfg->n_listener == 1 ? "" : "s",
+	            (unsigned long long)cfg->workers, cfg->workers == 1 ? "" : "s",
+	            cfg->web_enabled ? ", web pages" : "", m->config_path, m->generation + 1);
 }
 
 static int
@@ -288,6 +304,7 @@ stop(struct master *m)
 	time_t deadline = (time_t)clock_now() + STOP_TIMEOUT;
 
 	m->is_stopping = true;
+	notify_send("STOPPING=1\nSTATUS=stopping: sessions end, then the children");
 	log_info("event=stopping");
 	children_signal(m, SIGTERM);
 	while (children_reap(m) > 0) {
@@ -312,6 +329,7 @@ master_run(const char *config_path, bool foreground)
 	if (realpath(config_path, abspath) == NULL)
 		log_fatal("event=start-error error=\"%s: %s\"", config_path, strerror(errno));
 	m.config_path = abspath;
+	notify_init();
 	signal(SIGPIPE, SIG_IGN);
 	daemon_raise_fd_limit();
 	if (!generation_build(&m.gen, m.config_path, &m.sockets, err, sizeof(err)))
@@ -337,6 +355,8 @@ master_run(const char *config_path, bool foreground)
 		         (long long)clock_offset());
 	children_plan(&m);
 	children_start(&m);
+	/* Every listener is bound (by this process) and the children run. */
+	notify_ready(&m, "running");
 	for (;;) {
 		struct timespec tick = {1, 0};
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -349,8 +369,11 @@ master_run(const char *config_path, bool foreground)
 			generation_free(&m.gen);
 			return rc;
 		}
-		if (sig == SIGHUP)
-			reload(&m);
+		if (sig == SIGHUP) {
+			notify_reloading();
+			notify_ready(&m, reload(&m) ? "running"
+			                            : "reload refused, the old config runs");
+		}
 		children_start(&m);
 	}
 }
