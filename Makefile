@@ -31,7 +31,7 @@ LIBS	:= $(PKG_LIBS)
 
 # Every module but the two programs' mains; the folders are the layers
 # (README, "The layout").
-LIB_DIRS := util config auth spool db smtp client queue master web
+LIB_DIRS := util config metrics auth spool db smtp client queue master web
 LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c)) \
 	    $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CTL_SRCS := $(wildcard src/ctl/*.c)

@@ -133,6 +133,8 @@ struct config {
 	size_t n_web_register;
 	char web_admins[PATH_MAX];
 	char web_admin_group[512]; /* LDAP group whose members may log in; "" none */
+	struct cidr web_metrics_clients[CONF_NETS_MAX]; /* who may read /metrics */
+	size_t n_web_metrics_clients;
 	char web_cutover[40];
 	char web_organisation[CONF_DOMAIN_MAX];
 	uint64_t web_session_timeout;

@@ -139,6 +139,10 @@ const struct conf_key conf_keys[] = {
      "DN of an LDAP group (member, uniqueMember or memberUid) whose members may log in to "
      "/admin with their directory password, beside the admins file; needs [auth] backend = "
      "ldap"},
+    {"web", "metrics_clients", CONF_NETS, 0, 0, "127.0.0.1 ::1", G(web_metrics_clients), NULL, NULL,
+     GC(n_web_metrics_clients),
+     "prefixes that may read `/metrics` (Prometheus text format), whether or not they are in "
+     "`clients`"},
     {"web", "cutover", CONF_CUSTOM, 0, 0, NULL, G(web_cutover), NULL, conf_parse_cutover, 0,
      "YYYY-MM-DD from which only encrypted mail is accepted; shown on the guide"},
     {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,

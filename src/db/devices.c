@@ -550,3 +550,30 @@ registry_history(struct registry *r, int64_t id,
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? OUT_OK
 	                                             : db_error(r, rc, "history", err, errlen);
 }
+
+enum outcome
+registry_count_by_status(struct registry *r, int64_t now, int64_t out[DEVICE_NSTATUS], char *err,
+                         size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "SELECT CASE WHEN status = 'approved' AND expires_at > 0 AND expires_at <= ?"
+	    " THEN 'expired' ELSE status END AS now_status, COUNT(*) FROM devices"
+	    " GROUP BY now_status",
+	    -1, &st, NULL);
+
+	memset(out, 0, sizeof(int64_t) * DEVICE_NSTATUS);
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "count", err, errlen);
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char status[16];
+		enum device_status s;
+		db_col_text(st, 0, status, sizeof(status));
+		if (device_status_parse(status, &s))
+			out[s] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "count", err, errlen);
+}

@@ -83,6 +83,10 @@ enum outcome registry_count_pending(struct registry *, const char *from, int64_t
 /* Every device as a brief, in id order (a worker's snapshot). */
 enum outcome registry_each_brief(struct registry *, bool (*fn)(const struct device_brief *, void *),
                                  void *arg, char *err, size_t errlen);
+/* Registrations by their status now (an approval past its expiry counts
+ * as expired), for the metrics. */
+enum outcome registry_count_by_status(struct registry *, int64_t now, int64_t out[DEVICE_NSTATUS],
+                                      char *err, size_t errlen);
 /* approve (with expiry, legacy TLS), reject/revoke (with note). */
 enum outcome registry_decide(struct registry *, int64_t id, const struct decision *, char *err,
                              size_t errlen);

@@ -24,6 +24,7 @@
 #include "master/daemon.h"
 #include "master/generation.h"
 #include "master/notify.h"
+#include "metrics/counters.h"
 #include "master/sandbox.h"
 #include "master/sockets.h"
 #include "spool/spool.h"
@@ -60,7 +61,9 @@ struct master {
 	struct child child[CHILDREN_MAX];
 	int wake[2];
 	bool is_stopping;
-	struct spool_hold lock; /* of the spool */
+	struct spool_hold lock;               /* of the spool */
+	struct metrics *metrics;              /* shared with every child */
+	long long last_sessions, last_queued; /* in the last STATUS= */
 };
 
 /* ---- children ---- */
@@ -285,6 +288,33 @@ reload(struct master *m)
 	return true;
 }
 
+/* Sessions open now and messages queued, from the shared counters. */
+static void
+load_now(const struct master *m, long long *sessions, long long *queued)
+{
+	*sessions = *queued = 0;
+	if (m->metrics == NULL)
+		return;
+	for (size_t i = 0; i <= METRICS_LISTENERS; i++)
+		*sessions += (long long)atomic_load(&m->metrics->listener[i].active);
+	*queued = (long long)atomic_load(&m->metrics->queue_size);
+}
+
+/* STATUS= again when sessions or the queue changed (at most once a tick). */
+static void
+notify_load(struct master *m)
+{
+	long long sessions, queued;
+
+	load_now(m, &sessions, &queued);
+	if (sessions == m->last_sessions && queued == m->last_queued)
+		return;
+	m->last_sessions = sessions;
+	m->last_queued = queued;
+	notify_send("STATUS=running: %lld session%s open, %lld message%s queued", sessions,
+	            sessions == 1 ? "" : "s", queued, queued == 1 ? "" : "s");
+}
+
 /* READY=1 and the STATUS= line systemd shows: what runs, from which config. */
 static void
 notify_ready(const struct master *m, const char *state)
@@ -353,6 +383,10 @@ master_run(const char *config_path, bool foreground)
 	if (clock_offset() != 0)
 		log_warn("event=clock-shifted offset=%lld reason=MAILOUT_CLOCK_OFFSET",
 		         (long long)clock_offset());
+	/* One block of counters for every child, kept across reloads. */
+	if ((m.metrics = metrics_create()) == NULL)
+		log_warn("event=metrics-error note=\"no shared memory: /metrics stays empty\"");
+	metrics_attach(m.metrics);
 	children_plan(&m);
 	children_start(&m);
 	/* Every listener is bound (by this process) and the children run. */
@@ -375,5 +409,6 @@ master_run(const char *config_path, bool foreground)
 			                            : "reload refused, the old config runs");
 		}
 		children_start(&m);
+		notify_load(&m);
 	}
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics/counters.h"
 #include "queue/bounce.h"
 #include "queue/group.h"
 #include "queue/retry.h"
@@ -82,6 +83,10 @@ record_results(const struct envelope *env, const struct client_result *res, unsi
 			continue;
 		log_escape(esc, sizeof(esc), res->rcpt_reply[i], strlen(res->rcpt_reply[i]));
 		spool_state_rcpt(state, st, i, res->rcpt_reply[i]);
+		metrics_delivery(res->rcpt_relay[i][0] ? res->rcpt_relay[i] : "none",
+		                 st == RCPT_DONE     ? MD_DELIVERED
+		                 : st == RCPT_FAILED ? MD_BOUNCED
+		                                     : MD_DEFERRED);
 		if (st == RCPT_PENDING) {
 			all_done = false;
 			log_info("event=deferred id=%s to=<%s> relay=%s tls=%s attempt=%u "

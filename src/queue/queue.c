@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics/counters.h"
 #include "queue/deliver.h"
 #include "spool/spool.h"
 #include "util/clock.h"
@@ -37,6 +39,7 @@
 struct qentry {
 	char id[SPOOL_ID_MAX];
 	int64_t next_attempt;
+	int64_t arrival; /* the queue file's time: when it was accepted */
 	bool is_in_flight;
 	bool is_seen;
 	struct qentry *next; /* all entries */
@@ -184,6 +187,20 @@ forget_unseen(struct queue *q)
 	}
 }
 
+/* The queue's size and oldest message, for the metrics. */
+static void
+count_queue(const struct queue *q)
+{
+	int64_t n = 0, oldest = 0;
+
+	for (const struct qentry *e = q->entries; e; e = e->next) {
+		n++;
+		if (oldest == 0 || e->arrival < oldest)
+			oldest = e->arrival;
+	}
+	metrics_queue(n, oldest, clock_now());
+}
+
 static void
 scan(struct queue *q)
 {
@@ -200,17 +217,22 @@ scan(struct queue *q)
 		e->is_seen = false;
 	while ((de = readdir(d)) != NULL) {
 		struct qentry *e;
+		struct stat st;
 
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= SPOOL_ID_MAX)
 			continue;
 		if ((e = hashmap_get(q->by_id, de->d_name)) == NULL) {
 			e = entry_add(q, de->d_name);
 			e->next_attempt = saved_next_attempt(q, e->id);
+			e->arrival = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+			                 ? (int64_t)st.st_mtime
+			                 : clock_now();
 		}
 		e->is_seen = true;
 	}
 	closedir(d);
 	forget_unseen(q);
+	count_queue(q);
 }
 
 static void

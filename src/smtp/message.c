@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics/counters.h"
 #include "smtp/smtpauth.h"
 #include "util/clock.h"
 #include "util/str.h"
@@ -172,6 +173,7 @@ message_committed(struct session *s, struct commit *c)
 		s->n_msgs++;
 		s->n_rcpts += (unsigned)s->env.n_rcpt;
 		smtpauth_sent(s, (unsigned)s->env.n_rcpt);
+		metrics_accepted(s->l->conf->name);
 		log_info("event=queued " SFMT " id=%s from=<%s> rcpts=%zu size=%llu bare_eol=%s",
 		         SARG(s), s->env.id, s->env.sender, s->env.n_rcpt,
 		         (unsigned long long)spool_body_size(c->msg),

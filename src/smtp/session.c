@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics/counters.h"
 #include "policy.h"
 #include "smtp/commands.h"
 #include "smtp/message.h"
@@ -104,6 +105,7 @@ session_new(const struct session_host *host, struct listener *l, int fd, const s
 	s->ev_deadline = evtimer_new(host->base, on_deadline, s);
 	s->ev_auth_delay = evtimer_new(host->base, on_auth_delay, s);
 	senders_init(&s->auth_senders);
+	metrics_session_start(l->conf->name);
 	return s;
 }
 
@@ -267,6 +269,8 @@ session_free(struct session *s)
 		spool_msg_free(s->msg);
 	}
 	smtpauth_session_gone(s);
+	metrics_session_end(s->l->conf->name,
+	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls);
 	note_end(s);
 	conn_free(s->conn);
 	close(s->fd);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "log.h"
+#include "metrics/counters.h"
 #include "util/str.h"
 
 static const char *const state_names[SESSION_NSTATES] = {
@@ -33,6 +34,53 @@ is_policy_refusal(enum reply_id id)
 	return id == REPLY_GREETING_REFUSED || id == REPLY_TLS_REQUIRED ||
 	       id == REPLY_REGISTRATION_ENDED || id == REPLY_RCPT_NOT_INTERNAL ||
 	       id == REPLY_RCPT_ROUTING || id == REPLY_RCPT_LEGACY_INTERNAL;
+}
+
+/* The metrics' reason for a refusal, or -1 for a reply that is none
+ * (syntax, sequence, a cancelled AUTH). */
+static int
+refusal_of(enum reply_id id)
+{
+	switch (id) {
+	case REPLY_GREETING_REFUSED:
+	case REPLY_GREETING_TEMPFAIL:
+	case REPLY_REGISTRATION_ENDED:
+		return MR_CLIENT; /* (the 503s to a refused client's commands are not counted) */
+	case REPLY_TLS_REQUIRED:
+	case REPLY_AUTH_NEEDS_TLS:
+		return MR_TLS_REQUIRED;
+	case REPLY_AUTH_REQUIRED:
+		return MR_AUTH_REQUIRED;
+	case REPLY_SENDER_NOT_OWNED:
+	case REPLY_DEVICE_SENDER:
+		return MR_SENDER;
+	case REPLY_RCPT_NOT_INTERNAL:
+	case REPLY_RCPT_ROUTING:
+	case REPLY_RCPT_LEGACY_INTERNAL:
+		return MR_RECIPIENT;
+	case REPLY_USER_RATE:
+		return MR_RATE;
+	case REPLY_SIZE_DECLARED:
+	case REPLY_SIZE_EXCEEDED:
+		return MR_SIZE;
+	case REPLY_TEXT_LINE_TOO_LONG:
+		return MR_LINE;
+	case REPLY_TOO_MANY_HOPS:
+		return MR_LOOP;
+	case REPLY_SPOOL_TEMPFAIL:
+	case REPLY_SPOOL_FULL:
+		return MR_SPOOL;
+	case REPLY_TOO_MANY_CONNECTIONS:
+	case REPLY_TOO_MANY_CLIENT_CONNECTIONS:
+	case REPLY_TOO_MANY_ERRORS:
+	case REPLY_TOO_MANY_COMMANDS:
+	case REPLY_SESSION_TOO_LONG:
+	case REPLY_TOO_MANY_RCPTS:
+	case REPLY_AUTH_TOO_MANY:
+		return MR_LIMIT;
+	default:
+		return -1;
+	}
 }
 
 /* An error reply: remembered, logged, counted; too many end the session. */
@@ -68,6 +116,8 @@ vreply(struct session *s, enum reply_id id, va_list ap)
 		conn_write(s->conn, b.data, b.len);
 	if (is_policy_refusal(id))
 		s->was_refused = true; /* for `report tls`: every refusal counts */
+	if (code >= 400 && refusal_of(id) >= 0)
+		metrics_refused((enum metrics_refusal)refusal_of(id));
 	if (code >= 400 && id != REPLY_GREETING_REFUSED)
 		note_error(s, id, code, &b);
 	buf_free(&b);

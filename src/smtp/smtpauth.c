@@ -7,6 +7,7 @@
 #include "auth/authdb.h"
 #include "auth/authlimit.h"
 #include "log.h"
+#include "metrics/counters.h"
 #include "sasl.h"
 #include "smtp/regview.h"
 #include "util/clock.h"
@@ -54,6 +55,7 @@ block(struct session *s, const char *user)
 {
 	char esc[300];
 
+	metrics_auth(MA_BLOCKED);
 	log_info("event=auth-blocked " SFMT " user=\"%s\" failures=%u", SARG(s),
 	         user_text(user, esc, sizeof(esc)), s->n_auth_failures);
 	session_set_state(s, SESSION_AUTH_CHECK); /* no input is taken meanwhile */
@@ -140,6 +142,7 @@ step(struct session *s, enum sasl_result r, const char *challenge)
 		s->n_auth_failures++;
 		authlimit_failed(s->host->authlimit, s->client, NULL, clock_now());
 		note(s, "", 1, 0, 0, 0);
+		metrics_auth(MA_FAILED);
 		log_info("event=auth " SFMT " result=bad-message", SARG(s));
 		session_reply(s, REPLY_AUTH_FAILED);
 		return;
@@ -254,6 +257,7 @@ accepted(struct session *s, struct authjob *j)
 	senders_init(&j->ans.senders);
 	senders_format(&s->auth_senders, list, sizeof(list));
 	note(s, j->user, 0, 1, 0, 0);
+	metrics_auth(MA_OK);
 	log_info("event=auth " SFMT " user=\"%s\" mech=%s result=ok source=%s senders=\"%s\"",
 	         SARG(s), user_text(j->user, esc, sizeof(esc)), sasl_mech_name(j->mech), j->ans.why,
 	         s->auth_any_sender ? "any" : list);
@@ -271,6 +275,7 @@ smtpauth_checked(struct session *s, struct authjob *j)
 	if (j->ans.status == AUTH_OK) {
 		accepted(s, j);
 	} else if (j->ans.status == AUTH_TEMPFAIL) {
+		metrics_auth(MA_TEMPFAIL);
 		log_warn("event=auth " SFMT " user=\"%s\" mech=%s result=tempfail reason=\"%s\"",
 		         SARG(s), user_text(j->user, esc, sizeof(esc)), sasl_mech_name(j->mech),
 		         why);
@@ -279,6 +284,7 @@ smtpauth_checked(struct session *s, struct authjob *j)
 		s->n_auth_failures++;
 		authlimit_failed(s->host->authlimit, s->client, j->user, clock_now());
 		note(s, j->user, 1, 0, 0, 0);
+		metrics_auth(MA_FAILED);
 		log_info("event=auth " SFMT " user=\"%s\" mech=%s result=failed reason=\"%s\"",
 		         SARG(s), user_text(j->user, esc, sizeof(esc)), sasl_mech_name(j->mech),
 		         why);

@@ -20,5 +20,7 @@ void login_form(struct web_req *, const char *error);
 void page_admin_logout(struct web_req *);
 void page_admin_action(struct web_req *);
 void page_admin_export(struct web_req *);
+/* For [web] metrics_clients only, whether or not they are in [web] clients. */
+void page_metrics(struct web_req *);
 
 #endif

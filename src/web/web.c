@@ -232,6 +232,10 @@ handle(struct web_req *r)
 
 	r->status = MHD_HTTP_OK;
 	pick_language(r);
+	if (strcmp(r->path, "/metrics") == 0 && !r->is_post) {
+		page_metrics(r); /* its own list of clients: the monitoring servers */
+		return;
+	}
 	if (!req_client_in(r, cfg->web_clients, cfg->n_web_clients)) {
 		log_warn("event=web-refused client=%s reason=\"not in [web] clients\"", r->client);
 		page_error(r, MHD_HTTP_FORBIDDEN,

@@ -44,6 +44,11 @@ def test_ready_reloading_stopping(make_gateway, tmp_path, abstract):
     # by then every listener accepts
     for name_ in gw.listeners:
         socket.create_connection(("127.0.0.1", gw.port(name_)), timeout=2).close()
+    # the status follows the load: an open session shows
+    c = socket.create_connection(("127.0.0.1", gw.port("mailout")), timeout=5)
+    c.recv(100)
+    text = "\n".join(messages_until(s, "STATUS=running: 1 session open"))
+    c.close()
     gw.proc.send_signal(signal.SIGHUP)
     reload_msgs = messages_until(s, "READY=1")
     text = "\n".join(reload_msgs)

@@ -1,0 +1,26 @@
+/*
+ * expo: the metrics in Prometheus' text format (version 0.0.4): the shared
+ * counters (metrics/counters.h) and what the caller adds from elsewhere
+ * (registrations by status, the cut-over date). Pure: no I/O.
+ */
+#ifndef MAILOUT_METRICS_EXPO_H
+#define MAILOUT_METRICS_EXPO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "metrics/counters.h"
+#include "util/buf.h"
+
+struct metrics_extra {
+	int64_t now;
+	bool has_devices;
+	int64_t devices[DEVICE_NSTATUS]; /* registrations by status now */
+	bool has_cutover;
+	int64_t cutover; /* [web] cutover: the start of that day, Unix time */
+};
+
+void metrics_expose(struct buf *out, const struct metrics *, const struct metrics_extra *);
+
+#endif

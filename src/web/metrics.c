@@ -1,0 +1,57 @@
+/*
+ * /metrics: the gateway's counters in Prometheus' text format, for the
+ * addresses in [web] metrics_clients (web/pages.h): the shared counters of
+ * every worker and the queue runner (metrics/counters.h), the
+ * registrations by status (one query), and [web] cutover.
+ */
+#include <microhttpd.h>
+#include <string.h>
+
+#include "db/devices.h"
+#include "log.h"
+#include "metrics/expo.h"
+#include "util/clock.h"
+#include "util/isodate.h"
+#include "web/pages.h"
+#include "web/request.h"
+
+#define DAY 86400
+
+/* The start of the cut-over day (UTC). */
+static bool
+cutover_start(const char *cutover, int64_t *at)
+{
+	int64_t end;
+
+	if (cutover[0] == '\0' || !isodate_parse_expiry(cutover, &end))
+		return false;
+	*at = end - DAY;
+	return true;
+}
+
+void
+page_metrics(struct web_req *r)
+{
+	const struct config *cfg = r->cfg;
+	struct metrics_extra x = {.now = clock_now()};
+	char err[256];
+
+	r->is_private = true;
+	if (!req_client_in(r, cfg->web_metrics_clients, cfg->n_web_metrics_clients)) {
+		log_warn("event=web-refused client=%s path=/metrics reason=\"not in [web] "
+		         "metrics_clients\"",
+		         r->client);
+		r->status = MHD_HTTP_FORBIDDEN;
+		r->content_type = "text/plain; charset=utf-8";
+		buf_printf(&r->out, "not in [web] metrics_clients\n");
+		return;
+	}
+	x.has_devices =
+	    registry_count_by_status(r->w->reg, x.now, x.devices, err, sizeof(err)) == OUT_OK;
+	if (!x.has_devices)
+		log_warn("event=web-error path=/metrics error=\"registry: %s\"", err);
+	x.has_cutover = cutover_start(cfg->web_cutover, &x.cutover);
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	if (metrics_block() != NULL)
+		metrics_expose(&r->out, metrics_block(), &x);
+}
