@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hello.h"
 #include "util/fsx.h"
 #include "util/str.h"
 
@@ -108,6 +109,33 @@ tls_check_pair(const char *cert, const char *key, char *err, size_t errlen)
 	return ok;
 }
 
+/* What the client offers, into the struct hello its connection gave the
+ * SSL as app data (smtp/conn.c), before the version is chosen: so a failed
+ * handshake can say why (hello.h). Never refuses anything itself. */
+static int
+on_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	struct hello *h = SSL_get_app_data(ssl);
+	const unsigned char *p = NULL;
+	size_t n = 0;
+
+	(void)alert;
+	(void)arg;
+	if (h == NULL)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	memset(h, 0, sizeof(*h));
+	bool has_versions = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &n);
+	hello_versions(h, SSL_client_hello_get0_legacy_version(ssl), has_versions ? p : NULL,
+	               has_versions ? n : 0);
+	n = SSL_client_hello_get0_ciphers(ssl, &p);
+	hello_ciphers(h, p, n);
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n))
+		hello_sni(h, p, n);
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &n))
+		hello_sigalgs(h, p, n);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 static SSL_CTX *
 server_ctx(const struct config *cfg, unsigned min_version, const char *name, char *err,
            size_t errlen)
@@ -123,6 +151,7 @@ server_ctx(const struct config *cfg, unsigned min_version, const char *name, cha
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	                             SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_client_hello_cb(ctx, on_client_hello, NULL);
 	if (is_legacy)
 		SSL_CTX_set_security_level(ctx, 0);
 	if (SSL_CTX_set_min_proto_version(ctx, (int)min_version) != 1 ||

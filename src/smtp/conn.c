@@ -489,6 +489,8 @@ conn_start_tls(struct conn *c, SSL_CTX *ctx)
 	if (rbio == NULL || ssl == NULL)
 		fatal_bug("conn: out of memory for TLS");
 	c->ssl = ssl;
+	memset(&c->hello, 0, sizeof(c->hello));
+	SSL_set_app_data(ssl, &c->hello);
 	SSL_set_bio(ssl, rbio, wirebio_new(&c->wire));
 	SSL_set_accept_state(ssl);
 	SSL_set_read_ahead(ssl, 1);
@@ -511,6 +513,18 @@ bool
 conn_tls_resumed(const struct conn *c)
 {
 	return c->ssl && SSL_session_reused(c->ssl);
+}
+
+const struct hello *
+conn_tls_hello(const struct conn *c)
+{
+	return &c->hello;
+}
+
+bool
+conn_tls_is_not_tls(const struct conn *c)
+{
+	return !c->hello.is_seen && c->tls_err != 0;
 }
 
 void

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hello.h"
+
 enum {
 	CONN_READING = 0x01, /* with CONN_TIMEOUT: no input in time */
 	CONN_WRITING = 0x02, /* with CONN_TIMEOUT: output not taken in time */
@@ -66,6 +68,10 @@ bool conn_is_skipping_line(const struct conn *);
 /* Up to max bytes of input in one piece (NULL when there are none); they
  * stay until conn_input_drain(). */
 const char *conn_input_peek(struct conn *, size_t max, size_t *len);
+/* What the client's ClientHello offered (is_seen false before one came). */
+const struct hello *conn_tls_hello(const struct conn *);
+/* The handshake failed on bytes that were no ClientHello (plaintext). */
+bool conn_tls_is_not_tls(const struct conn *);
 void conn_input_drain(struct conn *, size_t n);
 
 /* ---- output ---- */

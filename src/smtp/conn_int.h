@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 
+#include "hello.h"
 #include "util/buf.h"
 
 struct conn_cbs;
@@ -37,7 +38,8 @@ struct conn {
 	int later;       /* enum later: work for the next loop turn */
 	int later_what;  /* CONN_* to report then */
 	unsigned long tls_err;
-	int depth; /* handlers of this conn running */
+	struct hello hello; /* what the client offered (tls.c's ClientHello callback) */
+	int depth;          /* handlers of this conn running */
 	bool is_freed;
 	const struct conn_cbs *cb;
 	void *arg;

@@ -21,6 +21,7 @@
 #include "smtp/regview.h"
 #include "smtp/session_core.h"
 #include "smtp/smtpauth.h"
+#include "smtp/tlsdiag.h"
 #include "util/clock.h"
 #include "util/str.h"
 #include "util/workq.h"
@@ -217,6 +218,13 @@ session_admit(struct session *s)
 
 /* ---- the end ---- */
 
+/* "none", "handshake-failed", or the version and cipher. */
+static const char *
+tls_state(const struct session *s)
+{
+	return s->state == SESSION_TLS_HANDSHAKE || s->tls_diag[0] ? "handshake-failed" : s->tls;
+}
+
 /* How the session ended, for "what did my device just do?". */
 static void
 result_text(const struct session *s, char *dst, size_t size)
@@ -226,7 +234,10 @@ result_text(const struct session *s, char *dst, size_t size)
 	else if (s->is_refused)
 		str_fmt(dst, size, "refused at connect: %s", s->refuse_why);
 	else if (s->state == SESSION_TLS_HANDSHAKE)
-		str_copy(dst, size, "TLS handshake failed");
+		str_fmt(dst, size, "TLS handshake failed%s%s", s->tls_diag[0] ? ": " : "",
+		        s->tls_diag);
+	else if (s->tls_diag[0])
+		str_fmt(dst, size, "TLS handshake failed: %s", s->tls_diag);
 	else if (s->last_refusal[0])
 		str_fmt(dst, size, "refused: %s", s->last_refusal);
 	else
@@ -240,7 +251,7 @@ note_end(const struct session *s)
 	struct session_record r = {
 	    .client = s->client,
 	    .listener = s->l->conf->name,
-	    .tls = s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls,
+	    .tls = tls_state(s),
 	    .device_id = s->device_id,
 	    .started = s->started,
 	    .messages = s->n_msgs,
@@ -269,8 +280,7 @@ session_free(struct session *s)
 		spool_msg_free(s->msg);
 	}
 	smtpauth_session_gone(s);
-	metrics_session_end(s->l->conf->name,
-	                    s->state == SESSION_TLS_HANDSHAKE ? "handshake-failed" : s->tls);
+	metrics_session_end(s->l->conf->name, tls_state(s));
 	note_end(s);
 	conn_free(s->conn);
 	close(s->fd);
@@ -438,7 +448,9 @@ on_event(void *arg, int what)
 	} else if (what & (CONN_EOF | CONN_ERROR)) {
 		if (s->state == SESSION_TLS_HANDSHAKE) {
 			conn_tls_error_text(s->conn, why, sizeof(why));
-			log_info("event=tls-failed " SFMT " reason=\"%s\"", SARG(s), why);
+			tlsdiag_handshake_failed(s);
+			log_info("event=tls-failed " SFMT " reason=\"%s\" offered=\"%s\"", SARG(s),
+			         why, s->tls_diag);
 		} else if (s->state == SESSION_DATA) {
 			log_info("event=lost-connection " SFMT " state=data", SARG(s));
 		}
@@ -515,6 +527,10 @@ take_command(struct session *s, char *line, unsigned *budget)
 		return false; /* on_drained resumes */
 	if ((*budget)-- == 0) {
 		event_active(s->ev_resume, 0, 0);
+		return false;
+	}
+	if (!s->has_helo && tlsdiag_tls_on_plaintext_port(s)) {
+		session_close(s); /* it waits for a ServerHello: no SMTP reply can help */
 		return false;
 	}
 	switch (conn_read_line(s->conn, line, max - 1, &len)) { /* max counts the CRLF */

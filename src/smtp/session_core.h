@@ -89,6 +89,7 @@ struct session {
 	unsigned n_auth_failures;
 	struct event *ev_auth_delay; /* the pause before 421 after too many failures */
 	char last_refusal[160];      /* the last 4xx/5xx reply, for the session record */
+	char tls_diag[256];          /* why TLS did not start: what the client offered (hello.h) */
 	int in_callback;
 	bool is_dead;
 	struct session *prev, *next;
