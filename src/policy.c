@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "transition.h"
 #include "util/str.h"
 
 bool
@@ -70,10 +71,23 @@ policy_check_connect(const struct config *cfg, const struct listener_conf *l,
 	return OUT_PERMFAIL;
 }
 
-bool
-policy_allows_mail(const struct listener_conf *l, bool is_tls)
+enum policy_plain
+policy_plaintext(const struct config *cfg, const struct listener_conf *l, bool is_tls, int64_t now)
 {
-	return is_tls || (l->tls != LTLS_REQUIRED && l->tls != LTLS_IMPLICIT);
+	if (is_tls || (l->tls != LTLS_REQUIRED && l->tls != LTLS_IMPLICIT))
+		return PP_OK;
+	if (l->tls == LTLS_IMPLICIT)
+		return PP_REFUSE; /* no plaintext ever reaches a command there */
+	switch (transition_phase(cfg, now)) {
+	case TP_OPEN:
+		return PP_OK;
+	case TP_WARN:
+		return PP_WARN;
+	case TP_TEMPFAIL:
+		return PP_TEMPFAIL;
+	default:
+		return PP_REFUSE;
+	}
 }
 
 bool

@@ -31,8 +31,12 @@ enum outcome policy_check_connect(const struct config *, const struct listener_c
                                   char *why, size_t why_size);
 /* A device that may use the unencrypted interface (or legacy TLS) now. */
 bool policy_device_is_valid(const struct device *, int64_t now);
-/* False when the listener needs TLS for mail and the session has none. */
-bool policy_allows_mail(const struct listener_conf *, bool is_tls);
+/* What plaintext on a listener gets now (MAIL, RCPT, DATA without TLS):
+ * the listener allows it, or a `tls = required` listener by the calendar's
+ * phase (transition.h): accepted silently, with a warning, 450, or 530. */
+enum policy_plain { PP_OK, PP_WARN, PP_TEMPFAIL, PP_REFUSE };
+enum policy_plain policy_plaintext(const struct config *, const struct listener_conf *, bool is_tls,
+                                   int64_t now);
 /* Whether the recipient may be accepted on this listener. */
 /* is_restricted: the session counts as unencrypted whatever the listener
  * says (a device on legacy TLS): internal recipients only. */

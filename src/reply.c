@@ -84,6 +84,11 @@ static const struct {
                                   "later"},
     [REPLY_SENDER_NOT_OWNED] = {553, "5.7.1 <%s>: sender address not owned by user %s"},
     [REPLY_DEVICE_SENDER] = {553, "5.7.1 <%s>: this device is registered to send as %s only"},
+    [REPLY_TLS_TEMPFAIL] = {450,
+                            "4.7.0 Must issue a STARTTLS command first: unencrypted mail is no "
+                            "longer accepted, and from %s it is refused%s%s"},
+    [REPLY_SENDER_OK_WARN] = {250, "2.1.0 Sender <%s> ok; warning: %s"},
+    [REPLY_QUEUED_WARN] = {250, "2.0.0 Ok: queued as %s; warning: %s"},
     [REPLY_USER_RATE] = {450, "4.7.1 Error: user %s has sent %s this hour; try again later"},
 };
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config/keys.h"
+#include "util/isodate.h"
 #include "util/str.h"
 
 /* The line key was set on (0: not set). */
@@ -211,6 +212,46 @@ check_auth(struct conf_ctx *c)
 		    "(lines `user: address @domain`), or senders = any");
 }
 
+/* [transition]: every date a date, in order; [web] cutover read as its
+ * cutover; its end the default expiry; its help URL the registration page. */
+static void
+check_transition(struct conf_ctx *c)
+{
+	struct config *cfg = c->cfg;
+	int64_t end, last = 0;
+	enum transition_date last_d = TD_REGISTER_FROM;
+
+	if (cfg->tr_date[TD_CUTOVER][0] == '\0' && cfg->web_cutover[0])
+		str_copy(cfg->tr_date[TD_CUTOVER], sizeof(cfg->tr_date[0]), cfg->web_cutover);
+	for (int d = 0; d < TD_COUNT; d++) {
+		const char *v = cfg->tr_date[d];
+		unsigned line =
+		    seen(c, "transition", transition_date_name((enum transition_date)d));
+		if (v[0] == '\0')
+			continue;
+		if (strlen(v) != 10 || !isodate_parse_expiry(v, &end)) {
+			conf_error(c, line, "[transition] %s = '%s': use YYYY-MM-DD",
+			           transition_date_name((enum transition_date)d), v);
+			continue;
+		}
+		cfg->tr_at[d] = end - 86400;
+		if (last && cfg->tr_at[d] < last)
+			conf_error(c, line, "[transition] %s (%s) is before %s (%s)",
+			           transition_date_name((enum transition_date)d), v,
+			           transition_date_name(last_d), cfg->tr_date[last_d]);
+		last = cfg->tr_at[d];
+		last_d = (enum transition_date)d;
+	}
+	if ((cfg->tr_at[TD_WARN_FROM] || cfg->tr_at[TD_TEMPFAIL_FROM]) && !cfg->tr_at[TD_CUTOVER])
+		conf_error(c, seen(c, "transition", "warn_from"),
+		           "[transition] warn_from and tempfail_from need a cutover: until when is "
+		           "plaintext accepted?");
+	if (cfg->default_expiry[0] == '\0' && cfg->tr_date[TD_END][0])
+		str_copy(cfg->default_expiry, sizeof(cfg->default_expiry), cfg->tr_date[TD_END]);
+	if (cfg->tr_help_url[0] == '\0')
+		str_copy(cfg->tr_help_url, sizeof(cfg->tr_help_url), cfg->registration_url);
+}
+
 /* A next hop that is one of our own listeners: every message would loop. */
 static void
 check_route_loop(struct conf_ctx *c, const struct route_conf *r, unsigned line)
@@ -280,4 +321,5 @@ conf_check(struct conf_ctx *c)
 		check_route_loop(c, &cfg->routes[i], cfg->routes[i].line);
 	check_web(c);
 	check_auth(c);
+	check_transition(c);
 }

@@ -34,6 +34,15 @@ enum listener_clients { LCLIENTS_ANY, LCLIENTS_NETS, LCLIENTS_REGISTERED };
 enum listener_rcpts { LRCPTS_ANY, LRCPTS_INTERNAL };
 enum listener_auth { LAUTH_NONE, LAUTH_OPTIONAL, LAUTH_REQUIRED };
 enum auth_backend { AUTHB_NONE, AUTHB_FILE, AUTHB_LDAP };
+/* The migration calendar's dates, in order ([transition]). */
+enum transition_date {
+	TD_REGISTER_FROM,
+	TD_WARN_FROM,
+	TD_TEMPFAIL_FROM,
+	TD_CUTOVER,
+	TD_END,
+	TD_COUNT
+};
 enum auth_senders { AUTHS_ANY, AUTHS_OWN, AUTHS_MAP };
 enum relay_tls { RTLS_NONE, RTLS_OPPORTUNISTIC, RTLS_REQUIRED, RTLS_VERIFY };
 enum next_hop_kind { NEXT_HOP_HOST, NEXT_HOP_DIR, NEXT_HOP_MX };
@@ -161,6 +170,10 @@ struct config {
 	char ldap_service_password_file[PATH_MAX];
 	char ldap_mail_attributes[256];
 	uint64_t ldap_timeout;
+	/* [transition] */
+	char tr_date[TD_COUNT][16]; /* YYYY-MM-DD as written; "" unset */
+	int64_t tr_at[TD_COUNT];    /* the start of that day (UTC); 0 unset */
+	char tr_help_url[512];      /* in the warnings; default [registry] registration_url */
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;
@@ -183,6 +196,8 @@ const char *listener_clients_name(enum listener_clients);
 const char *listener_rcpts_name(enum listener_rcpts);
 const char *listener_auth_name(enum listener_auth);
 const char *auth_backend_name(enum auth_backend);
+/* "register_from", "warn_from", ... as the keys are named. */
+const char *transition_date_name(enum transition_date);
 const char *auth_senders_name(enum auth_senders);
 const char *relay_tls_name(enum relay_tls);
 /* "1.0" .. "1.3" for a TLS1_*_VERSION. */

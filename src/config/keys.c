@@ -144,7 +144,7 @@ const struct conf_key conf_keys[] = {
      "prefixes that may read `/metrics` (Prometheus text format), whether or not they are in "
      "`clients`"},
     {"web", "cutover", CONF_CUSTOM, 0, 0, NULL, G(web_cutover), NULL, conf_parse_cutover, 0,
-     "YYYY-MM-DD from which only encrypted mail is accepted; shown on the guide"},
+     "deprecated: read as [transition] cutover"},
     {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,
      "name shown in the page titles"},
     {"web", "session_timeout", CONF_DURATION, 60, DAY, "30m", G(web_session_timeout), NULL, NULL, 0,
@@ -172,6 +172,24 @@ const struct conf_key conf_keys[] = {
     {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), conf_auth_names, NULL, 0,
      "none, optional (AUTH offered after TLS), or required (530 5.7.0 to MAIL before AUTH); "
      "needs [auth] and TLS: never on `tls = off`"},
+    {"transition", "register_from", CONF_STR, 1, 0, NULL, G(tr_date[TD_REGISTER_FROM]), NULL, NULL,
+     0, "YYYY-MM-DD: the registration form opens (before: a page that says when)"},
+    {"transition", "warn_from", CONF_STR, 1, 0, NULL, G(tr_date[TD_WARN_FROM]), NULL, NULL, 0,
+     "YYYY-MM-DD: from then, plaintext on a `tls = required` listener is accepted with a "
+     "warning (in the replies to MAIL and DATA, and an `X-Mailout-Warning` header); before "
+     "it, silently"},
+    {"transition", "tempfail_from", CONF_STR, 1, 0, NULL, G(tr_date[TD_TEMPFAIL_FROM]), NULL, NULL,
+     0,
+     "YYYY-MM-DD: from then, plaintext there is answered `450 4.7.0` with the date and "
+     "the help URL"},
+    {"transition", "cutover", CONF_STR, 1, 0, NULL, G(tr_date[TD_CUTOVER]), NULL, NULL, 0,
+     "YYYY-MM-DD: from then plaintext is refused (`530 5.7.0`). Without warn_from and "
+     "tempfail_from it is refused at any date and this date is only shown"},
+    {"transition", "end", CONF_STR, 1, 0, NULL, G(tr_date[TD_END]), NULL, NULL, 0,
+     "YYYY-MM-DD: the transition ends: registrations expire (the default of [registry] "
+     "default_expiry) and are re-evaluated"},
+    {"transition", "help_url", CONF_STR, 1, 0, NULL, G(tr_help_url), NULL, NULL, 0,
+     "the page the warnings name (default: [registry] registration_url)"},
     {"auth", "backend", CONF_ENUM, 0, 0, "none", G(auth_backend), conf_auth_backend_names, NULL, 0,
      "none, file (`passwd`) or ldap (`ldap_uri`): where SMTP AUTH checks passwords"},
     {"auth", "passwd", CONF_PATH, 1, 0, NULL, G(auth_passwd), NULL, NULL, 0,

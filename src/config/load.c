@@ -28,7 +28,8 @@ section_begin(struct conf_ctx *c, const char *name)
 	str_copy(c->section, sizeof(c->section), name);
 	if (strcmp(name, "gateway") == 0 || strcmp(name, "tls") == 0 ||
 	    strcmp(name, "relay") == 0 || strcmp(name, "registry") == 0 ||
-	    strcmp(name, "web") == 0 || strcmp(name, "auth") == 0)
+	    strcmp(name, "web") == 0 || strcmp(name, "auth") == 0 ||
+	    strcmp(name, "transition") == 0)
 		return;
 	if (strcmp(name, "routes") == 0) {
 		c->is_routes = true;
@@ -37,7 +38,7 @@ section_begin(struct conf_ctx *c, const char *name)
 	if (strncmp(name, "listener ", 9) != 0 || !address_is_atom_name(name + 9)) {
 		conf_error(c, c->line,
 		           "unknown section [%s]: expected gateway, tls, relay, registry, routes, "
-		           "web, auth or listener NAME "
+		           "web, auth, transition or listener NAME "
 		           "(NAME: 1 to 63 letters, digits, '-', '_' and '.')",
 		           name);
 		c->section_ok = false;
@@ -240,6 +241,7 @@ config_load(const char *path, struct config *cfg, struct buf *errs)
 	conf_apply_defaults(&c, "registry", cfg);
 	conf_apply_defaults(&c, "web", cfg);
 	conf_apply_defaults(&c, "auth", cfg);
+	conf_apply_defaults(&c, "transition", cfg);
 	if (gethostname(cfg->hostname, sizeof(cfg->hostname)) != 0)
 		str_copy(cfg->hostname, sizeof(cfg->hostname), "localhost");
 	if ((c.fp = fopen(path, "r")) == NULL) {

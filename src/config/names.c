@@ -77,3 +77,11 @@ auth_senders_name(enum auth_senders v)
 {
 	return enum_name(conf_auth_senders_names, v);
 }
+
+const char *
+transition_date_name(enum transition_date d)
+{
+	static const char *const names[TD_COUNT] = {"register_from", "warn_from", "tempfail_from",
+	                                            "cutover", "end"};
+	return (unsigned)d < TD_COUNT ? names[d] : "?";
+}

@@ -24,6 +24,8 @@
 #include "master/preflight.h"
 #include "spool/spool.h"
 #include "util/str.h"
+#include "transition.h"
+#include "util/clock.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG "/etc/mailout/mailout.conf"
@@ -46,6 +48,18 @@ usage(FILE *out)
 	        "  report sessions ADDRESS [--json]          the last sessions of one client\n"
 	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n"
 	        "  auth passwd USER      a user:hash line for [auth] passwd (password on stdin)\n");
+}
+
+/* The calendar: the phase now and the next date. */
+static void
+print_transition(const struct config *cfg, FILE *out)
+{
+	char tr[160];
+
+	if (cfg->tr_date[TD_CUTOVER][0] == '\0')
+		return;
+	transition_describe(cfg, clock_now(), tr, sizeof(tr));
+	fprintf(out, "\ntransition: %s\n", tr);
 }
 
 static int
@@ -80,6 +94,7 @@ cmd_check(const struct config *cfg, int argc, char **argv)
 	}
 	printf("%s: ok\n\n", cfg->path);
 	config_print_policy(cfg, stdout);
+	print_transition(cfg, stdout);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "ctl/privs.h"
 #include "db/devices.h"
 #include "db/stats.h"
+#include "transition.h"
 #include "util/cidrtab.h"
 #include "util/clock.h"
 #include "util/isodate.h"
@@ -259,6 +260,11 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 		isodate_format_day(since_day * 86400, day, sizeof(day));
 		printf("%s%zu client(s) sent without encryption since %s (UTC).\n",
 		       r.n_rows ? "\n" : "", r.n_clear_clients, day);
+		if (cfg->tr_date[TD_CUTOVER][0]) {
+			char tr[160];
+			transition_describe(cfg, clock_now(), tr, sizeof(tr));
+			printf("Transition: %s.\n", tr);
+		}
 	}
 	return 0;
 }

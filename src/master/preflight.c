@@ -210,6 +210,9 @@ preflight(const struct config *cfg, struct buf *errs, struct buf *warns)
 	check_web(cfg, errs, &n);
 	check_auth(cfg, errs, &n);
 	warn_open_relay(cfg, warns);
+	if (cfg->web_cutover[0])
+		buf_printf(warns, "[web] cutover is deprecated: write it as [transition] cutover "
+		                  "(it is read as that)\n");
 	if (geteuid() != 0)
 		buf_printf(warns, "not run as root: files only root may read were not checked as "
 		                  "mailoutd will see them\n");

@@ -114,16 +114,26 @@ extra(struct buf *b, const struct metrics_extra *x)
 			           device_status_name((enum device_status)s),
 			           (long long)x->devices[s]);
 	}
-	if (x->has_cutover) {
+	if (x->n_dates > 0) {
 		head(b, "mailout_transition_date_seconds", "gauge",
-		     "The transition's dates (Unix time): the cut-over, from which plaintext is "
-		     "refused.");
-		buf_printf(b, "mailout_transition_date_seconds{date=\"cutover\"} %lld\n",
-		           (long long)x->cutover);
+		     "The transition's dates (Unix time, the start of each day).");
+		for (size_t i = 0; i < x->n_dates; i++)
+			buf_printf(b, "mailout_transition_date_seconds{date=\"%s\"} %lld\n",
+			           x->date_name[i], (long long)x->date_at[i]);
 		head(b, "mailout_transition_remaining_seconds", "gauge",
-		     "Time until the transition's dates (negative after them; /86400 for days).");
-		buf_printf(b, "mailout_transition_remaining_seconds{date=\"cutover\"} %lld\n",
-		           (long long)(x->cutover - x->now));
+		     "Time until each of the transition's dates (negative after it; /86400 for "
+		     "days).");
+		for (size_t i = 0; i < x->n_dates; i++)
+			buf_printf(b, "mailout_transition_remaining_seconds{date=\"%s\"} %lld\n",
+			           x->date_name[i], (long long)(x->date_at[i] - x->now));
+	}
+	if (x->phase) {
+		static const char *const phases[] = {"none", "open", "warn", "tempfail", "refuse"};
+		head(b, "mailout_transition_phase", "gauge",
+		     "1 for the transition's phase now (what plaintext on tls = required gets).");
+		for (size_t i = 0; i < sizeof(phases) / sizeof(phases[0]); i++)
+			buf_printf(b, "mailout_transition_phase{phase=\"%s\"} %d\n", phases[i],
+			           strcmp(phases[i], x->phase) == 0);
 	}
 }
 

@@ -55,6 +55,33 @@ loggable_length(const char *line, size_t len)
 	return sp ? (size_t)(sp - line) : len;
 }
 
+/* MAIL, RCPT and DATA without TLS: as the listener and the calendar say
+ * (policy_plaintext()). False after the refusal. */
+static bool
+plaintext_allowed(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+
+	switch (policy_plaintext(cfg, s->l->conf, s->is_tls, clock_now())) {
+	case PP_OK:
+		return true;
+	case PP_WARN:
+		if (!s->is_plain_warned)
+			log_info("event=plaintext-warned " SFMT " cutover=%s", SARG(s),
+			         cfg->tr_date[TD_CUTOVER]);
+		s->is_plain_warned = true;
+		return true;
+	case PP_TEMPFAIL:
+		session_reply(s, REPLY_TLS_TEMPFAIL, cfg->tr_date[TD_CUTOVER],
+		              cfg->tr_help_url[0] ? "; see " : "", cfg->tr_help_url);
+		return false;
+	case PP_REFUSE:
+		break;
+	}
+	session_reply(s, REPLY_TLS_REQUIRED);
+	return false;
+}
+
 void
 commands_run(struct session *s, const char *line, size_t len)
 {
@@ -90,11 +117,8 @@ commands_run(struct session *s, const char *line, size_t len)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (commands[i].verb != c.verb)
 			continue;
-		if ((commands[i].flags & CMD_NEEDS_TLS) &&
-		    !policy_allows_mail(s->l->conf, s->is_tls)) {
-			session_reply(s, REPLY_TLS_REQUIRED);
+		if ((commands[i].flags & CMD_NEEDS_TLS) && !plaintext_allowed(s))
 			return;
-		}
 		if ((commands[i].flags & CMD_NEEDS_HELO) && !s->has_helo) {
 			session_reply(s, REPLY_NEED_HELO);
 			return;
@@ -278,7 +302,7 @@ cmd_mail(struct session *s, struct smtp_cmd *c)
 	s->n_cmds_before_mail = 0;
 	log_info("event=mail " SFMT " from=<%s> size=%llu", SARG(s), s->env.sender,
 	         (unsigned long long)c->size);
-	session_reply(s, REPLY_SENDER_OK, s->env.sender);
+	session_reply_ok(s, REPLY_SENDER_OK, REPLY_SENDER_OK_WARN, s->env.sender);
 }
 
 static void

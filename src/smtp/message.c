@@ -48,6 +48,12 @@ write_received(struct session *s)
 	        tlsinfo, s->env.n_rcpt == 1 ? "\r\n\tfor <" : "",
 	        s->env.n_rcpt == 1 ? s->env.rcpt[0] : "", s->env.n_rcpt == 1 ? ">" : "", date);
 	spool_write(s->msg, buf, strlen(buf));
+	if (s->is_plain_warned) {
+		char warning[768];
+		session_plain_warning(s, warning, sizeof(warning));
+		str_fmt(buf, sizeof(buf), "X-Mailout-Warning: %s\r\n", warning);
+		spool_write(s->msg, buf, strlen(buf));
+	}
 }
 
 void
@@ -178,7 +184,7 @@ message_committed(struct session *s, struct commit *c)
 		         SARG(s), s->env.id, s->env.sender, s->env.n_rcpt,
 		         (unsigned long long)spool_body_size(c->msg),
 		         s->dd.saw_bare_eol ? "normalised" : "no");
-		session_reply(s, REPLY_QUEUED, s->env.id);
+		session_reply_ok(s, REPLY_QUEUED, REPLY_QUEUED_WARN, s->env.id);
 		s->host->on_queued(s->host->arg, s->env.id);
 	}
 	session_txn_reset(s);

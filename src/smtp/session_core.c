@@ -173,3 +173,27 @@ session_txn_reset(struct session *s)
 	s->has_mail = false;
 	envelope_reset(&s->env);
 }
+
+void
+session_plain_warning(const struct session *s, char *out, size_t size)
+{
+	const struct config *cfg = s->cfg;
+
+	str_fmt(out, size,
+	        "unencrypted; from %s this gateway accepts mail only over encrypted "
+	        "connections (STARTTLS)%s%s",
+	        cfg->tr_date[TD_CUTOVER], cfg->tr_help_url[0] ? ", see " : "", cfg->tr_help_url);
+}
+
+void
+session_reply_ok(struct session *s, enum reply_id plain, enum reply_id warned, const char *arg)
+{
+	char warning[768];
+
+	if (!s->is_plain_warned) {
+		session_reply(s, plain, arg);
+		return;
+	}
+	session_plain_warning(s, warning, sizeof(warning));
+	session_reply(s, warned, arg, warning);
+}

@@ -90,6 +90,8 @@ struct session {
 	struct event *ev_auth_delay; /* the pause before 421 after too many failures */
 	char last_refusal[160];      /* the last 4xx/5xx reply, for the session record */
 	char tls_diag[256];          /* why TLS did not start: what the client offered (hello.h) */
+	bool is_plain_warned; /* plaintext in the calendar's warn phase: replies and a header say so
+	                       */
 	int in_callback;
 	bool is_dead;
 	struct session *prev, *next;
@@ -110,6 +112,11 @@ void session_set_timeout(struct session *, uint64_t seconds);
 /* The whole handshake, DATA or command line, however the client trickles. */
 void session_set_deadline(struct session *, uint64_t seconds);
 void session_clear_deadline(struct session *);
+/* The warning of the calendar's warn phase, for replies and the header. */
+void session_plain_warning(const struct session *, char *out, size_t size);
+/* A 250 with one argument: plain, or warned (with the warning after it)
+ * when the session is plaintext in the warn phase. */
+void session_reply_ok(struct session *, enum reply_id plain, enum reply_id warned, const char *arg);
 /* Forget MAIL, RCPT and the envelope. */
 void session_txn_reset(struct session *);
 

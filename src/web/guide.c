@@ -7,6 +7,7 @@
 
 #include "address.h"
 #include "log.h"
+#include "transition.h"
 #include "util/isodate.h"
 #include "util/str.h"
 #include "web/frame.h"
@@ -84,7 +85,9 @@ guide_intro(struct web_req *r)
 	char today[16];
 
 	isodate_format_day(r->now, today, sizeof(today));
-	if (cfg->web_cutover[0] == '\0')
+	const char *cutover = cfg->tr_date[TD_CUTOVER];
+
+	if (cutover[0] == '\0')
 		html(&r->out,
 		     TR(r,
 		        "<p class=\"lead\">The mail gateway <b>%s</b> accepts mail only over "
@@ -92,7 +95,7 @@ guide_intro(struct web_req *r)
 		        "<p class=\"lead\">Das Mail-Gateway <b>%s</b> nimmt E-Mail nur über "
 		        "verschlüsselte Verbindungen an.</p>\n"),
 		     cfg->hostname);
-	else if (strcmp(cfg->web_cutover, today) > 0)
+	else if (strcmp(cutover, today) > 0)
 		html(&r->out,
 		     TR(r,
 		        "<p class=\"lead\">From <b>%s</b>, the mail gateway <b>%s</b> accepts mail "
@@ -100,7 +103,7 @@ guide_intro(struct web_req *r)
 		        "<p class=\"lead\">Ab dem <b>%s</b> nimmt das Mail-Gateway <b>%s</b> "
 		        "E-Mail nur noch über verschlüsselte Verbindungen an. Bitte stellen Sie "
 		        "Ihre Geräte jetzt um.</p>\n"),
-		     cfg->web_cutover, cfg->hostname);
+		     cutover, cfg->hostname);
 	else
 		html(&r->out,
 		     TR(r,
@@ -108,7 +111,45 @@ guide_intro(struct web_req *r)
 		        "mail only over encrypted connections.</p>\n",
 		        "<p class=\"lead\">Seit dem <b>%s</b> nimmt das Mail-Gateway <b>%s</b> "
 		        "E-Mail nur noch über verschlüsselte Verbindungen an.</p>\n"),
-		     cfg->web_cutover, cfg->hostname);
+		     cutover, cfg->hostname);
+}
+
+/* What plaintext gets until the cut-over, by the calendar's phase. */
+static void
+guide_phase(struct web_req *r)
+{
+	switch (transition_phase(r->cfg, r->now)) {
+	case TP_OPEN:
+		html(&r->out,
+		     TR(r,
+		        "<p>Until then, unencrypted mail is still accepted; from <b>%s</b> with a "
+		        "warning.</p>\n",
+		        "<p>Bis dahin wird unverschlüsselte E-Mail noch angenommen, ab dem "
+		        "<b>%s</b> "
+		        "mit einer Warnung.</p>\n"),
+		     r->cfg->tr_date[TD_WARN_FROM][0] ? r->cfg->tr_date[TD_WARN_FROM]
+		                                      : r->cfg->tr_date[TD_TEMPFAIL_FROM]);
+		break;
+	case TP_WARN:
+		html(&r->out, "%s",
+		     TR(r,
+		        "<p>Until then, unencrypted mail is still accepted, with a warning in the "
+		        "server's reply and in the header X-Mailout-Warning.</p>\n",
+		        "<p>Bis dahin wird unverschlüsselte E-Mail noch angenommen, mit einer "
+		        "Warnung "
+		        "in der Antwort des Servers und im Header X-Mailout-Warning.</p>\n"));
+		break;
+	case TP_TEMPFAIL:
+		html(&r->out, "%s",
+		     TR(r,
+		        "<p>Unencrypted mail is already answered with a temporary error (450): set "
+		        "up your devices now.</p>\n",
+		        "<p>Unverschlüsselte E-Mail wird bereits mit einem vorübergehenden Fehler "
+		        "(450) beantwortet: stellen Sie Ihre Geräte jetzt um.</p>\n"));
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -196,6 +237,7 @@ page_guide(struct web_req *r)
 	page_begin(r, TR(r, "Sending mail from devices and servers",
 	                 "E-Mail von Geräten und Servern senden"));
 	guide_intro(r);
+	guide_phase(r);
 	html(&r->out,
 	     "<h2>%s</h2>\n<div "
 	     "class=\"table\"><table>\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",

@@ -2,7 +2,7 @@
  * /metrics: the gateway's counters in Prometheus' text format, for the
  * addresses in [web] metrics_clients (web/pages.h): the shared counters of
  * every worker and the queue runner (metrics/counters.h), the
- * registrations by status (one query), and [web] cutover.
+ * registrations by status (one query), and the transition's dates and phase.
  */
 #include <microhttpd.h>
 #include <string.h>
@@ -10,23 +10,22 @@
 #include "db/devices.h"
 #include "log.h"
 #include "metrics/expo.h"
+#include "transition.h"
 #include "util/clock.h"
-#include "util/isodate.h"
 #include "web/pages.h"
 #include "web/request.h"
 
-#define DAY 86400
-
-/* The start of the cut-over day (UTC). */
-static bool
-cutover_start(const char *cutover, int64_t *at)
+/* The configured dates of the calendar, and its phase now. */
+static void
+transition_of(const struct config *cfg, struct metrics_extra *x)
 {
-	int64_t end;
-
-	if (cutover[0] == '\0' || !isodate_parse_expiry(cutover, &end))
-		return false;
-	*at = end - DAY;
-	return true;
+	for (int d = 0; d < TD_COUNT; d++) {
+		if (cfg->tr_at[d] == 0 || x->n_dates == sizeof(x->date_at) / sizeof(x->date_at[0]))
+			continue;
+		x->date_name[x->n_dates] = transition_date_name((enum transition_date)d);
+		x->date_at[x->n_dates++] = cfg->tr_at[d];
+	}
+	x->phase = transition_phase_name(transition_phase(cfg, x->now));
 }
 
 void
@@ -50,7 +49,7 @@ page_metrics(struct web_req *r)
 	    registry_count_by_status(r->w->reg, x.now, x.devices, err, sizeof(err)) == OUT_OK;
 	if (!x.has_devices)
 		log_warn("event=web-error path=/metrics error=\"registry: %s\"", err);
-	x.has_cutover = cutover_start(cfg->web_cutover, &x.cutover);
+	transition_of(cfg, &x);
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	if (metrics_block() != NULL)
 		metrics_expose(&r->out, metrics_block(), &x);

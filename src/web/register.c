@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "log.h"
+#include "transition.h"
 #include "util/str.h"
 #include "web/frame.h"
 #include "web/pages.h"
@@ -377,6 +378,15 @@ page_register(struct web_req *r)
 	struct device d = {0};
 	char err[512], actor[96], esc[300];
 
+	if (!transition_registration_open(r->cfg, r->now)) {
+		char en[160], de[160];
+		str_fmt(en, sizeof(en), "The registration opens on %s.",
+		        r->cfg->tr_date[TD_REGISTER_FROM]);
+		str_fmt(de, sizeof(de), "Die Registrierung beginnt am %s.",
+		        r->cfg->tr_date[TD_REGISTER_FROM]);
+		page_error(r, MHD_HTTP_FORBIDDEN, en, de);
+		return;
+	}
 	for (size_t i = 0; i < device_n_fields; i++)
 		f.value[i] = r->is_post ? req_field(r, device_fields[i].name) : "";
 	f.details = r->is_post ? req_field(r, DETAILS) : "";

@@ -122,6 +122,7 @@ def test_metrics_count_a_scripted_run(make_gateway, sink, tmp_path):
     assert value(text, "mailout_devices", status="pending") == 0
     assert value(text, "mailout_transition_remaining_seconds", date="cutover") > 0
     assert value(text, "mailout_transition_date_seconds", date="cutover") == 4070908800
+    assert value(text, "mailout_transition_phase", phase="none") == 1  # dates shown only
     # only the monitoring addresses
     assert scrape(gw, source="127.0.0.9")[0] == 403
 

@@ -100,9 +100,18 @@ do_command(const char *line)
 	enum smtp_cmd_err e = smtp_cmd_parse(line, strlen(line), is_utf8_txn, &c);
 	char addr[ADDRESS_MAX];
 
-	if (!policy_allows_mail(listener, is_tls)) {
+	switch (policy_plaintext(&cfg, listener, is_tls, now)) {
+	case PP_REFUSE:
 		printf("  -> 530 5.7.0 needs STARTTLS\n");
 		return;
+	case PP_TEMPFAIL:
+		printf("  -> 450 4.7.0 plaintext answered later (transition)\n");
+		return;
+	case PP_WARN:
+		printf("  (plaintext accepted with a warning)\n");
+		break;
+	case PP_OK:
+		break;
 	}
 	if (e != SMTP_CMD_OK) {
 		printf("  -> 501 %s\n",

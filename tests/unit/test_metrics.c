@@ -15,7 +15,11 @@ static void
 test_counters_and_text(void **state)
 {
 	struct metrics *m = metrics_create();
-	struct metrics_extra x = {.now = 1000, .has_cutover = true, .cutover = 87400};
+	struct metrics_extra x = {.now = 1000,
+	                          .n_dates = 1,
+	                          .date_name = {"cutover"},
+	                          .date_at = {87400},
+	                          .phase = "warn"};
 	struct buf b;
 	char name[32];
 
@@ -57,6 +61,8 @@ test_counters_and_text(void **state)
 	assert_non_null(strstr(t, "mailout_queue_oldest_age_seconds 600\n"));
 	assert_non_null(
 	    strstr(t, "mailout_transition_remaining_seconds{date=\"cutover\"} 86400\n"));
+	assert_non_null(strstr(t, "mailout_transition_phase{phase=\"warn\"} 1\n"));
+	assert_non_null(strstr(t, "mailout_transition_phase{phase=\"open\"} 0\n"));
 	assert_null(strstr(t, "mailout_devices")); /* not given */
 	assert_int_equal(metrics_tls_of("TLSv1/ECDHE-RSA-AES256-SHA"), MT_TLS10);
 	assert_int_equal(metrics_tls_of("TLSv1.2/ECDHE"), MT_TLS12);
