@@ -62,3 +62,18 @@ transition_describe(const struct config *cfg, int64_t now, char *out, size_t siz
 		str_fmt(out + n, size - n, "; next: %s on %s", transition_date_name(next),
 		        cfg->tr_date[next]);
 }
+
+enum reeval_action
+transition_suggest(int64_t last_seen, int64_t now, int64_t tls_days)
+{
+	if (last_seen == 0 || now - last_seen >= (int64_t)REEVAL_UNUSED_DAYS * 86400)
+		return RA_LET_EXPIRE;
+	return tls_days > 0 ? RA_END_EXCEPTION : RA_RENEW_OR_REPLACE;
+}
+
+const char *
+transition_action_name(enum reeval_action a)
+{
+	static const char *const names[] = {"let-expire", "end-exception", "renew-or-replace"};
+	return (unsigned)a <= RA_RENEW_OR_REPLACE ? names[a] : "?";
+}

@@ -28,6 +28,13 @@ const char *transition_phase_name(enum transition_phase);
 bool transition_next(const struct config *, int64_t now, enum transition_date *);
 /* "phase warn; next: tempfail_from on 2027-01-15", for check and reports. */
 void transition_describe(const struct config *, int64_t now, char *out, size_t size);
+/* The re-evaluation's suggestion for a registration, from its use. */
+enum reeval_action { RA_LET_EXPIRE, RA_END_EXCEPTION, RA_RENEW_OR_REPLACE };
+#define REEVAL_UNUSED_DAYS 90
+/* last_seen: its last session (0 never); tls_days: days it sent with TLS 1.2
+ * or better. */
+enum reeval_action transition_suggest(int64_t last_seen, int64_t now, int64_t tls_days);
+const char *transition_action_name(enum reeval_action);
 /* Whether the registration form takes registrations now. */
 bool transition_registration_open(const struct config *, int64_t now);
 

@@ -18,6 +18,8 @@ int ctl_queue(const struct config *, int argc, char **argv);
 int ctl_report(const struct config *, int argc, char **argv);
 /* report auth (ctl/report_auth.c), called by ctl_report. */
 int ctl_report_auth(const struct config *, int argc, char **argv);
+/* report transition (ctl/report_transition.c), called by ctl_report. */
+int ctl_report_transition(const struct config *, int argc, char **argv);
 /* Each command's usage, for --help (stdout) and for errors (stderr). */
 void ctl_device_usage(FILE *);
 void ctl_queue_usage(FILE *);

@@ -12,72 +12,25 @@
 #include <time.h>
 
 #include "ctl/commands.h"
+#include "ctl/devindex.h"
 #include "ctl/out.h"
 #include "ctl/privs.h"
 #include "db/devices.h"
 #include "db/stats.h"
 #include "transition.h"
-#include "util/cidrtab.h"
 #include "util/clock.h"
 #include "util/isodate.h"
 #include "util/str.h"
-#include "util/vec.h"
 
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
 struct report {
-	struct device *devices; /* every registration, for the DEVICE column */
-	size_t n_devices;
-	struct cidrtab *by_net;
+	struct devindex idx; /* every registration, for the DEVICE column */
 	struct out out;
 	size_t n_rows, n_clear_clients;
 	char last_clear[64];
 };
-
-static bool
-keep_device(const struct device *d, void *arg)
-{
-	*(struct device *)vec_push(arg) = *d;
-	return true;
-}
-
-/* Every registration, and a table that finds the most specific one
- * covering an address. */
-static enum outcome
-load_devices(struct registry *reg, struct report *r, char *err, size_t errlen)
-{
-	struct device_filter all = {-1, 0, 0};
-	struct vec v;
-	struct cidr *nets;
-	enum outcome o;
-
-	vec_init(&v, sizeof(struct device));
-	o = registry_list(reg, &all, keep_device, &v, err, errlen);
-	r->devices = vec_take(&v, &r->n_devices);
-	nets = calloc(r->n_devices + 1, sizeof(*nets));
-	if (nets == NULL)
-		abort();
-	for (size_t i = 0; i < r->n_devices; i++)
-		nets[i] = r->devices[i].net;
-	r->by_net = cidrtab_new(nets, r->n_devices);
-	free(nets);
-	return o;
-}
-
-static const struct device *
-device_of(const struct report *r, const char *client)
-{
-	struct cidr host;
-	struct sockaddr_storage ss = {0};
-	long i;
-
-	if (!cidr_parse(client, &host))
-		return NULL;
-	cidr_to_sockaddr(&host, &ss);
-	i = cidrtab_lookup(r->by_net, (struct sockaddr *)&ss);
-	return i < 0 ? NULL : &r->devices[i];
-}
 
 static void
 print_text(const struct report *r, const struct client_stat *c, const char *dev, const char *seen)
@@ -93,7 +46,7 @@ static bool
 print_row(const struct client_stat *c, void *arg)
 {
 	struct report *r = arg;
-	const struct device *d = device_of(r, c->client);
+	const struct device *d = devindex_find(&r->idx, c->client);
 	char seen[32], dev[DEVICE_TEXT_MAX + 32] = "-";
 
 	isodate_format(c->last_seen, seen, sizeof(seen));
@@ -165,7 +118,8 @@ ctl_report_usage(FILE *out)
 {
 	fprintf(out, "usage: mailoutctl report tls [--since 30d|YYYY-MM-DD] [--json|--csv]\n"
 	             "       mailoutctl report sessions ADDRESS [--json]\n"
-	             "       mailoutctl report auth [--since 24h|YYYY-MM-DD] [--json|--csv]\n");
+	             "       mailoutctl report auth [--since 24h|YYYY-MM-DD] [--json|--csv]\n"
+	             "       mailoutctl report transition [--json|--csv]\n");
 }
 
 /* --since: a duration back from now ("30d", "12h") or a date. */
@@ -217,8 +171,11 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "auth") == 0)
 		return ctl_report_auth(cfg, argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "transition") == 0)
+		return ctl_report_transition(cfg, argc, argv);
 	if (argc < 2 || strcmp(argv[1], "tls") != 0) {
-		fprintf(stderr, "mailoutctl: unknown report '%s' (tls, sessions or auth)\n",
+		fprintf(stderr,
+		        "mailoutctl: unknown report '%s' (tls, sessions, auth or transition)\n",
 		        argc < 2 ? "" : argv[1]);
 		ctl_report_usage(stderr);
 		return EXIT_USAGE;
@@ -245,13 +202,12 @@ ctl_report(const struct config *cfg, int argc, char **argv)
 	if ((reg = ctl_open_registry(cfg)) == NULL)
 		return EXIT_FAIL;
 	out_begin(&r.out, format, true, stdout);
-	o = load_devices(reg, &r, err, sizeof(err));
+	o = devindex_load(reg, &r.idx, err, sizeof(err));
 	if (o == OUT_OK)
 		o = registry_tls_report(reg, since_day, print_row, &r, err, sizeof(err));
 	out_end(&r.out);
 	registry_close(reg);
-	free(r.devices);
-	cidrtab_free(r.by_net);
+	devindex_free(&r.idx);
 	if (o != OUT_OK) {
 		fprintf(stderr, "mailoutctl: %s\n", err);
 		return EXIT_FAIL;

@@ -98,19 +98,15 @@ registry_prune_client_stats(struct registry *r, int64_t before_day, uint64_t max
 	return db_finish(r, o, err, errlen);
 }
 
-enum outcome
-registry_tls_report(struct registry *r, int64_t since_day,
-                    bool (*fn)(const struct client_stat *, void *), void *arg, char *err,
-                    size_t errlen)
+/* Rows of client, day, listener, tls, sessions, messages, refused,
+ * last_seen (a query of that shape, since_day bound) through fn. */
+static enum outcome
+each_stat(struct registry *r, const char *sql, int64_t since_day,
+          bool (*fn)(const struct client_stat *, void *), void *arg, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	struct client_stat c;
-	int rc = sqlite3_prepare_v2(
-	    r->db,
-	    "SELECT client, listener, tls, SUM(sessions), SUM(messages), SUM(refused),"
-	    " MAX(last_seen) FROM client_tls WHERE day >= ? GROUP BY client, listener, tls"
-	    " ORDER BY tls <> 'none', tls <> 'handshake-failed', SUM(sessions) DESC, client",
-	    -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return db_error(r, rc, "report", err, errlen);
@@ -118,12 +114,13 @@ registry_tls_report(struct registry *r, int64_t since_day,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&c, 0, sizeof(c));
 		db_col_text(st, 0, c.client, sizeof(c.client));
-		db_col_text(st, 1, c.listener, sizeof(c.listener));
-		db_col_text(st, 2, c.tls, sizeof(c.tls));
-		c.sessions = sqlite3_column_int64(st, 3);
-		c.messages = sqlite3_column_int64(st, 4);
-		c.refused = sqlite3_column_int64(st, 5);
-		c.last_seen = sqlite3_column_int64(st, 6);
+		c.day = sqlite3_column_int64(st, 1);
+		db_col_text(st, 2, c.listener, sizeof(c.listener));
+		db_col_text(st, 3, c.tls, sizeof(c.tls));
+		c.sessions = sqlite3_column_int64(st, 4);
+		c.messages = sqlite3_column_int64(st, 5);
+		c.refused = sqlite3_column_int64(st, 6);
+		c.last_seen = sqlite3_column_int64(st, 7);
 		if (!fn(&c, arg)) {
 			rc = SQLITE_DONE;
 			break;
@@ -131,6 +128,31 @@ registry_tls_report(struct registry *r, int64_t since_day,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "report", err, errlen);
+}
+
+enum outcome
+registry_tls_report(struct registry *r, int64_t since_day,
+                    bool (*fn)(const struct client_stat *, void *), void *arg, char *err,
+                    size_t errlen)
+{
+	return each_stat(
+	    r,
+	    "SELECT client, 0, listener, tls, SUM(sessions), SUM(messages), SUM(refused),"
+	    " MAX(last_seen) FROM client_tls WHERE day >= ? GROUP BY client, listener, tls"
+	    " ORDER BY tls <> 'none', tls <> 'handshake-failed', SUM(sessions) DESC, client",
+	    since_day, fn, arg, err, errlen);
+}
+
+enum outcome
+registry_client_days(struct registry *r, int64_t since_day,
+                     bool (*fn)(const struct client_stat *, void *), void *arg, char *err,
+                     size_t errlen)
+{
+	return each_stat(r,
+	                 "SELECT client, day, '', tls, SUM(sessions), SUM(messages), SUM(refused),"
+	                 " MAX(last_seen) FROM client_tls WHERE day >= ?"
+	                 " GROUP BY client, day, tls ORDER BY day",
+	                 since_day, fn, arg, err, errlen);
 }
 
 static void

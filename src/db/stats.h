@@ -54,6 +54,11 @@ enum outcome registry_prune_client_stats(struct registry *, int64_t before_day, 
 enum outcome registry_tls_report(struct registry *, int64_t since_day,
                                  bool (*fn)(const struct client_stat *, void *), void *arg,
                                  char *err, size_t errlen);
+/* Every row since since_day (client, day, TLS state; listener summed), by
+ * day: for the re-evaluation's days with and without TLS. */
+enum outcome registry_client_days(struct registry *, int64_t since_day,
+                                  bool (*fn)(const struct client_stat *, void *), void *arg,
+                                  char *err, size_t errlen);
 /* Record sessions; keeps the newest RECENT_PER_CLIENT per client and
  * nothing older than RECENT_MAX_AGE, so the table stays bounded. */
 enum outcome registry_add_recent(struct registry *, const struct recent_session *, size_t n,

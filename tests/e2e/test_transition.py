@@ -107,3 +107,41 @@ def test_guide_and_registration_follow_the_calendar(make_gateway):
     assert f"Ab dem <b>{CUTOVER}</b>" in page and f"ab dem <b>{WARN}</b> mit einer Warnung" in page
     status, _, page = w.get("/register")  # register_from is tomorrow
     assert status == 403 and f"The registration opens on {TRANSITION['register_from']}" in page
+
+
+def test_report_transition_suggests_an_action_per_registration(make_gateway, sink):
+    """The re-evaluation: a copier that still sends in clear, one that now
+    sends over STARTTLS, one never used."""
+    import json
+    gw = make_gateway(listeners={
+        "mailout": {"tls": "required", "clients": "127.0.0.0/8"},
+        "mailout-unsecure": {"tls": "off", "clients": "registered", "recipients": "internal"},
+    }, registry={}).start()
+    for addr, name in (("127.0.0.5", "plain copier"), ("127.0.0.7", "updated copier"),
+                       ("127.0.0.8", "unused scanner")):
+        gw.ctl("device", "add", addr, "--name", name, "--owner", "it@example.edu",
+               "--sender", "scans@example.edu")
+    Raw_ok = lambda: Raw(gw.port("mailout-unsecure"), source="127.0.0.5").greeting[0] == 220  # noqa
+    from conftest import wait_for
+    wait_for(Raw_ok, what="registrations in force")
+    with smtplib.SMTP("127.0.0.1", gw.port("mailout-unsecure"), timeout=10,
+                      source_address=("127.0.0.5", 0)) as s:
+        s.sendmail("scans@example.edu", ["staff@example.edu"], MSG)
+    with smtplib.SMTP("127.0.0.1", gw.port("mailout"), timeout=10,
+                      source_address=("127.0.0.7", 0)) as s:
+        s.starttls(context=client_context())
+        s.sendmail("scans@example.edu", ["staff@example.edu"], MSG)
+
+    def report():
+        return {r["address"]: r for r in
+                json.loads(gw.ctl("report", "transition", "--json").stdout)}
+    wait_for(lambda: report()["127.0.0.7"]["tls_days"] == 1 and
+             report()["127.0.0.5"]["plaintext_days"] == 1, 15, what="the counters written")
+    r = report()
+    assert r["127.0.0.5"]["action"] == "renew-or-replace" and r["127.0.0.5"]["best_tls"] == "none"
+    assert r["127.0.0.7"]["action"] == "end-exception" and r["127.0.0.7"]["best_tls"] == "TLSv1.3"
+    assert "move it to port 587" in r["127.0.0.7"]["advice"]
+    assert r["127.0.0.8"]["action"] == "let-expire" and r["127.0.0.8"]["last_seen"] == ""
+    assert r["127.0.0.5"]["senders"] == "scans@example.edu"
+    text = gw.ctl("report", "transition").stdout
+    assert "still plaintext: renew or replace" in text and "unused for 90 days" in text, text
