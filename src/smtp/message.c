@@ -21,14 +21,12 @@ write_received(struct session *s)
 	time_t now = (time_t)clock_now();
 	struct tm tm;
 	bool is_auth = s->auth_user[0] != '\0';
-	/* RFC 3848 (and RFC 6531 for UTF8SMTP): S for TLS, A for AUTH. */
-	const char *with = s->env.smtputf8 ? (is_auth     ? "UTF8SMTPSA"
-	                                      : s->is_tls ? "UTF8SMTPS"
-	                                                  : "UTF8SMTP")
-	                   : s->is_esmtp   ? (is_auth     ? "ESMTPSA"
-	                                      : s->is_tls ? "ESMTPS"
-	                                                  : "ESMTP")
-	                                   : (s->is_tls ? "SMTPS" : "SMTP");
+	/* RFC 3848 (and RFC 6531 for UTF8SMTP): S for TLS, A for AUTH (which
+	 * needs EHLO, so plain SMTP never gets an A). */
+	const char *base = s->env.smtputf8 ? "UTF8SMTP" : s->is_esmtp ? "ESMTP" : "SMTP";
+	char with[16];
+	str_fmt(with, sizeof(with), "%s%s%s", base, s->is_tls ? "S" : "",
+	        is_auth && (s->env.smtputf8 || s->is_esmtp) ? "A" : "");
 	char tlsinfo[160 + 300];
 
 	gmtime_r(&now, &tm);

@@ -116,8 +116,9 @@ vreply(struct session *s, enum reply_id id, va_list ap)
 		conn_write(s->conn, b.data, b.len);
 	if (is_policy_refusal(id))
 		s->was_refused = true; /* for `report tls`: every refusal counts */
-	if (code >= 400 && refusal_of(id) >= 0)
-		metrics_refused((enum metrics_refusal)refusal_of(id));
+	int why = code >= 400 ? refusal_of(id) : -1;
+	if (why >= 0)
+		metrics_refused((enum metrics_refusal)why);
 	if (code >= 400 && id != REPLY_GREETING_REFUSED)
 		note_error(s, id, code, &b);
 	buf_free(&b);
