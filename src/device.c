@@ -122,6 +122,12 @@ const struct device_field device_fields[] = {
      .hint_de = "Die im Gerät eingestellten Absenderadressen, durch Leerzeichen getrennt "
                 "(@domain für eine ganze Domain). Wenn angegeben, darf das Gerät nur mit "
                 "diesen senden."},
+    {.name = "language",
+     .column = "language",
+     .kind = DEVICE_KIND_TEXT,
+     TEXT(language),
+     .flags = DEVICE_INSERT | DEVICE_LANGUAGE,
+     .option = "--language"},
     {.name = "legacy_tls",
      .column = "legacy_tls",
      .kind = DEVICE_KIND_BOOL,
@@ -325,6 +331,12 @@ senders_valid(const char *v)
 }
 
 bool
+device_is_german(const struct device *d)
+{
+	return strcmp(d->language, "de") == 0;
+}
+
+bool
 device_sender_allowed(const struct device *d, const char *sender)
 {
 	char copy[DEVICE_TEXT_MAX], *save = NULL;
@@ -351,6 +363,8 @@ device_field_check(const struct device_field *f, const char *v, unsigned require
 		return DEVICE_NOT_EMAIL;
 	if ((f->flags & DEVICE_SENDERS) && !senders_valid(v))
 		return DEVICE_NOT_SENDERS;
+	if ((f->flags & DEVICE_LANGUAGE) && v[0] && strcmp(v, "en") != 0 && strcmp(v, "de") != 0)
+		return DEVICE_NOT_LANGUAGE;
 	return DEVICE_OK;
 }
 

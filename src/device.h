@@ -44,6 +44,7 @@ struct device {
 	char reason[DEVICE_TEXT_MAX];
 	char replacement[DEVICE_TEXT_MAX]; /* planned replacement */
 	char sender[DEVICE_TEXT_MAX];      /* the sender address the device uses, if given */
+	char language[8];                  /* of the owner's mail: "en" or "de" */
 	bool legacy_tls;
 	char expires[40];   /* as given: "2019-12-31" or "2019-12-31T18:00:00Z" */
 	int64_t expires_at; /* first second no longer valid; 0: none */
@@ -77,6 +78,7 @@ enum device_kind {
 #define DEVICE_ADMIN_OWNER     0x80  /* on the admin list, in the owner's cell */
 #define DEVICE_ADMIN_SAME_LINE 0x100 /* there, on the line of the field before */
 #define DEVICE_SENDERS         0x200 /* addresses and @domains, separated by spaces */
+#define DEVICE_LANGUAGE        0x400 /* "en" or "de" */
 
 struct device_field {
 	const char *name;   /* JSON key and CSV header */
@@ -114,12 +116,20 @@ int64_t *device_int(struct device *, const struct device_field *);
 int64_t device_int_value(const struct device *, const struct device_field *);
 /* The bool of a yes/no field, the status of the status field (else NULL). */
 bool *device_bool(struct device *, const struct device_field *);
+/* Whether the owner's mail is German (else English). */
+bool device_is_german(const struct device *);
 /* Whether sender (normal form; "" the null sender) is one the device's
  * sender list allows: an address on it, or one in an @domain on it. An
  * empty list allows every sender. */
 bool device_sender_allowed(const struct device *, const char *sender);
 enum device_status *device_status_of(struct device *, const struct device_field *);
-enum device_problem { DEVICE_OK, DEVICE_EMPTY, DEVICE_NOT_EMAIL, DEVICE_NOT_SENDERS };
+enum device_problem {
+	DEVICE_OK,
+	DEVICE_EMPTY,
+	DEVICE_NOT_EMAIL,
+	DEVICE_NOT_SENDERS,
+	DEVICE_NOT_LANGUAGE
+};
 /* What is wrong with value as field f: empty (or blank) although f's
  * flags include one of required, or given but not an e-mail address
  * (DEVICE_EMAIL), or not a list of addresses and @domains (DEVICE_SENDERS). */

@@ -312,6 +312,8 @@ conf_check(struct conf_ctx *c)
 		        cfg->n_internal_domains
 		            ? cfg->internal_domains[0] + (cfg->internal_domains[0][0] == '.')
 		            : cfg->hostname);
+	if (cfg->tr_notify_from[0] == '\0')
+		str_copy(cfg->tr_notify_from, sizeof(cfg->tr_notify_from), cfg->postmaster);
 	struct route_conf *d = &cfg->default_route;
 	d->tls = cfg->relay_tls;
 	for (size_t i = 0; i < cfg->n_listener; i++)

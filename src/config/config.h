@@ -28,6 +28,8 @@
 #define CONF_NAME_MAX      64
 #define CONF_DOMAIN_MAX    256
 #define CONF_ROUTES_MAX    64
+#define CONF_REMIND_MAX    8
+#define CONF_ADMINS_MAX    16
 
 enum listener_tls { LTLS_OFF, LTLS_OPTIONAL, LTLS_REQUIRED, LTLS_IMPLICIT };
 enum listener_clients { LCLIENTS_ANY, LCLIENTS_NETS, LCLIENTS_REGISTERED };
@@ -146,6 +148,7 @@ struct config {
 	size_t n_web_metrics_clients;
 	char web_cutover[40];
 	char web_organisation[CONF_DOMAIN_MAX];
+	char web_support[512]; /* who helps operators set up a device: text and URL */
 	uint64_t web_session_timeout;
 	uint64_t web_max_pending_per_address; /* pending registrations one visitor may make */
 	uint64_t web_max_pending;             /* and all visitors together */
@@ -174,6 +177,11 @@ struct config {
 	char tr_date[TD_COUNT][16]; /* YYYY-MM-DD as written; "" unset */
 	int64_t tr_at[TD_COUNT];    /* the start of that day (UTC); 0 unset */
 	char tr_help_url[512];      /* in the warnings; default [registry] registration_url */
+	uint64_t tr_remind[CONF_REMIND_MAX]; /* seconds before an expiry, largest first */
+	size_t n_tr_remind;
+	char tr_admins[CONF_ADMINS_MAX][CONF_DOMAIN_MAX + 72]; /* the weekly digest's readers */
+	size_t n_tr_admins;
+	char tr_notify_from[CONF_DOMAIN_MAX + 72]; /* From: of reminders; default postmaster */
 	/* [listener NAME] ... */
 	struct listener_conf listener[CONF_LISTENERS_MAX];
 	size_t n_listener;

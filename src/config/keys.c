@@ -147,6 +147,10 @@ const struct conf_key conf_keys[] = {
      "deprecated: read as [transition] cutover"},
     {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,
      "name shown in the page titles"},
+    {"web", "support", CONF_STR, 1, 0, NULL, G(web_support), NULL, NULL, 0,
+     "who helps device operators set up encryption, as text with a URL or address (`IT "
+     "service desk, https://help.example.edu/ or +49 89 1234-5678`): shown on the guide and "
+     "check pages and in the reminders"},
     {"web", "session_timeout", CONF_DURATION, 60, DAY, "30m", G(web_session_timeout), NULL, NULL, 0,
      "an admin login ends after this long without a request"},
     {"web", "max_pending_per_address", CONF_UINT, 1, 100000, "5", G(web_max_pending_per_address),
@@ -190,6 +194,16 @@ const struct conf_key conf_keys[] = {
      "default_expiry) and are re-evaluated"},
     {"transition", "help_url", CONF_STR, 1, 0, NULL, G(tr_help_url), NULL, NULL, 0,
      "the page the warnings name (default: [registry] registration_url)"},
+    {"transition", "remind", CONF_CUSTOM, 0, 0, "30d 7d 1d", G(tr_remind), NULL, conf_parse_remind,
+     0,
+     "how long before a registration expires `mailoutctl notify` mails its owner, largest "
+     "first (`none`: never); one more mail on the day it expires"},
+    {"transition", "admins", CONF_CUSTOM, 0, 0, NULL, G(tr_admins), NULL, conf_parse_admins, 0,
+     "addresses that get the weekly digest of `mailoutctl notify` (pending requests, "
+     "registrations expiring within 30 days, the top plaintext and legacy-TLS senders)"},
+    {"transition", "notify_from", CONF_CUSTOM, 0, 0, NULL, G(tr_notify_from), NULL,
+     conf_parse_notify_from, 0,
+     "sender of the reminders and the digest (default: [gateway] postmaster)"},
     {"auth", "backend", CONF_ENUM, 0, 0, "none", G(auth_backend), conf_auth_backend_names, NULL, 0,
      "none, file (`passwd`) or ldap (`ldap_uri`): where SMTP AUTH checks passwords"},
     {"auth", "passwd", CONF_PATH, 1, 0, NULL, G(auth_passwd), NULL, NULL, 0,

@@ -60,21 +60,95 @@ conf_parse_domains(struct conf_ctx *c, void *base, const char *value, char *err,
 	                 add_domain, cfg, err, errlen);
 }
 
+/* One address (user@domain) in normal form into dst. */
+static bool
+parse_address(const char *key, const char *value, char *dst, size_t size, char *err, size_t errlen)
+{
+	struct address a;
+	size_t used;
+
+	if (address_parse_path(value, strlen(value), true, &a, &used) != ADDRESS_OK ||
+	    used != strlen(value) || a.is_null || a.domain[0] == '\0') {
+		str_fmt(err, errlen, "%s = '%s' is not an address (user@domain)", key, value);
+		return false;
+	}
+	address_format(&a, dst, size);
+	return true;
+}
+
 bool
 conf_parse_postmaster(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
 {
 	struct config *cfg = base;
-	struct address a;
-	size_t used;
 
 	(void)c;
-	if (address_parse_path(value, strlen(value), true, &a, &used) != ADDRESS_OK ||
-	    used != strlen(value) || a.is_null) {
-		str_fmt(err, errlen, "postmaster = '%s' is not an address (user@domain)", value);
+	return parse_address("postmaster", value, cfg->postmaster, sizeof(cfg->postmaster), err,
+	                     errlen);
+}
+
+bool
+conf_parse_notify_from(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	return parse_address("notify_from", value, cfg->tr_notify_from, sizeof(cfg->tr_notify_from),
+	                     err, errlen);
+}
+
+static bool
+add_admin(const char *w, size_t i, void *arg, char *err, size_t errlen)
+{
+	struct config *cfg = arg;
+
+	return parse_address("admins", w, cfg->tr_admins[i], sizeof(cfg->tr_admins[i]), err,
+	                     errlen);
+}
+
+bool
+conf_parse_admins(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	cfg->n_tr_admins = 0;
+	return each_word(value, &cfg->n_tr_admins, CONF_ADMINS_MAX, "admins", add_admin, cfg, err,
+	                 errlen);
+}
+
+static bool
+add_remind(const char *w, size_t i, void *arg, char *err, size_t errlen)
+{
+	struct config *cfg = arg;
+	uint64_t v;
+
+	if (!num_parse_duration(w, 3600, 366 * 86400, &v)) {
+		str_fmt(err, errlen, "remind: '%s' is not a duration between 1h and 366d", w);
 		return false;
 	}
-	address_format(&a, cfg->postmaster, sizeof(cfg->postmaster));
+	for (size_t k = 0; k < i; k++) {
+		if (cfg->tr_remind[k] <= v) {
+			str_fmt(err, errlen,
+			        "remind: give the durations largest first, each once "
+			        "(30d 7d 1d)");
+			return false;
+		}
+	}
+	cfg->tr_remind[i] = v;
 	return true;
+}
+
+bool
+conf_parse_remind(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+
+	(void)c;
+	cfg->n_tr_remind = 0;
+	if (strcmp(value, "none") == 0)
+		return true;
+	return each_word(value, &cfg->n_tr_remind, CONF_REMIND_MAX, "reminders", add_remind, cfg,
+	                 err, errlen);
 }
 
 struct path_list {

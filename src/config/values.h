@@ -15,7 +15,8 @@
 /* The custom keys of the table (config/keys.c). */
 conf_parse_fn conf_parse_domains, conf_parse_postmaster, conf_parse_expiry,
     conf_parse_default_route, conf_parse_addresses, conf_parse_clients, conf_parse_web_address,
-    conf_parse_cutover, conf_parse_tls_version;
+    conf_parse_cutover, conf_parse_tls_version, conf_parse_remind, conf_parse_admins,
+    conf_parse_notify_from;
 
 /* "host:port", "[v6]:port", "mx" or "dir:PATH" into r (kind, host, port, dir). */
 bool conf_parse_next_hop(struct conf_ctx *, struct route_conf *r, const char *value, char *err,

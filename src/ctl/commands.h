@@ -16,6 +16,8 @@
 int ctl_device(const struct config *, int argc, char **argv);
 int ctl_queue(const struct config *, int argc, char **argv);
 int ctl_report(const struct config *, int argc, char **argv);
+/* notify [--dry-run] (ctl/notify.c): the reminders and the digest. */
+int ctl_notify(const struct config *, int argc, char **argv);
 /* report auth (ctl/report_auth.c), called by ctl_report. */
 int ctl_report_auth(const struct config *, int argc, char **argv);
 /* report transition (ctl/report_transition.c), called by ctl_report. */
@@ -24,6 +26,7 @@ int ctl_report_transition(const struct config *, int argc, char **argv);
 void ctl_device_usage(FILE *);
 void ctl_queue_usage(FILE *);
 void ctl_report_usage(FILE *);
+void ctl_notify_usage(FILE *);
 /* web passwd USER, auth passwd USER: need no config. */
 int ctl_web(int argc, char **argv);
 int ctl_auth(int argc, char **argv);

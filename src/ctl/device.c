@@ -318,7 +318,8 @@ cmd_add(const struct config *cfg, struct registry *r, struct opts *o)
 			fprintf(stderr, "mailoutctl: %s needs %s, not '%s'\n", bad->option,
 			        problem == DEVICE_NOT_SENDERS
 			            ? "addresses or @domains separated by spaces"
-			            : "an e-mail address",
+			        : problem == DEVICE_NOT_LANGUAGE ? "en or de"
+			                                         : "an e-mail address",
 			        device_text_const(d, bad));
 		return EXIT_FAIL;
 	}

@@ -46,6 +46,9 @@ usage(FILE *out)
 	        "  device ...            the device registry (mailoutctl device for help)\n"
 	        "  report tls [--since 30d] [--json|--csv]   who sends how, unencrypted first\n"
 	        "  report sessions ADDRESS [--json]          the last sessions of one client\n"
+	        "  report transition [--json|--csv]          every registration, its use and a\n"
+	        "                        suggested action (the re-evaluation)\n"
+	        "  notify [--dry-run|--sent]  mail the reminders and the digest that are due\n"
 	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n"
 	        "  auth passwd USER      a user:hash line for [auth] passwd (password on stdin)\n");
 }
@@ -112,10 +115,9 @@ static const struct {
 	void (*usage)(FILE *);
 	bool needs_args; /* without arguments: the usage, not the config */
 } commands[] = {
-    {"check", cmd_check, check_usage, false},
-    {"queue", ctl_queue, ctl_queue_usage, true},
-    {"device", ctl_device, ctl_device_usage, true},
-    {"report", ctl_report, ctl_report_usage, true},
+    {"check", cmd_check, check_usage, false},        {"queue", ctl_queue, ctl_queue_usage, true},
+    {"device", ctl_device, ctl_device_usage, true},  {"report", ctl_report, ctl_report_usage, true},
+    {"notify", ctl_notify, ctl_notify_usage, false},
 };
 
 /* "COMMAND --help", or a command that needs arguments without any: its

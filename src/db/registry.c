@@ -104,6 +104,11 @@ static const char *const migrations[] = {
     " devices_version = devices_version + 1,"
     " admit_version = admit_version + (OLD.status = 'approved' OR NEW.status = 'approved');"
     " END;",
+    /* 6 -> 7: the language of a registration's owner (of the reminders),
+     * and every reminder and digest `mailoutctl notify` sent, once each */
+    "ALTER TABLE devices ADD COLUMN language TEXT NOT NULL DEFAULT 'en';"
+    "CREATE TABLE notices (key TEXT PRIMARY KEY, at INTEGER NOT NULL,"
+    " recipient TEXT NOT NULL, what TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

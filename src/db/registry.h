@@ -18,7 +18,7 @@
 #include "outcome.h"
 #include "util/safedir.h"
 
-#define REGISTRY_SCHEMA_VERSION 6
+#define REGISTRY_SCHEMA_VERSION 7
 
 struct registry;
 

@@ -9,6 +9,7 @@
 
 #include "policy.h"
 #include "util/clock.h"
+#include "util/isodate.h"
 #include "util/str.h"
 
 /* RFC 3464 lets a DSN return the headers alone: we never quote a body,
@@ -32,15 +33,6 @@ status_of(const char *reply, char *dst, size_t size)
 		str_copyn(dst, size, p, n);
 	if (dst[0] == '4')
 		dst[0] = '5'; /* a 4xx that expired is final now */
-}
-
-static void
-rfc5322_date(time_t t, char *dst, size_t size)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(dst, size, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
 /* The original message's header section up to the blank line, at most
@@ -91,7 +83,7 @@ write_report(struct spool_msg *m, const struct config *cfg, const struct envelop
 		        "recipients. The reason is given after each address.\r\n\r\n",
 		        env->id);
 
-	rfc5322_date((time_t)clock_now(), date, sizeof(date));
+	isodate_rfc5322(clock_now(), date, sizeof(date));
 	str_fmt(line, sizeof(line),
 	        "From: Mail Delivery System <MAILER-DAEMON@%s>\r\nTo: <%s>\r\n"
 	        "Subject: %s\r\nDate: %s\r\n"
@@ -107,7 +99,7 @@ write_report(struct spool_msg *m, const struct config *cfg, const struct envelop
 		str_fmt(line, sizeof(line), "<%s>: %s\r\n", failed[i].rcpt, failed[i].reply);
 		spool_write(m, line, strlen(line));
 	}
-	rfc5322_date((time_t)env->arrival, date, sizeof(date));
+	isodate_rfc5322(env->arrival, date, sizeof(date));
 	str_fmt(line, sizeof(line),
 	        "\r\n--%s\r\nContent-Type: message/delivery-status\r\n\r\n"
 	        "Reporting-MTA: dns; %s\r\nX-Mailout-Queue-ID: %s\r\nArrival-Date: %s\r\n",
@@ -146,12 +138,7 @@ bounce_queue(const struct config *cfg, const struct envelope *env, int fd,
 	const char *at = strrchr(env->sender, '@');
 	if (env->is_internal_only && (at == NULL || !policy_is_internal(cfg, at + 1)))
 		return EPERM; /* an internal-only listener never makes mail leave */
-	envelope_init(&b);
-	b.arrival = clock_now();
-	str_copy(b.listener, sizeof(b.listener), "local");
-	str_copy(b.client, sizeof(b.client), "local");
-	str_copy(b.helo, sizeof(b.helo), cfg->hostname);
-	str_copy(b.tls, sizeof(b.tls), "none");
+	spool_local_envelope(&b, cfg->hostname);
 	b.smtputf8 = env->smtputf8;
 	envelope_add_rcpt(&b, env->sender);
 	if ((m = spool_create(cfg->spool, &b, &err)) == NULL) {

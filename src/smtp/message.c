@@ -8,6 +8,7 @@
 #include "metrics/counters.h"
 #include "smtp/smtpauth.h"
 #include "util/clock.h"
+#include "util/isodate.h"
 #include "util/str.h"
 #include "util/xmalloc.h"
 
@@ -19,7 +20,6 @@ write_received(struct session *s)
 {
 	char date[64], buf[2048];
 	time_t now = (time_t)clock_now();
-	struct tm tm;
 	bool is_auth = s->auth_user[0] != '\0';
 	/* RFC 3848 (and RFC 6531 for UTF8SMTP): S for TLS, A for AUTH (which
 	 * needs EHLO, so plain SMTP never gets an A). */
@@ -29,8 +29,7 @@ write_received(struct session *s)
 	        is_auth && (s->env.smtputf8 || s->is_esmtp) ? "A" : "");
 	char tlsinfo[160 + 300];
 
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	isodate_rfc5322(now, date, sizeof(date));
 	if (is_auth && s->cfg->auth_received_user) {
 		char user[256];
 		spool_sanitize(user, sizeof(user), s->auth_user, strlen(s->auth_user));

@@ -489,3 +489,37 @@ spool_control(const char *spool_dir, const char *line)
 	close(fd);
 	return rc;
 }
+
+void
+spool_local_envelope(struct envelope *env, const char *hostname)
+{
+	envelope_init(env);
+	env->arrival = clock_now();
+	str_copy(env->listener, sizeof(env->listener), "local");
+	str_copy(env->client, sizeof(env->client), "local");
+	str_copy(env->helo, sizeof(env->helo), hostname);
+	str_copy(env->tls, sizeof(env->tls), "none");
+}
+
+int
+spool_submit(const char *spool_dir, const char *hostname, const char *sender,
+             const char *const *rcpt, size_t n, const char *text, size_t len, char *id,
+             size_t id_size)
+{
+	struct envelope env;
+	struct spool_msg *m;
+	int err = 0;
+
+	spool_local_envelope(&env, hostname);
+	str_copy(env.sender, sizeof(env.sender), sender);
+	for (size_t i = 0; i < n; i++)
+		envelope_add_rcpt(&env, rcpt[i]);
+	if ((m = spool_create(spool_dir, &env, &err)) != NULL) {
+		spool_write(m, text, len);
+		err = spool_error(m) ? spool_error(m) : spool_commit(m);
+		str_copy(id, id_size, env.id);
+		spool_msg_free(m);
+	}
+	envelope_free(&env);
+	return err;
+}

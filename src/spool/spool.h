@@ -47,6 +47,15 @@ const char *spool_id(const struct spool_msg *);
 /* Close and unlink the incoming file unless committed; free. NULL is ok. */
 void spool_msg_free(struct spool_msg *);
 
+/* An envelope for mail made here (a DSN, a reminder): arrived now, from
+ * listener and client "local", no TLS; env is initialised here. */
+void spool_local_envelope(struct envelope *env, const char *hostname);
+/* Queue a message made here: sender, n recipients, text (header and body,
+ * CRLF lines, not dot-stuffed). The id into id. 0 or an errno. */
+int spool_submit(const char *spool_dir, const char *hostname, const char *sender,
+                 const char *const *rcpt, size_t n, const char *text, size_t len, char *id,
+                 size_t id_size);
+
 /* As root (or as the user when not started as root): make the spool
  * folder, incoming/, queue/, state/, hold/, free/ and the control FIFO,
  * refusing symlinks and foreign owners (util/safedir.h), and give them to

@@ -122,3 +122,36 @@ isodate_parse_since(const char *s, int64_t now, int64_t *since)
 	}
 	return false;
 }
+
+void
+isodate_prose(int64_t t, bool is_german, char *dst, size_t size)
+{
+	static const char *const en[] = {"January",   "February", "March",    "April",
+	                                 "May",       "June",     "July",     "August",
+	                                 "September", "October",  "November", "December"};
+	static const char *const de[] = {"Januar",    "Februar", "M\xc3\xa4rz", "April",
+	                                 "Mai",       "Juni",    "Juli",        "August",
+	                                 "September", "Oktober", "November",    "Dezember"};
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL) {
+		str_copy(dst, size, "?");
+		return;
+	}
+	if (is_german)
+		str_fmt(dst, size, "%d. %s %d", tm.tm_mday, de[tm.tm_mon], tm.tm_year + 1900);
+	else
+		str_fmt(dst, size, "%d %s %d", tm.tm_mday, en[tm.tm_mon], tm.tm_year + 1900);
+}
+
+void
+isodate_rfc5322(int64_t t, char *dst, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(dst, size, "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		str_copy(dst, size, "Thu, 01 Jan 1970 00:00:00 +0000");
+}

@@ -19,5 +19,9 @@ bool isodate_parse_since(const char *s, int64_t now, int64_t *since);
 void isodate_format(int64_t t, char *dst, size_t size);
 /* "2026-11-28" */
 void isodate_format_day(int64_t t, char *dst, size_t size);
+/* "Wed, 02 Dec 2026 10:00:00 +0000" (RFC 5322 3.3, in UTC) */
+void isodate_rfc5322(int64_t t, char *dst, size_t size);
+/* The day in a sentence: "1 February 2027", German "1. Februar 2027". */
+void isodate_prose(int64_t t, bool is_german, char *dst, size_t size);
 
 #endif

@@ -401,6 +401,7 @@ page_register(struct web_req *r)
 		return;
 	}
 	fill_device(&f, &d, r->now);
+	str_copy(d.language, sizeof(d.language), r->lang == LANG_DE ? "de" : "en");
 	str_fmt(actor, sizeof(actor), "web form (%s)", r->client);
 	if (!under_pending_limits(r, actor))
 		return;

@@ -179,7 +179,7 @@ class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
-                 registry=None, routes=None, web=None, auth=None):
+                 registry=None, routes=None, web=None, auth=None, transition=None):
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as the mailout user
         self.certs = certs
@@ -199,6 +199,7 @@ class Gateway:
             self.web = {"address": f"127.0.0.1:{free_port()}"}
             self.web.update(web)
         self.auth = dict(auth) if auth else None
+        self.transition = dict(transition) if transition else None
         self.registry = None
         if registry is not None:
             self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
@@ -224,6 +225,8 @@ class Gateway:
             lines += ["", "[web]"] + [f"{k} = {v}" for k, v in self.web.items()]
         if self.auth:
             lines += ["", "[auth]"] + [f"{k} = {v}" for k, v in self.auth.items()]
+        if self.transition:
+            lines += ["", "[transition]"] + [f"{k} = {v}" for k, v in self.transition.items()]
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
@@ -303,9 +306,10 @@ class Gateway:
         except OSError:
             return False
 
-    def ctl(self, *args, check=True):
+    def ctl(self, *args, check=True, env=None):
+        """mailoutctl on this gateway's config, with its environment (its clock)."""
         r = subprocess.run([MAILOUTCTL, "-c", self.conf, *args], capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, env={**self.env, **(env or {})})
         if check:
             assert r.returncode == 0, (args, r.stdout, r.stderr)
         return r
