@@ -42,9 +42,10 @@ struct device {
 	char owner_email[DEVICE_TEXT_MAX];
 	char org_unit[DEVICE_TEXT_MAX];
 	char reason[DEVICE_TEXT_MAX];
-	char replacement[DEVICE_TEXT_MAX]; /* planned replacement */
-	char sender[DEVICE_TEXT_MAX];      /* the sender address the device uses, if given */
-	char language[8];                  /* of the owner's mail: "en" or "de" */
+	char replacement[DEVICE_TEXT_MAX];     /* planned replacement */
+	char sender[DEVICE_TEXT_MAX];          /* the sender address the device uses, if given */
+	char language[8];                      /* of the owner's mail: "en" or "de" */
+	char renewal_request[DEVICE_TEXT_MAX]; /* the owner's, open: "DATE by ADDRESS: reason" */
 	bool legacy_tls;
 	char expires[40];   /* as given: "2019-12-31" or "2019-12-31T18:00:00Z" */
 	int64_t expires_at; /* first second no longer valid; 0: none */

@@ -415,8 +415,8 @@ static enum outcome
 decide(const struct config *cfg, struct registry *r, const char *verb, int64_t id,
        const struct opts *o, char *err, size_t errlen)
 {
-	struct decision dc = {DEVICE_APPROVED, o->expires, o->why,
-	                      o->legacy_tls,   o->force,   actor_of(o)};
+	struct decision dc = {DEVICE_APPROVED, o->expires,  o->why, o->legacy_tls,
+	                      o->force,        actor_of(o), NULL};
 
 	if (strcmp(verb, "approve") == 0) {
 		dc.expires = o->expires ? o->expires : cfg->default_expiry;

@@ -1,5 +1,6 @@
 #include "db/db.h"
 
+#include "util/clock.h"
 #include "util/str.h"
 
 enum outcome
@@ -109,4 +110,35 @@ db_run_each(struct registry *r, const char *sql, size_t n,
 	}
 	sqlite3_finalize(st);
 	return o;
+}
+
+int
+db_add_history(struct registry *r, int64_t id, const char *actor, const char *action,
+               const char *detail)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(r->db,
+	                            "INSERT INTO history (device_id, at, actor, action, detail) "
+	                            "VALUES (?, ?, ?, ?, ?)",
+	                            -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
+	db_bind_text(st, 3, actor);
+	db_bind_text(st, 4, action);
+	db_bind_text(st, 5, detail ? detail : "");
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+bool
+db_expiry_in_future(const char *expires, int64_t at, bool force, char *err, size_t errlen)
+{
+	if (at == 0 || force || at > clock_now())
+		return true;
+	str_fmt(err, errlen, "the expiry %s has passed; give a later date (or --force)", expires);
+	return false;
 }

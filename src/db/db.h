@@ -8,6 +8,7 @@
 #define MAILOUT_DB_DB_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,12 @@ enum outcome db_query_int(struct registry *, const char *sql, const char *param,
 enum outcome db_run_each(struct registry *, const char *sql, size_t n,
                          void (*bind)(sqlite3_stmt *, const void *items, size_t i),
                          const void *items, const char *what, char *err, size_t errlen);
+
+/* A line of a registration's history (who, when, what). SQLITE_OK or an error. */
+int db_add_history(struct registry *, int64_t id, const char *actor, const char *action,
+                   const char *detail);
+/* An expiry that has passed is refused unless forced: the registration
+ * would be expired from its first second. at: its first invalid second. */
+bool db_expiry_in_future(const char *expires, int64_t at, bool force, char *err, size_t errlen);
 
 #endif

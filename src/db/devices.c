@@ -11,28 +11,6 @@
 #include "util/str.h"
 #include "util/xmalloc.h"
 
-static int
-add_history(struct registry *r, int64_t id, const char *actor, const char *action,
-            const char *detail)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(r->db,
-	                            "INSERT INTO history (device_id, at, actor, action, detail) "
-	                            "VALUES (?, ?, ?, ?, ?)",
-	                            -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
-	db_bind_text(st, 3, actor);
-	db_bind_text(st, 4, action);
-	db_bind_text(st, 5, detail ? detail : "");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* ---- add ---- */
 
 struct overlap_ctx {
@@ -59,17 +37,6 @@ check_overlap(const struct device *d, void *arg)
 	return false;
 }
 
-/* An expiry that has passed is refused unless forced: the registration
- * would be expired from its first second. */
-static bool
-expiry_in_future(const char *expires, int64_t at, bool force, char *err, size_t errlen)
-{
-	if (at == 0 || force || at > clock_now())
-		return true;
-	str_fmt(err, errlen, "the expiry %s has passed; give a later date (or --force)", expires);
-	return false;
-}
-
 enum outcome
 registry_add(struct registry *r, struct device *d, const char *actor, bool force, char *err,
              size_t errlen)
@@ -80,7 +47,7 @@ registry_add(struct registry *r, struct device *d, const char *actor, bool force
 	enum outcome o;
 
 	if (d->status == DEVICE_APPROVED &&
-	    !expiry_in_future(d->expires, d->expires_at, force, err, errlen))
+	    !db_expiry_in_future(d->expires, d->expires_at, force, err, errlen))
 		return OUT_PERMFAIL;
 	if ((o = db_begin(r, err, errlen)) != OUT_OK)
 		return o;
@@ -97,7 +64,7 @@ registry_add(struct registry *r, struct device *d, const char *actor, bool force
 	str_fmt(detail, sizeof(detail), "address=%s status=%s expires=%s legacy_tls=%d name=%s",
 	        d->address, device_status_name(d->status), d->expires[0] ? d->expires : "-",
 	        d->legacy_tls, d->name);
-	if (o == OUT_OK && add_history(r, d->id, actor, "add", detail) != SQLITE_OK)
+	if (o == OUT_OK && db_add_history(r, d->id, actor, "add", detail) != SQLITE_OK)
 		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
 	return db_finish(r, o, err, errlen);
 }
@@ -342,119 +309,6 @@ registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, 
 
 /* ---- changes ---- */
 
-static enum outcome
-update_status(struct registry *r, int64_t id, const struct decision *dc, int64_t expires_at,
-              char *err, size_t errlen)
-{
-	const char *expires = dc->expires, *note = dc->note;
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(
-	    r->db,
-	    "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
-	    " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
-	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END,"
-	    " legacy_tls = CASE WHEN ? < 0 THEN legacy_tls ELSE ? END WHERE id = ?",
-	    -1, &st, NULL);
-
-	if (rc != SQLITE_OK)
-		return db_error(r, rc, "update", err, errlen);
-	db_bind_text(st, 1, device_status_name(dc->to));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
-	db_bind_text(st, 3, dc->actor);
-	db_bind_text(st, 4, note ? note : "");
-	db_bind_text(st, 5, expires ? expires : "");
-	db_bind_text(st, 6, expires ? expires : "");
-	db_bind_text(st, 7, expires ? expires : "");
-	sqlite3_bind_int64(st, 8, expires_at);
-	sqlite3_bind_int(st, 9, dc->legacy_tls);
-	sqlite3_bind_int(st, 10, dc->legacy_tls);
-	sqlite3_bind_int64(st, 11, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
-}
-
-static bool
-parse_expires(const char *expires, int64_t *at, char *err, size_t errlen)
-{
-	if (expires == NULL || expires[0] == '\0') {
-		*at = 0;
-		return true;
-	}
-	if (!isodate_parse_expiry(expires, at)) {
-		str_fmt(err, errlen,
-		        "'%s' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)",
-		        expires);
-		return false;
-	}
-	return true;
-}
-
-/* "pending -> approved expires=... legacy_tls=yes why=..." for the history. */
-static void
-decision_detail(const struct device *d, const struct decision *dc, char *dst, size_t size)
-{
-	const char *e = dc->expires, *n = dc->note;
-
-	str_fmt(dst, size, "%s -> %s%s%s%s%s%s", device_status_name(d->status),
-	        device_status_name(dc->to), e && e[0] ? " expires=" : "", e ? e : "",
-	        dc->legacy_tls < 0 ? ""
-	        : dc->legacy_tls   ? " legacy_tls=yes"
-	                           : " legacy_tls=no",
-	        n && n[0] ? " why=" : "", n ? n : "");
-}
-
-enum outcome
-registry_decide(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
-{
-	struct device d = {0};
-	char detail[768];
-	int64_t at;
-	enum outcome o;
-
-	if (!parse_expires(dc->expires, &at, err, errlen) ||
-	    (dc->to == DEVICE_APPROVED &&
-	     !expiry_in_future(dc->expires, at, dc->force, err, errlen)))
-		return OUT_PERMFAIL;
-	if ((o = db_begin(r, err, errlen)) != OUT_OK)
-		return o;
-	o = registry_get(r, id, &d, err, errlen);
-	if (o == OUT_OK)
-		o = update_status(r, id, dc, at, err, errlen);
-	decision_detail(&d, dc, detail, sizeof(detail));
-	if (o == OUT_OK &&
-	    add_history(r, id, dc->actor, device_status_name(dc->to), detail) != SQLITE_OK)
-		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
-	return db_finish(r, o, err, errlen);
-}
-
-enum outcome
-registry_renew(struct registry *r, int64_t id, const struct decision *dc, char *err, size_t errlen)
-{
-	struct decision renew = *dc;
-	struct device d;
-	int64_t at;
-	enum outcome o;
-
-	if (dc->expires == NULL || !parse_expires(dc->expires, &at, err, errlen) || at == 0) {
-		if (dc->expires == NULL || !err[0])
-			str_fmt(err, errlen, "renew needs --expires DATE");
-		return OUT_PERMFAIL;
-	}
-	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
-		return o;
-	if (d.status != DEVICE_APPROVED && d.status != DEVICE_EXPIRED) {
-		str_fmt(err, errlen,
-		        "device %lld is %s; only approved or expired devices can be "
-		        "renewed",
-		        (long long)id, device_status_name(d.status));
-		return OUT_PERMFAIL;
-	}
-	renew.to = DEVICE_APPROVED;
-	renew.note = "";
-	return registry_decide(r, id, &renew, err, errlen);
-}
-
 enum outcome
 registry_remove(struct registry *r, int64_t id, const char *actor, char *err, size_t errlen)
 {
@@ -478,52 +332,8 @@ registry_remove(struct registry *r, int64_t id, const char *actor, char *err, si
 		return db_finish(r, db_error(r, rc, "remove", err, errlen), err, errlen);
 	str_fmt(detail, sizeof(detail), "address=%s status=%s name=%s", d.address,
 	        device_status_name(d.status), d.name);
-	if (add_history(r, id, actor, "remove", detail) != SQLITE_OK)
+	if (db_add_history(r, id, actor, "remove", detail) != SQLITE_OK)
 		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
-	return db_finish(r, o, err, errlen);
-}
-
-struct expire_ctx {
-	int64_t now;
-	int64_t ids[1024];
-	size_t n;
-};
-
-static bool
-collect_expired(const struct device *d, void *arg)
-{
-	struct expire_ctx *c = arg;
-
-	if (d->status == DEVICE_APPROVED && d->expires_at && d->expires_at <= c->now &&
-	    c->n < sizeof(c->ids) / sizeof(c->ids[0]))
-		c->ids[c->n++] = d->id;
-	return true;
-}
-
-enum outcome
-registry_expire(struct registry *r, int64_t now, const char *actor, unsigned *n, char *err,
-                size_t errlen)
-{
-	struct expire_ctx *c = xcalloc(1, sizeof(*c));
-	enum outcome o;
-
-	c->now = now;
-	*n = 0;
-	if ((o = db_begin(r, err, errlen)) != OUT_OK) {
-		free(c);
-		return o;
-	}
-	o = devrows_each(r, " WHERE status = 'approved'", NULL, collect_expired, c, err, errlen);
-	for (size_t i = 0; o == OUT_OK && i < c->n; i++) {
-		struct decision dc = {DEVICE_EXPIRED, NULL, "expiry date passed", -1, false, actor};
-		o = update_status(r, c->ids[i], &dc, 0, err, errlen);
-		if (o == OUT_OK &&
-		    add_history(r, c->ids[i], actor, "expired", "approved -> expired") != SQLITE_OK)
-			o = db_error(r, SQLITE_ERROR, "history", err, errlen);
-	}
-	if (o == OUT_OK)
-		*n = (unsigned)c->n;
-	free(c);
 	return db_finish(r, o, err, errlen);
 }
 

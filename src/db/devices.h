@@ -1,7 +1,9 @@
 /*
  * devices: registrations in the registry (db/registry.h) and the history
  * of every change (who, when, what). A registration's fields are those of
- * device.h; a change is one transaction with its history line.
+ * device.h; a change is one transaction with its history line. Adding,
+ * reading and listing are db/devices.c; the decisions (approve, reject,
+ * renew, revoke, let expire, a renewal request, expire) db/decisions.c.
  */
 #ifndef MAILOUT_DB_DEVICES_H
 #define MAILOUT_DB_DEVICES_H
@@ -48,6 +50,7 @@ struct decision {
 	int legacy_tls;      /* -1: unchanged; 0 or 1 */
 	bool force;          /* take an expiry that has passed */
 	const char *actor;
+	const char *reason; /* NULL or the admin's reason, for the history only */
 };
 
 /* Add d (d->id is set). Refuses a duplicate or an overlap with a pending or
@@ -94,6 +97,14 @@ enum outcome registry_decide(struct registry *, int64_t id, const struct decisio
  * dc->note are ignored). */
 enum outcome registry_renew(struct registry *, int64_t id, const struct decision *, char *err,
                             size_t errlen);
+/* The owner asks for a renewal: text ("DATE by ADDRESS: reason") kept in
+ * renewal_request until the next decision, and a history line. */
+enum outcome registry_request_renewal(struct registry *, int64_t id, const char *text,
+                                      const char *actor, char *err, size_t errlen);
+/* An admin decides not to renew: the registration runs out at its expiry;
+ * note "let expire: reason", a history line. Approved ones only. */
+enum outcome registry_let_expire(struct registry *, int64_t id, const char *actor,
+                                 const char *reason, char *err, size_t errlen);
 enum outcome registry_remove(struct registry *, int64_t id, const char *actor, char *err,
                              size_t errlen);
 /* Mark approved devices whose expiry passed as expired; *n: how many. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "db/db.h"
 #include "db/devrows.h"
 #include "util/str.h"
@@ -105,8 +107,12 @@ static const char *const migrations[] = {
     " admit_version = admit_version + (OLD.status = 'approved' OR NEW.status = 'approved');"
     " END;",
     /* 6 -> 7: the language of a registration's owner (of the reminders),
-     * and every reminder and digest `mailoutctl notify` sent, once each */
+     * the owner's open request for a renewal, the keys that sign mailed
+     * links, and every reminder and digest `mailoutctl notify` sent, once
+     * each */
     "ALTER TABLE devices ADD COLUMN language TEXT NOT NULL DEFAULT 'en';"
+    "ALTER TABLE devices ADD COLUMN renewal_request TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE keys (name TEXT PRIMARY KEY, value BLOB NOT NULL);"
     "CREATE TABLE notices (key TEXT PRIMARY KEY, at INTEGER NOT NULL,"
     " recipient TEXT NOT NULL, what TEXT NOT NULL);",
 };
@@ -191,6 +197,42 @@ registry_open(const char *path, int busy_ms, char *err, size_t errlen)
 		return NULL;
 	}
 	return r;
+}
+
+enum outcome
+registry_key(struct registry *r, const char *name, unsigned char out[REGISTRY_KEY_LEN], char *err,
+             size_t errlen)
+{
+	unsigned char fresh[REGISTRY_KEY_LEN];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
+		str_copy(err, errlen, "registry: no random bytes for a key");
+		return OUT_TEMPFAIL;
+	}
+	rc = sqlite3_prepare_v2(r->db, "INSERT OR IGNORE INTO keys (name, value) VALUES (?, ?)", -1,
+	                        &st, NULL);
+	if (rc == SQLITE_OK) {
+		db_bind_text(st, 1, name);
+		sqlite3_bind_blob(st, 2, fresh, sizeof(fresh), SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE)
+		return db_error(r, rc, "key", err, errlen);
+	rc = sqlite3_prepare_v2(r->db, "SELECT value FROM keys WHERE name = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "key", err, errlen);
+	db_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	bool ok = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == REGISTRY_KEY_LEN;
+	if (ok)
+		memcpy(out, sqlite3_column_blob(st, 0), REGISTRY_KEY_LEN);
+	sqlite3_finalize(st);
+	if (!ok)
+		str_copy(err, errlen, "registry: a key of the wrong length");
+	return ok ? OUT_OK : OUT_PERMFAIL;
 }
 
 void

@@ -33,6 +33,11 @@ bool registry_prepare_dir(const char *path, const struct safedir_owner *, char *
  * with err on failure. */
 struct registry *registry_open(const char *path, int busy_ms, char *err, size_t errlen);
 void registry_close(struct registry *);
+#define REGISTRY_KEY_LEN 32
+/* The secret key called name (made at its first use, kept in the
+ * registry: it outlives restarts), e.g. for links the web pages mail. */
+enum outcome registry_key(struct registry *, const char *name, unsigned char out[REGISTRY_KEY_LEN],
+                          char *err, size_t errlen);
 /* Changes whenever another connection committed (PRAGMA data_version). */
 enum outcome registry_data_version(struct registry *, int64_t *version);
 /* *devices changes whenever a registration was added, removed, or changed

@@ -226,3 +226,12 @@ registry_recent(struct registry *r, const char *client,
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "recent", err, errlen);
 }
+
+enum outcome
+registry_tls_days(struct registry *r, const char *client, int64_t *days, char *err, size_t errlen)
+{
+	return db_query_int(r,
+	                    "SELECT count(DISTINCT day) FROM client_tls WHERE client = ?"
+	                    " AND (tls LIKE 'TLSv1.2/%' OR tls LIKE 'TLSv1.3/%')",
+	                    client, days, "tls days", err, errlen);
+}

@@ -15,6 +15,7 @@
 
 #define RECENT_PER_CLIENT 20 /* sessions kept per client address */
 #define RECENT_MAX_AGE    (30 * 86400)
+#define RECENT_RESULT_MAX 256
 
 struct device_usage {
 	int64_t device_id;
@@ -39,7 +40,7 @@ struct recent_session {
 	char client[64];
 	char listener[64];
 	char tls[128];
-	char result[256]; /* "accepted 1 message", "refused at connect: ...", ... */
+	char result[RECENT_RESULT_MAX]; /* "accepted 1 message", "refused at connect: ...", ... */
 };
 
 /* Add batched per-client counters in one transaction (upsert). */
@@ -67,6 +68,10 @@ enum outcome registry_add_recent(struct registry *, const struct recent_session 
 enum outcome registry_recent(struct registry *, const char *client,
                              bool (*fn)(const struct recent_session *, void *), void *arg,
                              char *err, size_t errlen);
+/* On how many days (of those kept) client sent with TLS 1.2 or better:
+ * for the re-evaluation's suggestion on the admin page. */
+enum outcome registry_tls_days(struct registry *, const char *client, int64_t *days, char *err,
+                               size_t errlen);
 /* Add batched usage counters in one transaction. */
 enum outcome registry_add_usage(struct registry *, const struct device_usage *, size_t n, char *err,
                                 size_t errlen);

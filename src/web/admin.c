@@ -14,7 +14,9 @@
 #include "util/xmalloc.h"
 #include "web/frame.h"
 #include "web/pages.h"
+#include "transition.h"
 #include "web/request.h"
+#include "web/words.h"
 
 /* ---- the list ---- */
 
@@ -75,6 +77,9 @@ row_actions(struct web_req *r, const struct device *d)
 	case DEVICE_APPROVED:
 		action_form(r, d, "renew", TR(r, "Renew", "Verlängern"), "expires", dflt, date);
 		action_form(r, d, "revoke", TR(r, "Revoke", "Widerrufen"), "note", "", why);
+		if (strncmp(d->note, "let expire", 10) != 0)
+			action_form(r, d, "let-expire", TR(r, "Let expire", "Auslaufen lassen"),
+			            "note", "", why);
 		break;
 	case DEVICE_EXPIRED:
 		action_form(r, d, "renew", TR(r, "Renew", "Verlängern"), "expires", dflt, date);
@@ -98,6 +103,11 @@ admin_cell(struct web_req *r, const struct device *d, unsigned flag)
 
 		if (!(f->flags & flag) || v == NULL || (v[0] == '\0' && !is_first))
 			continue;
+		char text[2 * DEVICE_TEXT_MAX];
+		if (f->flags & DEVICE_REASON) {
+			words_reason(v, r->lang == LANG_DE, text, sizeof(text));
+			v = text;
+		}
 		if (is_first)
 			html(&r->out, "<b>%s</b>", v);
 		else
@@ -107,38 +117,163 @@ admin_cell(struct web_req *r, const struct device *d, unsigned flag)
 	}
 }
 
+/* The diagnosis of the device's last failed handshake, from its recent
+ * sessions (a single address only). */
 static bool
-list_row(const struct device *d, void *arg)
+last_failure(const struct recent_session *x, void *arg)
 {
-	struct list_ctx *c = arg;
-	struct web_req *r = c->r;
-	const char *status = device_status_name(device_status_at(d, r->now));
-	char seen[40];
+	char *out = arg;
 
-	c->n++;
-	time_text(d->last_seen, seen, sizeof(seen));
-	html(&r->out, "<tr id=\"device-%L\"><td>%L</td><td>%s</td><td class=\"device\">", d->id,
-	     d->id, d->address);
-	admin_cell(r, d, DEVICE_ADMIN_DEVICE);
-	html(&r->out, "</td><td>");
-	admin_cell(r, d, DEVICE_ADMIN_OWNER);
-	html(&r->out, "</td><td class=\"status-%s\">%s", status, status);
+	if (strncmp(x->result, "TLS handshake failed", 20) != 0)
+		return true;
+	str_copy(out, RECENT_RESULT_MAX, x->result);
+	return false;
+}
+
+static void
+diagnosis(struct web_req *r, const struct device *d)
+{
+	char result[RECENT_RESULT_MAX] = "", text[RECENT_RESULT_MAX + 256], err[256];
+
+	if (strcmp(d->last_tls, "handshake-failed") != 0 || strchr(d->address, '/'))
+		return;
+	if (registry_recent(r->w->reg, d->address, last_failure, result, err, sizeof(err)) !=
+	        OUT_OK ||
+	    result[0] == '\0')
+		return;
+	words_result(result, r->lang == LANG_DE, true, text, sizeof(text));
+	html(&r->out, "<br><small class=\"bad diagnosis\">%s</small>", text);
+}
+
+static void
+status_cell(struct web_req *r, const struct device *d)
+{
+	enum device_status st = device_status_at(d, r->now);
+
+	html(&r->out, "<td class=\"status-%s\"><b>%s</b>", device_status_name(st),
+	     words_status(st, r->lang == LANG_DE));
 	if (d->legacy_tls)
 		html(&r->out, "<br><small>%s</small>", TR(r, "legacy TLS", "altes TLS"));
 	if (d->decided_by[0])
 		html(&r->out, "<br><small>%s%R%s</small>", d->decided_by, d->note[0] ? ": " : "",
 		     d->note);
-	html(&r->out, "</td><td>%s</td><td>%s</td><td>%L</td><td>%s</td><td class=\"actions\">",
-	     d->expires[0] ? d->expires : "-", seen, d->message_count,
-	     d->last_tls[0] ? d->last_tls : "-");
+	if (d->renewal_request[0])
+		html(&r->out, "<br><span class=\"request\">%s %s</span>",
+		     TR(r, "Renewal requested:", "Verlängerung beantragt:"), d->renewal_request);
+	diagnosis(r, d);
+	html(&r->out, "</td>");
+}
+
+/* The re-evaluation's suggestion (transition.h) for a registration in force. */
+static void
+suggestion(struct web_req *r, const struct device *d)
+{
+	enum device_status st = device_status_at(d, r->now);
+	int64_t days = 0;
+	char err[256];
+
+	if (st != DEVICE_APPROVED && st != DEVICE_EXPIRED)
+		return;
+	if (strchr(d->address, '/') == NULL)
+		(void)registry_tls_days(r->w->reg, d->address, &days, err, sizeof(err));
+	else if (strncmp(d->last_tls, "TLSv1.2", 7) == 0 || strncmp(d->last_tls, "TLSv1.3", 7) == 0)
+		days = 1;
+	switch (transition_suggest(d->last_seen, r->now, days)) {
+	case RA_LET_EXPIRE:
+		html(&r->out, "<br><small class=\"suggest\">%s</small>",
+		     TR(r, "Unused for 90 days: let it expire.",
+		        "Seit 90 Tagen unbenutzt: auslaufen lassen."));
+		break;
+	case RA_END_EXCEPTION:
+		html(&r->out,
+		     TR(r,
+		        "<br><small class=\"suggest\">Sent with TLS 1.2 or better on %L day(s): "
+		        "move it to port 587 and end the exception.</small>",
+		        "<br><small class=\"suggest\">An %L Tag(en) mit TLS 1.2 oder besser "
+		        "gesendet: auf Port 587 umstellen und die Ausnahme beenden.</small>"),
+		     days);
+		break;
+	default:
+		html(&r->out, "<br><small class=\"suggest\">%s</small>",
+		     TR(r, "Still plaintext: renew or replace.",
+		        "Noch unverschlüsselt: verlängern oder ersetzen."));
+		break;
+	}
+}
+
+/* Valid until, last seen, messages, last TLS and the suggestion. */
+static void
+use_cell(struct web_req *r, const struct device *d)
+{
+	char seen[40];
+	const char *tls = d->last_tls;
+
+	if (tls[0] == '\0')
+		tls = TR(r, "not seen yet", "noch nicht gesehen");
+	else if (strcmp(tls, "handshake-failed") == 0)
+		tls = TR(r, "TLS handshake failed", "TLS-Aufbau fehlgeschlagen");
+	else if (strcmp(tls, "none") == 0)
+		tls = TR(r, "unencrypted", "unverschlüsselt");
+	time_text(d->last_seen, seen, sizeof(seen));
+	html(&r->out, "<td class=\"use\">%s <b>%s</b><br><small>%s %s<br>%L %s, %s</small>",
+	     TR(r, "until", "bis"), d->expires[0] ? d->expires : "-", TR(r, "last seen", "zuletzt"),
+	     seen, d->message_count,
+	     d->message_count == 1 ? TR(r, "message", "Nachricht")
+	                           : TR(r, "messages", "Nachrichten"),
+	     tls);
+	suggestion(r, d);
+	html(&r->out, "</td>");
+}
+
+static bool
+list_row(const struct device *d, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct web_req *r = c->r;
+
+	c->n++;
+	html(&r->out,
+	     "<tr id=\"device-%L\"><td><input type=\"checkbox\" name=\"ids\" value=\"%L\" "
+	     "form=\"bulk\" aria-label=\"%s %L\"></td><td>%L</td><td class=\"device\">",
+	     d->id, d->id, TR(r, "Select registration", "Registrierung auswählen"), d->id, d->id);
+	html(&r->out, "<small>%s</small><br>", d->address);
+	admin_cell(r, d, DEVICE_ADMIN_DEVICE);
+	html(&r->out, "</td><td>");
+	admin_cell(r, d, DEVICE_ADMIN_OWNER);
+	html(&r->out, "</td>");
+	status_cell(r, d);
+	use_cell(r, d);
+	html(&r->out, "<td class=\"actions\">");
 	row_actions(r, d);
 	html(&r->out, "</td></tr>\n");
 	return true;
 }
 
-/* The filter from ?status= and ?expiring=; false if one is malformed. */
-static bool
-list_filter(struct web_req *r, struct device_filter *f, const char **status, const char **expiring)
+/* What to do with the ticked registrations of the page. */
+static void
+bulk_form(struct web_req *r)
+{
+	html(&r->out, "<form id=\"bulk\" class=\"bulk\" method=\"post\" action=\"/admin/bulk\">");
+	form_csrf(r);
+	html(&r->out,
+	     "<fieldset><legend>%s</legend><label class=\"check\"><input type=\"radio\" "
+	     "name=\"op\" value=\"renew\" checked> %s</label><input name=\"expires\" "
+	     "value=\"%s\" placeholder=\"%s\" aria-label=\"%s\" maxlength=\"40\"><label "
+	     "class=\"check\"><input type=\"radio\" name=\"op\" value=\"let-expire\"> "
+	     "%s</label><label for=\"bulk-reason\">%s</label><input id=\"bulk-reason\" "
+	     "name=\"reason\" maxlength=\"200\" required><button type=\"submit\">%s</button>"
+	     "</fieldset></form>\n",
+	     TR(r, "With the ticked registrations", "Mit den ausgewählten Registrierungen"),
+	     TR(r, "Renew until", "Verlängern bis zum"), r->cfg->default_expiry,
+	     TR(r, "YYYY-MM-DD", "JJJJ-MM-TT"), TR(r, "Renew until", "Verlängern bis zum"),
+	     TR(r, "Let them expire (no renewal)", "Auslaufen lassen (keine Verlängerung)"),
+	     TR(r, "Reason (recorded in the history)", "Grund (wird im Verlauf festgehalten)"),
+	     TR(r, "Apply", "Ausführen"));
+}
+
+bool
+admin_list_filter(struct web_req *r, struct device_filter *f, const char **status,
+                  const char **expiring)
 {
 	enum device_status st;
 	int64_t until;
@@ -171,7 +306,8 @@ filter_form(struct web_req *r, const char *status, const char *expiring)
 	for (int s = 0; s < DEVICE_NSTATUS; s++) {
 		const char *name = device_status_name((enum device_status)s);
 		html(&r->out, "<option value=\"%s\"%R>%s</option>", name,
-		     status && strcmp(status, name) == 0 ? " selected" : "", name);
+		     status && strcmp(status, name) == 0 ? " selected" : "",
+		     words_status((enum device_status)s, r->lang == LANG_DE));
 	}
 	html(&r->out,
 	     "</select><input name=\"expiring\" value=\"%s\" placeholder=\"%s\" aria-label=\"%s\">"
@@ -184,14 +320,71 @@ filter_form(struct web_req *r, const char *status, const char *expiring)
 	     TR(r, "Export as CSV", "Als CSV exportieren"));
 }
 
+#define DONE_MAX 100 /* registrations named in one confirmation */
+
+/* "6 (Kopierer 3. OG)" of each id in "6,9,12", joined as a list. */
+static size_t
+done_names(struct web_req *r, const char *ids, char *names, size_t size, struct device *first)
+{
+	size_t n = 0;
+	char err[256], item[DEVICE_TEXT_MAX + 32];
+	const char *p = ids;
+
+	names[0] = '\0';
+	while (*p && n < DONE_MAX) {
+		struct device d;
+		int64_t id = strtoll(p, NULL, 10);
+		p += strspn(p, "0123456789");
+		p += *p == ',';
+		if (id <= 0 || registry_get(r->w->reg, id, &d, err, sizeof(err)) != OUT_OK)
+			continue;
+		if (n == 0)
+			*first = d;
+		str_fmt(item, sizeof(item), "%s%lld (%s)",
+		        n == 0 ? ""
+		        : *p   ? ", "
+		               : TR(r, " and ", " und "),
+		        (long long)d.id, d.name);
+		size_t len = strlen(names);
+		str_copy(names + len, size - len, item);
+		n++;
+	}
+	return n;
+}
+
+/* The confirmation of a decision in a sentence: "Registration 6
+ * (Kopierer 3. OG) approved until 31 December 2027." */
 static void
 done_notice(struct web_req *r)
 {
-	const char *done = req_arg(r, "done"), *id = req_arg(r, "id");
+	const char *done = req_arg(r, "done"), *ids = req_arg(r, "ids");
+	char names[4096], until[48] = "";
+	struct device first = {0};
+	size_t n;
 
-	if (done && id)
-		html(&r->out, "<p class=\"notice\" role=\"status\" id=\"done\">%s %s: %s</p>\n",
-		     TR(r, "Registration", "Registrierung"), id, done);
+	if (done == NULL || ids == NULL ||
+	    (n = done_names(r, ids, names, sizeof(names), &first)) == 0)
+		return;
+	if (first.expires_at)
+		isodate_prose(first.expires_at - 1, r->lang == LANG_DE, until, sizeof(until));
+	const char *en = "%s %s %s.", *de = "%s %s %s.";
+	if (strcmp(done, "approve") == 0)
+		en = "%s %s approved until %s.", de = "%s %s bis zum %s genehmigt.";
+	else if (strcmp(done, "renew") == 0)
+		en = "%s %s renewed until %s.", de = "%s %s bis zum %s verlängert.";
+	else if (strcmp(done, "reject") == 0)
+		en = "%s %s rejected.", de = "%s %s abgelehnt.";
+	else if (strcmp(done, "revoke") == 0)
+		en = "%s %s revoked.", de = "%s %s widerrufen.";
+	else if (strcmp(done, "let-expire") == 0)
+		en = "%s %s will run out on %s: not renewed.",
+		de = "%s %s läuft am %s aus: keine Verlängerung.";
+	html(&r->out, "<p class=\"notice\" role=\"status\" id=\"done\">");
+	html(&r->out, TR(r, en, de),
+	     n == 1 ? TR(r, "Registration", "Registrierung")
+	            : TR(r, "Registrations", "Registrierungen"),
+	     names, until);
+	html(&r->out, "</p>\n");
 }
 
 static void
@@ -211,7 +404,9 @@ page_nav(struct web_req *r, uint64_t page, uint64_t pages, int64_t total, const 
          const char *expiring)
 {
 	html(&r->out, "<p class=\"pages\" id=\"pages\">%L %s, %s %L/%L", total,
-	     TR(r, "registrations, newest first", "Registrierungen, die neuesten zuerst"),
+	     total == 1
+	         ? TR(r, "registration", "Registrierung")
+	         : TR(r, "registrations, newest first", "Registrierungen, die neuesten zuerst"),
 	     TR(r, "page", "Seite"), (int64_t)page, (int64_t)pages);
 	if (page > 1)
 		html(&r->out, " <a href=\"/admin?status=%s&amp;expiring=%s&amp;page=%L\">%s</a>",
@@ -245,17 +440,14 @@ list_table(struct web_req *r, const struct device_filter *f, const char *status,
 	struct device_page p = {true, 0, ADMIN_PAGE_ROWS, (size_t)(page - 1) * ADMIN_PAGE_ROWS};
 	page_nav(r, page, pages, total, status, expiring);
 	html(&r->out,
-	     "<div class=\"table\"><table "
-	     "id=\"devices\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</"
-	     "th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-	     TR(r, "Ref.", "Ref."), TR(r, "Address", "Adresse"), TR(r, "Device", "Gerät"),
-	     TR(r, "Owner", "Verantwortlich"), TR(r, "Status", "Status"),
-	     TR(r, "Expires", "Läuft ab"), TR(r, "Last seen", "Zuletzt gesehen"),
-	     TR(r, "Messages", "Nachrichten"), TR(r, "Last TLS", "Letztes TLS"),
-	     TR(r, "Decide", "Entscheiden"));
+	     "<div class=\"table\"><table id=\"devices\">\n<tr><th></th><th>%s</th><th>%s</th>"
+	     "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+	     TR(r, "Ref.", "Ref."), TR(r, "Device", "Gerät"), TR(r, "Owner", "Verantwortlich"),
+	     TR(r, "Status", "Status"), TR(r, "Use", "Nutzung"), TR(r, "Decide", "Entscheiden"));
 	if (registry_page(r->w->reg, f, &p, list_row, &c, err, sizeof(err)) != OUT_OK)
 		goto fail;
 	html(&r->out, "</table></div>\n");
+	bulk_form(r);
 	page_nav(r, page, pages, total, status, expiring);
 	return;
 fail:
@@ -278,7 +470,7 @@ page_admin(struct web_req *r)
 		login_form(r, NULL);
 		return;
 	}
-	if (!list_filter(r, &f, &status, &expiring)) {
+	if (!admin_list_filter(r, &f, &status, &expiring)) {
 		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown status or date (use YYYY-MM-DD).",
 		           "Unbekannter Status oder unbekanntes Datum (JJJJ-MM-TT).");
 		return;
@@ -290,211 +482,4 @@ page_admin(struct web_req *r)
 	filter_form(r, status, expiring);
 	list_table(r, &f, status, expiring);
 	page_end(r);
-}
-
-/* ---- decisions ---- */
-
-static enum outcome
-apply_action(struct web_req *r, int64_t id, const char *op, char *err, size_t errlen)
-{
-	const char *expires = req_field(r, "expires"), *note = req_field(r, "note");
-	char actor[96];
-	struct decision dc = {DEVICE_APPROVED, "", "", -1, false, actor};
-
-	str_fmt(actor, sizeof(actor), "%s (web)", r->admin);
-	if (!text_is_clean(note, false) || strlen(note) >= DEVICE_TEXT_MAX) {
-		str_copy(err, errlen, "the reason is too long or holds control characters");
-		return OUT_PERMFAIL;
-	}
-	if (strcmp(op, "approve") == 0 || strcmp(op, "renew") == 0) {
-		dc.expires = expires[0] ? expires : r->cfg->default_expiry;
-		if (dc.expires[0] == '\0') {
-			str_copy(err, errlen, "give an expiry date (YYYY-MM-DD)");
-			return OUT_PERMFAIL;
-		}
-		if (req_field(r, "legacy_set")[0])
-			dc.legacy_tls = req_field(r, "legacy_tls")[0] == '1';
-		if (op[0] == 'r')
-			return registry_renew(r->w->reg, id, &dc, err, errlen);
-		return registry_decide(r->w->reg, id, &dc, err, errlen);
-	}
-	if (strcmp(op, "reject") == 0 || strcmp(op, "revoke") == 0) {
-		if (note[strspn(note, " ")] == '\0') {
-			str_copy(err, errlen, "give a reason");
-			return OUT_PERMFAIL;
-		}
-		dc.to = op[2] == 'j' ? DEVICE_REJECTED : DEVICE_REVOKED;
-		dc.note = note;
-		return registry_decide(r->w->reg, id, &dc, err, errlen);
-	}
-	str_copy(err, errlen, "unknown action");
-	return OUT_PERMFAIL;
-}
-
-void
-page_admin_action(struct web_req *r)
-{
-	const char *op = req_field(r, "op");
-	char err[512], loc[128], esc[600];
-	uint64_t id;
-
-	if (r->admin == NULL) {
-		page_error(r, MHD_HTTP_FORBIDDEN, "Please log in first.",
-		           "Bitte melden Sie sich zuerst an.");
-		return;
-	}
-	err[0] = '\0';
-	if (!num_parse_u64(req_field(r, "id"), 1, INT64_MAX, &id)) {
-		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown registration.",
-		           "Unbekannte Registrierung.");
-		return;
-	}
-	enum outcome o = apply_action(r, (int64_t)id, op, err, sizeof(err));
-	log_escape(esc, sizeof(esc), err, strlen(err));
-	if (o != OUT_OK) {
-		log_warn("event=web-admin-action user=\"%s\" client=%s device=%llu action=%s "
-		         "result=refused error=\"%s\"",
-		         r->admin, r->client, (unsigned long long)id, strlen(op) < 16 ? op : "?",
-		         esc);
-		r->status = o == OUT_TEMPFAIL ? MHD_HTTP_SERVICE_UNAVAILABLE
-		                              : MHD_HTTP_UNPROCESSABLE_CONTENT;
-		page_begin(r, TR(r, "Not done", "Nicht ausgeführt"));
-		html(&r->out,
-		     "<p class=\"error\" role=\"alert\">%s</p>\n<p><a href=\"/admin\">%s</a></p>\n",
-		     err, TR(r, "Back to the list", "Zurück zur Liste"));
-		page_end(r);
-		return;
-	}
-	log_info("event=web-admin-action user=\"%s\" client=%s device=%llu action=%s result=done",
-	         r->admin, r->client, (unsigned long long)id, op);
-	str_fmt(loc, sizeof(loc), "/admin?done=%s&id=%llu#device-%llu", op, (unsigned long long)id,
-	        (unsigned long long)id);
-	req_redirect(r, loc);
-}
-
-/* ---- CSV export, streamed ---- */
-
-#define EXPORT_ROWS 500 /* rows read from the registry at a time */
-
-struct export
-{
-	struct web *w;
-	struct device_filter f;
-	int64_t last_id; /* keyset: the next rows come after it */
-	struct buf chunk;
-	size_t pos;
-	bool is_done;
-	int64_t now;
-};
-
-/* The CSV header: every field's name, in the table's order. */
-static void
-csv_head(struct buf *b)
-{
-	for (size_t i = 0; i < device_n_fields; i++)
-		buf_printf(b, "%s%s", device_fields[i].name,
-		           i + 1 == device_n_fields ? "\r\n" : ",");
-}
-
-static bool
-csv_row(const struct device *d, void *arg)
-{
-	struct export *x = arg;
-	char v[DEVICE_TEXT_MAX];
-
-	x->last_id = d->id;
-	for (size_t i = 0; i < device_n_fields; i++) {
-		device_field_text(d, &device_fields[i], x->now, v, sizeof(v));
-		csv_field(&x->chunk, v);
-		buf_puts(&x->chunk, i + 1 == device_n_fields ? "\r\n" : ",");
-	}
-	return true;
-}
-
-/* The next rows into x->chunk; false when the registry failed. */
-static bool
-export_fill(struct export *x)
-{
-	struct device_page p = {false, x->last_id, EXPORT_ROWS, 0};
-	int64_t before = x->last_id;
-	char err[256];
-
-	buf_reset(&x->chunk);
-	x->pos = 0;
-	if (registry_page(x->w->reg, &x->f, &p, csv_row, x, err, sizeof(err)) != OUT_OK) {
-		log_error("event=web-error page=export error=\"%s\"", err);
-		return false;
-	}
-	x->is_done = x->last_id == before;
-	return true;
-}
-
-/* libmicrohttpd asks for the next bytes of the export; the registry is
- * read EXPORT_ROWS rows at a time, so 100,000 registrations never sit in
- * memory at once. */
-static ssize_t
-export_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-	struct export *x = cls;
-
-	(void)pos;
-	if (x->pos == x->chunk.len) {
-		if (x->is_done)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (!export_fill(x))
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		if (x->chunk.len == 0)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-	}
-	size_t n = x->chunk.len - x->pos < max ? x->chunk.len - x->pos : max;
-	memcpy(out, x->chunk.data + x->pos, n);
-	x->pos += n;
-	return (ssize_t)n;
-}
-
-static void
-export_free(void *cls)
-{
-	struct export *x = cls;
-
-	buf_free(&x->chunk);
-	free(x);
-}
-
-void
-page_admin_export(struct web_req *r)
-{
-	struct export *x;
-	const char *status, *expiring;
-	char disp[128], day[16];
-
-	if (r->admin == NULL) {
-		page_error(r, MHD_HTTP_FORBIDDEN, "Please log in first.",
-		           "Bitte melden Sie sich zuerst an.");
-		return;
-	}
-	x = xcalloc(1, sizeof(*x));
-	if (!list_filter(r, &x->f, &status, &expiring)) {
-		free(x);
-		page_error(r, MHD_HTTP_BAD_REQUEST, "Unknown status or date.",
-		           "Unbekannter Status oder Datum.");
-		return;
-	}
-	x->w = r->w;
-	x->now = r->now;
-	buf_init(&x->chunk, WEB_PAGE_MAX);
-	csv_head(&x->chunk);
-	isodate_format_day(r->now, day, sizeof(day));
-	str_fmt(disp, sizeof(disp), "attachment; filename=\"mailout-devices-%s.csv\"", day);
-	str_copy(r->disposition, sizeof(r->disposition), disp);
-	r->content_type = "text/csv; charset=utf-8";
-	r->stream = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, export_read, x,
-	                                              export_free);
-	if (r->stream == NULL) {
-		export_free(x);
-		page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "The export cannot start just now.",
-		           "Der Export kann gerade nicht beginnen.");
-		return;
-	}
-	log_info("event=web-export user=\"%s\" client=%s", r->admin, r->client);
 }

@@ -12,6 +12,7 @@
 #include "web/frame.h"
 #include "web/pages.h"
 #include "web/request.h"
+#include "web/words.h"
 
 /* A single address typed by a visitor, normalised; false if it is not one. */
 static bool
@@ -66,33 +67,6 @@ tls_text(struct web_req *r, const char *tls)
 	     slash ? slash + 1 : "", slash ? ")</small>" : "");
 }
 
-/* A session's result as anyone may see it: what happened and the SMTP
- * codes, without the addresses, names and reasons in the full text
- * ("refused: 550 5.7.1 <x@gmail.com>: ..." -> "refused: 550 5.7.1"). */
-static void
-result_in_public(const char *result, char *out, size_t size)
-{
-	const char *p = result;
-	size_t n = 0;
-
-	if (strncmp(result, "refused at connect", 18) == 0) {
-		str_copy(out, size, "refused at connect");
-		return;
-	}
-	if (strncmp(result, "refused: ", 9) != 0) {
-		str_copy(out, size, result); /* "accepted 2 messages", "no message sent", ... */
-		return;
-	}
-	p += 9;
-	for (int words = 0; words < 2 && p[n]; words++) {
-		while (p[n] && p[n] != ' ')
-			n++;
-		if (words == 0 && p[n] == ' ')
-			n++;
-	}
-	str_fmt(out, size, "refused: %.*s", (int)n, p);
-}
-
 struct check_ctx {
 	struct web_req *r;
 	bool is_full; /* the visitor's own address, or an admin: the whole result */
@@ -103,16 +77,16 @@ check_row(const struct recent_session *s, void *arg)
 {
 	struct check_ctx *c = arg;
 	struct web_req *r = c->r;
-	char when[40], result[sizeof(s->result)];
+	char when[40], result[sizeof(s->result) + 256];
 
 	time_text(s->at, when, sizeof(when));
-	html(&r->out, "<tr><td>%s</td><td>%s</td><td>", when, s->listener);
+	html(&r->out,
+	     "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
+	     TR(r, "Time", "Zeit"), when, TR(r, "Listener", "Zugang"), s->listener,
+	     TR(r, "Encryption", "Verschlüsselung"));
 	tls_text(r, s->tls);
-	if (c->is_full)
-		str_copy(result, sizeof(result), s->result);
-	else
-		result_in_public(s->result, result, sizeof(result));
-	html(&r->out, "</td><td%R>%s</td></tr>\n",
+	words_result(s->result, r->lang == LANG_DE, c->is_full, result, sizeof(result));
+	html(&r->out, "</td><td data-label=\"%s\"%R>%s</td></tr>\n", TR(r, "Result", "Ergebnis"),
 	     strncmp(s->result, "accepted", 8) == 0 ? " class=\"ok\"" : " class=\"bad\"", result);
 	return true;
 }
@@ -130,13 +104,36 @@ check_registration(struct web_req *r, const char *addr)
 		        "darf."));
 		return;
 	}
+	char until[48] = "";
+	if (d.expires_at)
+		isodate_prose(d.expires_at - 1, r->lang == LANG_DE, until, sizeof(until));
 	html(&r->out,
 	     TR(r,
-	        "<p class=\"notice\">Registration <b>%L</b> (%s, %s) covers this address: status "
-	        "<b>%s</b>, expires %s.</p>\n",
-	        "<p class=\"notice\">Registrierung <b>%L</b> (%s, %s) gilt für diese Adresse: "
-	        "Status <b>%s</b>, läuft ab am %s.</p>\n"),
-	     d.id, d.name, d.address, device_status_name(d.status), d.expires[0] ? d.expires : "-");
+	        "<p class=\"notice\" id=\"registration\">Registration <b>%L</b> (%s, %s) covers "
+	        "this address: <b>%s</b>%s%s.</p>\n",
+	        "<p class=\"notice\" id=\"registration\">Registrierung <b>%L</b> (%s, %s) gilt "
+	        "für diese Adresse: <b>%s</b>%s%s.</p>\n"),
+	     d.id, d.name, d.address,
+	     words_status(device_status_at(&d, r->now), r->lang == LANG_DE),
+	     until[0] ? TR(r, ", valid until ", ", gültig bis zum ") : "", until);
+	enum device_status st = device_status_at(&d, r->now);
+	if ((st != DEVICE_APPROVED && st != DEVICE_EXPIRED) || d.owner_email[0] == '\0')
+		return;
+	if (d.renewal_request[0]) {
+		html(&r->out, "<p>%s %s</p>\n",
+		     TR(r, "A renewal was requested:", "Eine Verlängerung wurde beantragt:"),
+		     d.renewal_request);
+		return;
+	}
+	html(&r->out,
+	     "<form class=\"inline\" method=\"post\" action=\"/check/renew-link\"><span>%s</span>",
+	     TR(r, "Needs more time? The owner can ask for a renewal:",
+	        "Mehr Zeit nötig? Die verantwortliche Person kann eine Verlängerung beantragen:"));
+	form_csrf(r);
+	html(&r->out,
+	     "<input type=\"hidden\" name=\"id\" value=\"%L\"><button type=\"submit\" "
+	     "id=\"renew-link\">%s</button></form>\n",
+	     d.id, TR(r, "Mail the owner a link", "Link an die verantwortliche Person senden"));
 }
 
 void
@@ -194,7 +191,7 @@ page_check(struct web_req *r)
 		        "Das ist nicht Ihre Adresse: die Ergebnisse zeigen nur, was geschah, ohne "
 		        "Adressen oder Gründe."));
 	html(&r->out,
-	     "<div class=\"table\"><table "
+	     "<div class=\"table\"><table class=\"stack\" "
 	     "id=\"sessions\">\n<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
 	     TR(r, "Time", "Zeit"), TR(r, "Listener", "Zugang"),
 	     TR(r, "Encryption", "Verschlüsselung"), TR(r, "Result", "Ergebnis"));
@@ -217,5 +214,6 @@ page_check(struct web_req *r)
 		        "the device, then reload this page.",
 		        "Keine Sitzungen von dieser Adresse in den letzten 30 Tagen. Senden Sie "
 		        "eine Test-Mail vom Gerät und laden Sie diese Seite dann neu."));
+	page_support(r);
 	page_end(r);
 }

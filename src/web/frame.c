@@ -42,14 +42,29 @@ static const char style_css[] =
     "cursor:pointer}\n"
     "form.inline{display:flex;flex-wrap:wrap;gap:.3rem;align-items:center;margin:.2rem 0}\n"
     "form.inline input{width:auto;flex:1;min-width:7rem}\n"
+    "form.inline input[type=checkbox]{flex:none;min-width:0}\n"
     "form.inline button{margin-top:0;padding:.3rem .7rem}\n"
     "form.inline select{width:auto}\n"
     ".wide{max-width:90rem}\n"
-    "td.device{min-width:12rem}td.actions{min-width:16rem}\n"
+    "td.actions{min-width:14rem}td.use{min-width:9rem}\n"
+    "label.check{display:inline-flex;align-items:center;gap:.3rem;font-weight:400;margin:0}\n"
+    "label.check input{width:auto}\n"
+    ".bulk fieldset{border:1px solid var(--line);border-radius:4px;display:flex;"
+    "flex-wrap:wrap;gap:.5rem 1rem;align-items:center}\n"
+    ".bulk input{width:auto;flex:1;min-width:10rem}.bulk label{margin:0}\n"
+    ".bulk button{margin-top:0}\n"
+    "td.status-expired b,td.status-revoked b,td.status-rejected b{color:var(--bad)}\n"
+    "td.status-approved b{color:var(--good)}\n"
+    ".request{color:var(--bad);font-weight:600}.suggest{color:var(--muted)}\n"
+    ".support{margin-top:2rem;color:var(--muted)}\n"
     ".notice{background:var(--bg);border-left:4px solid var(--accent);padding:.6rem 1rem}\n"
     ".ref{font-size:1.4rem;font-weight:700}\n"
     "footer{color:var(--muted);font-size:.85rem;margin-top:3rem;padding-bottom:2rem}\n"
-    "@media (max-width:40rem){th,td{padding:.3rem}h1{font-size:1.35rem}}\n";
+    "@media (max-width:40rem){th,td{padding:.3rem}h1{font-size:1.35rem}\n"
+    "table.stack tr,table.stack td{display:block}table.stack tr:first-child{display:none}\n"
+    "table.stack tr{border-bottom:1px solid var(--line);padding:.4rem 0}\n"
+    "table.stack td{border:0;padding:.1rem .3rem}\n"
+    "table.stack td::before{content:attr(data-label) \": \";font-weight:600}}\n";
 
 void
 page_style(struct web_req *r)
@@ -97,6 +112,28 @@ page_end(struct web_req *r)
 {
 	html(&r->out, "</main>\n<footer class=\"wrap\">mailout · %s</footer>\n</body>\n</html>\n",
 	     r->cfg->hostname);
+}
+
+void
+page_support(struct web_req *r)
+{
+	const char *s = r->cfg->web_support, *url = strstr(s, "https://");
+
+	if (s[0] == '\0')
+		return;
+	if (url == NULL)
+		url = strstr(s, "http://");
+	html(&r->out, "<p class=\"support\" id=\"support\">%s ",
+	     TR(r, "Help with setting up a device:", "Hilfe beim Einrichten eines Geräts:"));
+	if (url == NULL) {
+		html(&r->out, "%s</p>\n", s);
+		return;
+	}
+	size_t n = strcspn(url, " \t,;");
+	char before[512], link[512];
+	str_copyn(before, sizeof(before), s, (size_t)(url - s));
+	str_copyn(link, sizeof(link), url, n);
+	html(&r->out, "%s<a href=\"%s\">%s</a>%s</p>\n", before, link, link, url + n);
 }
 
 void

@@ -10,6 +10,8 @@
 
 void page_begin(struct web_req *, const char *title);
 void page_end(struct web_req *);
+/* [web] support as a paragraph (its URL a link); nothing if unset. */
+void page_support(struct web_req *);
 /* A whole page saying why not (the output so far is dropped). */
 void page_error(struct web_req *, int status, const char *en, const char *de);
 /* GET /style.css */

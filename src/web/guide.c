@@ -82,10 +82,11 @@ static void
 guide_intro(struct web_req *r)
 {
 	const struct config *cfg = r->cfg;
-	char today[16];
+	char today[16], when[48];
 
 	isodate_format_day(r->now, today, sizeof(today));
 	const char *cutover = cfg->tr_date[TD_CUTOVER];
+	req_date(r, cutover, when, sizeof(when));
 
 	if (cutover[0] == '\0')
 		html(&r->out,
@@ -103,7 +104,7 @@ guide_intro(struct web_req *r)
 		        "<p class=\"lead\">Ab dem <b>%s</b> nimmt das Mail-Gateway <b>%s</b> "
 		        "E-Mail nur noch über verschlüsselte Verbindungen an. Bitte stellen Sie "
 		        "Ihre Geräte jetzt um.</p>\n"),
-		     cutover, cfg->hostname);
+		     when, cfg->hostname);
 	else
 		html(&r->out,
 		     TR(r,
@@ -111,13 +112,16 @@ guide_intro(struct web_req *r)
 		        "mail only over encrypted connections.</p>\n",
 		        "<p class=\"lead\">Seit dem <b>%s</b> nimmt das Mail-Gateway <b>%s</b> "
 		        "E-Mail nur noch über verschlüsselte Verbindungen an.</p>\n"),
-		     cutover, cfg->hostname);
+		     when, cfg->hostname);
 }
 
 /* What plaintext gets until the cut-over, by the calendar's phase. */
 static void
 guide_phase(struct web_req *r)
 {
+	const struct config *cfg = r->cfg;
+	char when[48];
+
 	switch (transition_phase(r->cfg, r->now)) {
 	case TP_OPEN:
 		html(&r->out,
@@ -127,11 +131,13 @@ guide_phase(struct web_req *r)
 		        "<p>Bis dahin wird unverschlüsselte E-Mail noch angenommen, ab dem "
 		        "<b>%s</b> "
 		        "mit einer Warnung.</p>\n"),
-		     r->cfg->tr_date[TD_WARN_FROM][0] ? r->cfg->tr_date[TD_WARN_FROM]
-		                                      : r->cfg->tr_date[TD_TEMPFAIL_FROM]);
+		     req_date(r,
+		              cfg->tr_date[TD_WARN_FROM][0] ? cfg->tr_date[TD_WARN_FROM]
+		                                            : cfg->tr_date[TD_TEMPFAIL_FROM],
+		              when, sizeof(when)));
 		break;
 	case TP_WARN:
-		html(&r->out, "%s",
+		html(&r->out, "%R",
 		     TR(r,
 		        "<p>Until then, unencrypted mail is still accepted, with a warning in the "
 		        "server's reply and in the header X-Mailout-Warning.</p>\n",
@@ -140,7 +146,7 @@ guide_phase(struct web_req *r)
 		        "in der Antwort des Servers und im Header X-Mailout-Warning.</p>\n"));
 		break;
 	case TP_TEMPFAIL:
-		html(&r->out, "%s",
+		html(&r->out, "%R",
 		     TR(r,
 		        "<p>Unencrypted mail is already answered with a temporary error (450): set "
 		        "up your devices now.</p>\n",
@@ -201,7 +207,7 @@ guide_transition(struct web_req *r)
 {
 	const struct config *cfg = r->cfg;
 	const struct listener_conf *plain = first_listener(cfg, LTLS_OFF);
-	char domains[512];
+	char domains[512], until[48];
 
 	internal_domains_text(cfg, domains, sizeof(domains));
 	html(&r->out, "<h2>%s</h2>\n",
@@ -217,7 +223,8 @@ guide_transition(struct web_req *r)
 		        "unverschlüsselt an Port <b>%u</b> senden, aber nur an Adressen unter "
 		        "<b>%s</b>.</p>\n"),
 		     cfg->default_expiry[0] ? TR(r, " until ", " bis zum ") : "",
-		     cfg->default_expiry, listener_port(plain), domains);
+		     req_date(r, cfg->default_expiry, until, sizeof(until)), listener_port(plain),
+		     domains);
 	html(&r->out, "%R",
 	     TR(r,
 	        "<p>At the end of the transition period every registered device is reviewed with "
@@ -249,5 +256,6 @@ page_guide(struct web_req *r)
 	html(&r->out, "</table></div>\n");
 	guide_setup(r);
 	guide_transition(r);
+	page_support(r);
 	page_end(r);
 }

@@ -10,27 +10,12 @@
 #include "web/frame.h"
 #include "web/pages.h"
 #include "web/request.h"
+#include "web/words.h"
 
 /* The form shows the fields of device_fields[] marked DEVICE_FORM, in the
  * table's order; the reason (DEVICE_REASON) is asked with a list of
  * reasons and a text box for details. */
 static const char DETAILS[] = "reason_text";
-
-struct reason_def {
-	const char *code, *en, *de;
-};
-
-static const struct reason_def reasons[] = {
-    {"no-tls", "The device has no encryption setting",
-     "Das Gerät hat keine Einstellung für Verschlüsselung"},
-    {"old-tls", REASON_OLD_TLS, "Es bietet nur SSL 3.0 oder TLS 1.0/1.1"},
-    {"certificate", "It rejects the server certificate", "Es lehnt das Server-Zertifikat ab"},
-    {"no-update", "The manufacturer offers no firmware update",
-     "Der Hersteller bietet kein Firmware-Update an"},
-    {"other", "Other (explain below)", "Anderer Grund (bitte unten erklären)"},
-};
-
-#define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 struct reg_form {
 	const char *value[DEVICE_FIELDS_MAX]; /* by index into device_fields[] */
@@ -43,15 +28,6 @@ static size_t
 index_of(const struct device_field *f)
 {
 	return (size_t)(f - device_fields);
-}
-
-static const struct reason_def *
-reason_find(const char *code)
-{
-	for (size_t i = 0; i < N_REASONS; i++)
-		if (strcmp(reasons[i].code, code) == 0)
-			return &reasons[i];
-	return NULL;
 }
 
 /* aria-describedby (hint and error) and aria-invalid of one control. */
@@ -92,10 +68,10 @@ reason_input(struct web_req *r, const struct reg_form *f, const struct device_fi
 	html(&r->out, "<select id=\"%s\" name=\"%s\"", d->name, d->name);
 	field_aria(r, d->name, false, err != NULL);
 	html(&r->out, ">\n<option value=\"\">%s</option>\n", TR(r, "Choose …", "Bitte wählen …"));
-	for (size_t k = 0; k < N_REASONS; k++)
-		html(&r->out, "<option value=\"%s\"%R>%s</option>\n", reasons[k].code,
-		     strcmp(value, reasons[k].code) == 0 ? " selected" : "",
-		     TR(r, reasons[k].en, reasons[k].de));
+	for (size_t k = 0; k < words_n_reasons; k++)
+		html(&r->out, "<option value=\"%s\"%R>%s</option>\n", words_reasons[k].code,
+		     strcmp(value, words_reasons[k].code) == 0 ? " selected" : "",
+		     TR(r, words_reasons[k].en, words_reasons[k].de));
 	html(&r->out, "</select>\n");
 	error_line(r, d->name, err);
 	label(r, DETAILS, TR(r, "Details", "Einzelheiten"), false, hint);
@@ -195,7 +171,7 @@ field_error(struct web_req *r, const struct device_field *d, const char *v)
 	default:
 		break;
 	}
-	if ((d->flags & DEVICE_REASON) && reason_find(v) == NULL)
+	if ((d->flags & DEVICE_REASON) && words_reason_find(v) == NULL)
 		return TR(r, "Choose a reason.", "Wählen Sie einen Grund.");
 	return NULL;
 }
@@ -282,7 +258,7 @@ fill_device(const struct reg_form *f, struct device *d, int64_t now)
 
 		if (!(df->flags & DEVICE_FORM) || df->kind != DEVICE_KIND_TEXT)
 			continue;
-		if (df->flags & DEVICE_REASON && (why = reason_find(f->value[i])) != NULL)
+		if (df->flags & DEVICE_REASON && (why = words_reason_find(f->value[i])) != NULL)
 			/* as the admin reads it; the details may be cut at 255 bytes */
 			str_fmt(device_text(d, df), df->size, "%s%s%s", why->en,
 			        f->details[0] ? ": " : "", f->details);

@@ -1,8 +1,10 @@
 #include "web/request.h"
 
 #include <microhttpd.h>
+#include <string.h>
 
 #include "log.h"
+#include "util/isodate.h"
 #include "util/str.h"
 
 const char *
@@ -56,4 +58,16 @@ bool
 req_is_admin(const struct web_req *r)
 {
 	return r->admin && req_client_in(r, r->cfg->web_admin_clients, r->cfg->n_web_admin_clients);
+}
+
+const char *
+req_date(const struct web_req *r, const char *iso, char *out, size_t size)
+{
+	int64_t end;
+
+	if (strlen(iso) == 10 && isodate_parse_expiry(iso, &end))
+		isodate_prose(end - 1, r->lang == LANG_DE, out, size);
+	else
+		str_copy(out, size, iso);
+	return out;
 }

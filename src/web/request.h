@@ -25,9 +25,6 @@
 #define WEB_ROW_ROOM   (64 * 1024) /* lists stop this far before WEB_PAGE_MAX */
 #define SESSION_COOKIE "mo_s"      /* an admin login's session id */
 #define WEB_COOKIES    3
-/* The reason a device operator gives for a device that speaks only old
- * TLS, as stored; the admin page ticks "legacy TLS" for it. */
-#define REASON_OLD_TLS "It offers only SSL 3.0 or TLS 1.0/1.1"
 
 struct web {
 	const struct config *cfg;
@@ -64,7 +61,7 @@ struct web_req {
 	int status;
 	struct buf out;
 	const char *content_type;
-	char location[512];
+	char location[2048];   /* a bulk confirmation names up to 100 ids */
 	char disposition[128]; /* Content-Disposition, "" for none */
 	char cookie[WEB_COOKIES][256];
 	size_t n_cookie;
@@ -84,5 +81,8 @@ void req_add_cookie(struct web_req *, const char *name, const char *value, int64
 void req_redirect(struct web_req *, const char *location);
 /* A logged-in admin at an address that may use the admin pages. */
 bool req_is_admin(const struct web_req *);
+/* A day (YYYY-MM-DD) for a sentence in the page's language ("1. Februar
+ * 2027"); anything else as it is. Returns out. */
+const char *req_date(const struct web_req *, const char *iso, char *out, size_t size);
 
 #endif

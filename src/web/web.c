@@ -177,12 +177,15 @@ struct route {
 static const struct route routes[] = {
     {"/", page_guide, NULL, false},
     {"/check", page_check, NULL, false},
+    {"/check/renew-link", NULL, page_check_renew_link, false},
+    {"/check/renew", page_check_renew, page_check_renew, false},
     {"/register", page_register, page_register, false},
     {"/style.css", page_style, NULL, false},
     {"/admin", page_admin, NULL, true},
     {"/admin/login", page_admin, page_admin_login, true},
     {"/admin/logout", NULL, page_admin_logout, true},
     {"/admin/action", NULL, page_admin_action, true},
+    {"/admin/bulk", NULL, page_admin_bulk, true},
     {"/admin/export.csv", page_admin_export, NULL, true},
 };
 

@@ -207,3 +207,26 @@ csrf_valid(const unsigned char secret[32], const char *visitor, const char *sess
 	csrf_token(secret, visitor, session, want);
 	return CRYPTO_memcmp(want, token, CSRF_HEX) == 0;
 }
+
+/* ---- signed links ---- */
+
+void
+link_sign(const unsigned char key[32], const char *msg, char out[LINK_HEX + 1])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	HMAC(EVP_sha256(), key, 32, (const unsigned char *)msg, strlen(msg), mac, &len);
+	hex(mac, LINK_HEX / 2, out);
+}
+
+bool
+link_valid(const unsigned char key[32], const char *msg, const char *sig)
+{
+	char want[LINK_HEX + 1];
+
+	if (sig == NULL || strlen(sig) != LINK_HEX)
+		return false;
+	link_sign(key, msg, want);
+	return CRYPTO_memcmp(want, sig, LINK_HEX) == 0;
+}

@@ -18,6 +18,7 @@
 #define SESSIONS_MAX        256
 #define TOKEN_HEX           32 /* random ids: 16 bytes as hex */
 #define CSRF_HEX            64
+#define LINK_HEX            32 /* the signature of a mailed link */
 #define LOGIN_SLOTS         1024
 #define LOGIN_FAILURES      5   /* failed logins per address ... */
 #define LOGIN_USER_FAILURES 10  /* ... and per user name, from any address ... */
@@ -65,6 +66,9 @@ void login_succeeded(struct login_limit *, const char *addr, const char *user);
 /* The CSRF token of a visitor (and admin session, "" if none). */
 void csrf_token(const unsigned char secret[32], const char *visitor, const char *session,
                 char out[CSRF_HEX + 1]);
+/* A link's signature: HMAC-SHA256 of msg with key (a registry key). */
+void link_sign(const unsigned char key[32], const char *msg, char out[LINK_HEX + 1]);
+bool link_valid(const unsigned char key[32], const char *msg, const char *sig);
 bool csrf_valid(const unsigned char secret[32], const char *visitor, const char *session,
                 const char *token);
 

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FORM_FIELDS_MAX 40
-#define FORM_NAME_MAX   32 /* longest field name, decoded */
+#define FORM_FIELDS_MAX 128 /* a page of ticked registrations and a few more */
+#define FORM_NAME_MAX   32  /* longest field name, decoded */
 
 struct form_field {
 	const char *name;

@@ -48,6 +48,20 @@ def day(days=0):
     return (t + datetime.timedelta(days=days)).date().isoformat()
 
 
+MONTHS = {"en": ["January", "February", "March", "April", "May", "June", "July", "August",
+                 "September", "October", "November", "December"],
+          "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+                 "September", "Oktober", "November", "Dezember"]}
+
+
+def prose(iso, lang="en"):
+    """A day as the pages and the reminders write it in a sentence:
+    "1 February 2027", "1. Februar 2027"."""
+    y, m, d = (int(x) for x in iso.split("-"))
+    return f"{d} {MONTHS['en'][m - 1]} {y}" if lang == "en" else \
+        f"{d}. {MONTHS['de'][m - 1]} {y}"
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "dates: depends on the gateway's date; make check runs it also at "

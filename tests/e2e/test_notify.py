@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import CLOCK_OFFSET, day, wait_for
+from conftest import CLOCK_OFFSET, day, prose, wait_for
 
 pytestmark = pytest.mark.dates
 
@@ -71,7 +71,7 @@ def test_reminders_and_digest_arrive_once(make_gateway, sink):
     anna = sorted(notices(sink, "anna@example.edu"), key=subject)
     remind, plain = anna[0], anna[1]
     assert subject(remind) == "Die Registrierung 1 Ihres Geräts gilt nur noch bis zum " + \
-        german_date(day(6)), subject(remind)
+        prose(day(6), "de"), subject(remind)
     body = remind.get_content()
     assert "Guten Tag Anna Weiß," in body and "(noch 7 Tage)" in body, body
     assert "Kopierer 3. OG" in body and "https://mailout.test/check" in body
@@ -123,13 +123,6 @@ def register_pending(gw, address, name):
               "owner_email": "lab@example.edu", "org_unit": "Physics", "reason": "no-tls",
               "csrf": WebClient.csrf(form)}
     assert c.post("/register", fields)[0] == 200
-
-
-def german_date(iso):
-    months = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-              "September", "Oktober", "November", "Dezember"]
-    y, m, d = (int(x) for x in iso.split("-"))
-    return f"{d}. {months[m - 1]} {y}"
 
 
 def test_a_renewal_brings_the_reminders_back(make_gateway, sink):

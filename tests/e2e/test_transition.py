@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import MAILOUTCTL, day
+from conftest import MAILOUTCTL, day, prose
 from smtpraw import Raw, client_context
 
 pytestmark = pytest.mark.dates
@@ -102,9 +102,11 @@ def test_guide_and_registration_follow_the_calendar(make_gateway):
     gw.start()
     w = WebClient(gw.web_url)
     page = w.get("/")[2]
-    assert f"From <b>{CUTOVER}</b>" in page and f"from <b>{WARN}</b> with a warning" in page
+    assert f"From <b>{prose(CUTOVER)}</b>" in page
+    assert f"from <b>{prose(WARN)}</b> with a warning" in page
     page = w.request("GET", "/", headers={"Accept-Language": "de"})[2]
-    assert f"Ab dem <b>{CUTOVER}</b>" in page and f"ab dem <b>{WARN}</b> mit einer Warnung" in page
+    assert f"Ab dem <b>{prose(CUTOVER, 'de')}</b>" in page
+    assert f"ab dem <b>{prose(WARN, 'de')}</b> mit einer Warnung" in page
     status, _, page = w.get("/register")  # register_from is tomorrow
     assert status == 403 and f"The registration opens on {TRANSITION['register_from']}" in page
 

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import MAILOUTCTL, ROOT, day, wait_for
+from conftest import MAILOUTCTL, ROOT, day, prose, wait_for
 from webclient import WebClient
 
 pytestmark = pytest.mark.dates
@@ -171,14 +171,14 @@ def test_browser_register_approve_send(web_gateway, browser, sink):
     base = gw.web_url
     browser.get(base + "/")
     body = browser.find_element(By.TAG_NAME, "body").text
-    assert CUTOVER in body and "STARTTLS" in body and "mailout.test" in body
+    assert prose(CUTOVER) in body and "STARTTLS" in body and "mailout.test" in body
     assert str(gw.port("mailout")) in body and str(gw.port("mailout-smtps")) in body
     shot(browser, "guide.png")
     browser.set_window_size(390, 844)  # a phone
     shot(browser, "guide-phone.png")
     browser.set_window_size(1280, 1000)
     browser.get(base + "/?lang=de")
-    assert f"Ab dem {CUTOVER}" in browser.find_element(By.TAG_NAME, "body").text
+    assert f"Ab dem {prose(CUTOVER, 'de')}" in browser.find_element(By.TAG_NAME, "body").text
     shot(browser, "guide-de.png")
     browser.get(base + "/register?lang=en")  # the switch back, kept in a cookie
 
@@ -206,7 +206,8 @@ def test_browser_register_approve_send(web_gateway, browser, sink):
     exp.clear()
     exp.send_keys(day(120))
     click_and_wait(browser, row.find_element(By.CSS_SELECTOR, f"button[value=approve-{ref}]"))
-    assert browser.find_element(By.ID, "done").text.endswith("approve")
+    assert browser.find_element(By.ID, "done").text == \
+        f"Registration {ref} (Copier 3rd floor) approved until {prose(day(120))}."
     assert "approved" in browser.find_element(By.ID, f"device-{ref}").text
     shot(browser, "admin-approved.png")
     [d] = devices(gw)
@@ -276,9 +277,9 @@ def test_check_shows_plaintext_and_refused_sessions(web_gateway, browser):
 
     # the workers write the record in batches (every 2 s)
     c = WebClient(gw.web_url, source="127.0.0.6")
-    page = wait_for(lambda: (lambda p: p.count("<tr><td>") >= 3 and p)(c.get("/check")[2]),
+    page = wait_for(lambda: (lambda p: p.count("<tr><td ") >= 3 and p)(c.get("/check")[2]),
                     15, what="three sessions on /check")
-    rows = re.findall(r"<tr><td>.*?</tr>", page)
+    rows = re.findall(r"<tr><td .*?</tr>", page)
     assert len(rows) == 3, rows
     tls_row, refused_mail, refused_connect = rows  # newest first
     assert "TLS 1.3" in tls_row and "accepted 1 message" in tls_row
@@ -460,9 +461,9 @@ def test_language_choice(web_gateway):
     de = WebClient(gw.web_url, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})
     status, headers, page = de.get("/")
     assert status == 200 and headers["Content-Language"] == "de"
-    assert f"Ab dem <b>{CUTOVER}</b>" in page and '<html lang="de">' in page
+    assert f"Ab dem <b>{prose(CUTOVER, 'de')}</b>" in page and '<html lang="de">' in page
     en = WebClient(gw.web_url, headers={"Accept-Language": "en-GB,de;q=0.5"})
-    assert f"From <b>{CUTOVER}</b>" in en.get("/")[2]
+    assert f"From <b>{prose(CUTOVER)}</b>" in en.get("/")[2]
     # the switch wins over the header and is remembered
     page = de.get("/register?lang=en")[2]
     assert "Register a device" in page and de.cookies.get("mo_lang") == "en"
@@ -476,8 +477,8 @@ def test_guide_before_and_after_cutover(web_gateway, days, en, de):
     before the cut-over, "Since"/"Seit dem" from that day on."""
     cut = day(days)
     gw = web_gateway(cutover=cut)
-    assert f"{en} <b>{cut}</b>" in WebClient(gw.web_url).get("/?lang=en")[2]
-    assert f"{de} <b>{cut}</b>" in WebClient(gw.web_url).get("/?lang=de")[2]
+    assert f"{en} <b>{prose(cut)}</b>" in WebClient(gw.web_url).get("/?lang=en")[2]
+    assert f"{de} <b>{prose(cut, 'de')}</b>" in WebClient(gw.web_url).get("/?lang=de")[2]
 
 
 def test_limits_and_unknown_paths(web_gateway):
@@ -743,7 +744,7 @@ def test_security_13_check_shows_others_only_codes(web_gateway):
          "127.0.0.5", "--quit-after", "CONNECT"], capture_output=True, text=True).stdout,
         what="device refused")
     stranger = WebClient(gw.web_url, source="127.0.0.77")
-    page = wait_for(lambda: (lambda p: p.count("<tr><td>") >= 3 and p)(
+    page = wait_for(lambda: (lambda p: p.count("<tr><td ") >= 3 and p)(
         stranger.get("/check?address=127.0.0.5")[2]), timeout=15, what="sessions recorded")
     for secret in ("private.person", "gmail.com", "dumpster", "Secret Lab Copier", "revoked"):
         assert secret not in page, secret

@@ -121,11 +121,11 @@ test_add_overlap_and_decide(void **state)
 	assert_int_equal(registry_add(r, &c, "t", true, err, sizeof(err)), OUT_OK);
 	assert_int_equal(registry_find_by_address(r, "10.1.2.99", &got, err, sizeof(err)), OUT_OK);
 	assert_int_equal(got.id, a.id);
-	struct decision revoke = {DEVICE_REVOKED, NULL, "gone", -1, false, "t"};
+	struct decision revoke = {DEVICE_REVOKED, NULL, "gone", -1, false, "t", NULL};
 	assert_int_equal(registry_decide(r, a.id, &revoke, err, sizeof(err)), OUT_OK);
 	/* a revoked registration no longer blocks a new one */
 	assert_int_equal(registry_add(r, &b, "t", false, err, sizeof(err)), OUT_OK);
-	struct decision approve = {DEVICE_APPROVED, NULL, "", -1, false, "t"};
+	struct decision approve = {DEVICE_APPROVED, NULL, "", -1, false, "t", NULL};
 	assert_int_equal(registry_decide(r, 999, &approve, err, sizeof(err)), OUT_PERMFAIL);
 	approve.expires = "2019-02-30";
 	assert_int_equal(registry_decide(r, b.id, &approve, err, sizeof(err)), OUT_PERMFAIL);

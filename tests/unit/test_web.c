@@ -12,6 +12,7 @@
 #include "web/html.h"
 #include "web/webauth.h"
 #include "web/webparse.h"
+#include "web/words.h"
 
 static enum form_err
 parse(const char *in, struct form *f, char *store, size_t size)
@@ -276,6 +277,64 @@ test_csrf(void **state)
 	assert_false(csrf_valid(secret, v, "", tok));
 }
 
+/* What the German pages make of what the registry keeps in English. */
+static void
+test_words(void **state)
+{
+	char s[1024];
+
+	(void)state;
+	words_result("accepted 2 messages", true, true, s, sizeof(s));
+	assert_string_equal(s, "2 Nachrichten angenommen");
+	words_result("accepted 1 message", true, false, s, sizeof(s));
+	assert_string_equal(s, "1 Nachricht angenommen");
+	words_result("no message sent", true, true, s, sizeof(s));
+	assert_string_equal(s, "keine Nachricht gesendet");
+	words_result("refused: 530 5.7.0 Must issue a STARTTLS command first", true, true, s,
+	             sizeof(s));
+	assert_string_equal(
+	    s, "abgewiesen: 530 5.7.0, das Gerät muss zuerst verschlüsseln (STARTTLS)");
+	words_result(
+	    "refused: 550 5.7.1 <x@gmail.com>: this interface (u) delivers only to internal "
+	    "addresses",
+	    true, false, s, sizeof(s));
+	assert_string_equal(s, "abgewiesen: 550 5.7.1"); /* someone else's: no address, no reason */
+	words_result("refused: 550 5.7.1 <x@gmail.com>: nope", false, false, s, sizeof(s));
+	assert_string_equal(s, "refused: 550 5.7.1");
+	words_result("refused at connect: Device 10.1.2.3 is not registered for unencrypted mail; "
+	             "send ...",
+	             true, true, s, sizeof(s));
+	assert_non_null(strstr(s, "bei der Verbindung abgewiesen: das Gerät ist nicht für"));
+	words_result("refused at connect: Device 10.1.2.3 is not registered", true, false, s,
+	             sizeof(s));
+	assert_string_equal(s, "bei der Verbindung abgewiesen");
+	words_result(
+	    "TLS handshake failed: offers only TLS 1.0 (4 cipher suites, CBC, 3DES and RC4; "
+	    "no SNI): a firmware update is needed, or register it with legacy TLS",
+	    true, true, s, sizeof(s));
+	assert_string_equal(s,
+	                    "TLS-Aufbau fehlgeschlagen: bietet nur TLS 1.0 (4 Verfahren, CBC, 3DES "
+	                    "und RC4; kein SNI): ein Firmware-Update ist nötig, oder "
+	                    "registrieren Sie es mit altem TLS");
+	words_diagnosis("offers TLS 1.0 to TLS 1.2 (9 cipher suites, AEAD; SNI mailout.test): the "
+	                "versions fit: check the device's certificate settings and clock",
+	                true, s, sizeof(s));
+	assert_string_equal(s,
+	                    "bietet TLS 1.0 bis TLS 1.2 (9 Verfahren, AEAD; SNI mailout.test): die "
+	                    "Versionen passen: prüfen Sie die Zertifikatseinstellungen und die "
+	                    "Uhr des Geräts");
+	words_diagnosis("plaintext on the implicit-TLS port: set ...", true, s, sizeof(s));
+	assert_non_null(strstr(s, "unverschlüsselt am Port mit implizitem TLS"));
+	words_result("something new", true, true, s, sizeof(s)); /* no rule: as written */
+	assert_string_equal(s, "something new");
+	words_reason("It rejects the server certificate: since 2024", true, s, sizeof(s));
+	assert_string_equal(s, "Es lehnt das Server-Zertifikat ab: since 2024");
+	words_reason("It rejects the server certificate", false, s, sizeof(s));
+	assert_string_equal(s, "It rejects the server certificate");
+	assert_string_equal(words_status(DEVICE_EXPIRED, true), "abgelaufen");
+	assert_string_equal(words_status(DEVICE_PENDING, false), "pending");
+}
+
 int
 main(void)
 {
@@ -284,6 +343,7 @@ main(void)
 	    cmocka_unit_test(test_accept_language), cmocka_unit_test(test_text_checks),
 	    cmocka_unit_test(test_html_escaping),   cmocka_unit_test(test_sessions),
 	    cmocka_unit_test(test_login_limit),     cmocka_unit_test(test_csrf),
+	    cmocka_unit_test(test_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
