@@ -47,6 +47,7 @@ refusal_of(enum reply_id id)
 	case REPLY_REGISTRATION_ENDED:
 		return MR_CLIENT; /* (the 503s to a refused client's commands are not counted) */
 	case REPLY_TLS_REQUIRED:
+	case REPLY_TLS_TEMPFAIL: /* the calendar's tempfail phase */
 	case REPLY_AUTH_NEEDS_TLS:
 		return MR_TLS_REQUIRED;
 	case REPLY_AUTH_REQUIRED:
