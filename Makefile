@@ -193,7 +193,7 @@ soak: test-deps all
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
 FUZZ_LIB_SRCS := $(wildcard src/util/*.c) src/log.c src/address.c src/smtp_cmd.c src/sasl.c src/hello.c \
 		 src/smtp_data.c src/hdrscan.c $(wildcard src/spool/*.c) $(wildcard src/config/*.c) \
-		 src/web/webparse.c src/web/html.c src/web/words.c
+		 src/web/webparse.c src/web/html.c src/web/words.c src/proxyproto.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) build/config.mk
 	@mkdir -p build/fuzz

@@ -41,6 +41,11 @@ check_listener(struct conf_ctx *c, const struct listener_conf *l)
 
 	if (l->n_addr == 0)
 		conf_error(c, l->line, "listener '%s' has no address", l->name);
+	if (l->proxy && l->n_proxy_from == 0)
+		conf_error(c, l->line,
+		           "listener '%s' has proxy = yes but no proxy_from: name the load "
+		           "balancers' addresses (anyone else could claim any client address)",
+		           l->name);
 	if (l->tls != LTLS_OFF && cfg->n_certificate == 0)
 		conf_error(c, l->line,
 		           "listener '%s' has tls = %s but [tls] names no certificate and key",

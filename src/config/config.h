@@ -74,6 +74,9 @@ struct listener_conf {
 	size_t n_nets;
 	enum listener_rcpts recipients;
 	enum listener_auth auth;
+	unsigned proxy; /* 1: every connection starts with a PROXY header (v1 or v2) */
+	struct cidr proxy_from[CONF_NETS_MAX]; /* the balancers that may send one */
+	size_t n_proxy_from;
 };
 
 struct config {
@@ -149,6 +152,9 @@ struct config {
 	char web_cutover[40];
 	char web_organisation[CONF_DOMAIN_MAX];
 	char web_support[512]; /* who helps operators set up a device: text and URL */
+	struct cidr
+	    web_proxy_from[CONF_NETS_MAX]; /* reverse proxies whose X-Forwarded-For counts */
+	size_t n_web_proxy_from;
 	uint64_t web_session_timeout;
 	uint64_t web_max_pending_per_address; /* pending registrations one visitor may make */
 	uint64_t web_max_pending;             /* and all visitors together */

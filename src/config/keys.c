@@ -147,6 +147,10 @@ const struct conf_key conf_keys[] = {
      "deprecated: read as [transition] cutover"},
     {"web", "organisation", CONF_STR, 1, 0, NULL, G(web_organisation), NULL, NULL, 0,
      "name shown in the page titles"},
+    {"web", "proxy_from", CONF_NETS, 0, 0, NULL, G(web_proxy_from), NULL, NULL,
+     GC(n_web_proxy_from),
+     "reverse proxies (load balancers) in front of the pages: from these, the last address of "
+     "`X-Forwarded-For` is the visitor's; from anyone else the header is ignored"},
     {"web", "support", CONF_STR, 1, 0, NULL, G(web_support), NULL, NULL, 0,
      "who helps device operators set up encryption, as text with a URL or address (`IT "
      "service desk, https://help.example.edu/ or +49 89 1234-5678`): shown on the guide and "
@@ -176,6 +180,13 @@ const struct conf_key conf_keys[] = {
     {"listener", "auth", CONF_ENUM, 0, 0, "none", L(auth), conf_auth_names, NULL, 0,
      "none, optional (AUTH offered after TLS), or required (530 5.7.0 to MAIL before AUTH); "
      "needs [auth] and TLS: never on `tls = off`"},
+    {"listener", "proxy", CONF_ENUM, 0, 0, "no", L(proxy), conf_yesno_names, NULL, 0,
+     "yes: every connection comes from a load balancer in `proxy_from` and starts with a "
+     "PROXY protocol header (v1 or v2, HAProxy's `send-proxy`/`send-proxy-v2`); the client "
+     "address in it is used everywhere (policy, registry, limits, logs, Received:). Others, "
+     "and connections without a header, are closed"},
+    {"listener", "proxy_from", CONF_NETS, 0, 0, NULL, L(proxy_from), NULL, NULL, LC(n_proxy_from),
+     "addresses and CIDR prefixes of the load balancers (needed with `proxy = yes`)"},
     {"transition", "register_from", CONF_STR, 1, 0, NULL, G(tr_date[TD_REGISTER_FROM]), NULL, NULL,
      0, "YYYY-MM-DD: the registration form opens (before: a page that says when)"},
     {"transition", "warn_from", CONF_STR, 1, 0, NULL, G(tr_date[TD_WARN_FROM]), NULL, NULL, 0,

@@ -11,6 +11,7 @@
 #include "auth/authlimit.h"
 #include "log.h"
 #include "reply.h"
+#include "smtp/proxywait.h"
 #include "smtp/regview.h"
 #include "util/buf.h"
 #include "util/cidr.h"
@@ -37,16 +38,16 @@ refuse_early(struct worker *w, int fd, enum admit_verdict v, const char *client)
 	close(fd);
 }
 
+/* A connection from this client (for a `proxy = yes` listener, the one
+ * the balancer's header names): admission, then its session. */
 static void
-on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+admit_client(struct listener *l, int fd, const struct sockaddr *sa, socklen_t salen)
 {
-	struct listener *l = arg;
 	struct worker *w = l->w;
 	enum admit_verdict v;
 	struct session *s;
 	char client[64];
 
-	(void)evl;
 	sockaddr_format_addr(sa, client, sizeof(client));
 	if ((v = admit_connection(&w->admit, client, w->is_stopping)) != ADMIT_OK) {
 		if (v == ADMIT_TOO_MANY_FROM_THEM)
@@ -60,9 +61,21 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 		refuse_early(w, fd, v, client);
 		return;
 	}
-	s = session_new(&w->host, l, fd, sa, (socklen_t)salen, client);
+	s = session_new(&w->host, l, fd, sa, salen, client);
 	session_link(&w->sessions, s);
 	session_start(s);
+}
+
+static void
+on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)evl;
+	if (l->conf->proxy)
+		proxywait_start(l->w->base, l, fd, sa, (socklen_t)salen, admit_client);
+	else
+		admit_client(l, fd, sa, (socklen_t)salen);
 }
 
 static void

@@ -14,28 +14,6 @@
 #include "web/request.h"
 #include "web/words.h"
 
-/* A single address typed by a visitor, normalised; false if it is not one. */
-static bool
-parse_host(const char *s, struct sockaddr_storage *ss, char *norm, size_t size)
-{
-	struct cidr c;
-
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(s, '/') || !cidr_parse(s, &c))
-		return false;
-	if (c.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, c.addr, 4);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, c.addr, 16);
-	}
-	sockaddr_format_addr((const struct sockaddr *)ss, norm, size);
-	return true;
-}
-
 static bool
 nets_contain(const struct cidr *nets, size_t n, const struct sockaddr_storage *ss)
 {
@@ -148,7 +126,7 @@ page_check(struct web_req *r)
 	str_copy(addr, sizeof(addr), r->client);
 	page_begin(r, TR(r, "Check my device", "Mein Gerät prüfen"));
 	if (typed && typed[0]) {
-		ok = parse_host(typed, &ss, addr, sizeof(addr)) &&
+		ok = req_parse_host(typed, &ss, addr, sizeof(addr)) &&
 		     nets_contain(cfg->web_clients, cfg->n_web_clients, &ss);
 		if (!ok)
 			str_copy(addr, sizeof(addr), typed);

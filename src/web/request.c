@@ -1,6 +1,7 @@
 #include "web/request.h"
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "log.h"
@@ -70,4 +71,25 @@ req_date(const struct web_req *r, const char *iso, char *out, size_t size)
 	else
 		str_copy(out, size, iso);
 	return out;
+}
+
+bool
+req_parse_host(const char *s, struct sockaddr_storage *ss, char *norm, size_t size)
+{
+	struct cidr c;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(s, '/') || !cidr_parse(s, &c))
+		return false;
+	if (c.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, c.addr, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, c.addr, 16);
+	}
+	sockaddr_format_addr((const struct sockaddr *)ss, norm, size);
+	return true;
 }

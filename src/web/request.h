@@ -81,6 +81,9 @@ void req_add_cookie(struct web_req *, const char *name, const char *value, int64
 void req_redirect(struct web_req *, const char *location);
 /* A logged-in admin at an address that may use the admin pages. */
 bool req_is_admin(const struct web_req *);
+/* One address (not a prefix) as text into ss and its normal form; false
+ * if it is not one. */
+bool req_parse_host(const char *s, struct sockaddr_storage *ss, char *norm, size_t size);
 /* A day (YYYY-MM-DD) for a sentence in the page's language ("1. Februar
  * 2027"); anything else as it is. Returns out. */
 const char *req_date(const struct web_req *, const char *iso, char *out, size_t size);

@@ -297,6 +297,30 @@ respond(struct web_req *r)
 	return res;
 }
 
+/* Behind a reverse proxy in [web] proxy_from: the visitor is the last
+ * address of X-Forwarded-For (the one our proxy appended); anyone else's
+ * header is ignored. */
+static void
+forwarded_for(struct web_req *r)
+{
+	const char *xff, *last;
+	struct sockaddr_storage ss;
+	char addr[64], norm[64];
+
+	if (!req_client_in(r, r->cfg->web_proxy_from, r->cfg->n_web_proxy_from) ||
+	    (xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For")) ==
+	        NULL)
+		return;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	str_copyn(addr, sizeof(addr), last, strcspn(last, " \t"));
+	if (!req_parse_host(addr, &ss, norm, sizeof(norm)))
+		return;
+	r->client_sa = ss;
+	str_copy(r->client, sizeof(r->client), norm);
+}
+
 static struct web_req *
 req_new(struct web *w, struct MHD_Connection *conn, const char *url, const char *method)
 {
@@ -321,6 +345,7 @@ req_new(struct web *w, struct MHD_Connection *conn, const char *url, const char 
 		memcpy(&r->client_sa, ci->client_addr, len);
 	}
 	sockaddr_format_addr((const struct sockaddr *)&r->client_sa, r->client, sizeof(r->client));
+	forwarded_for(r);
 	/* Only known paths matter; anything else is logged escaped. */
 	log_escape(path, sizeof(path), url, strlen(url));
 	r->path = xstrdup(path);
