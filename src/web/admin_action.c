@@ -34,17 +34,13 @@ apply_action(struct web_req *r, int64_t id, const struct ask *a, char *err, size
 
 	str_fmt(actor, sizeof(actor), "%s (web)", r->admin);
 	if (!text_is_clean(a->reason, false) || strlen(a->reason) >= DEVICE_TEXT_MAX - 16) {
-		str_copy(err, errlen,
-		         TR(r, "The reason is too long or holds control characters.",
-		            "Der Grund ist zu lang oder enthält Steuerzeichen."));
+		str_copy(err, errlen, "The reason is too long or holds control characters.");
 		return OUT_PERMFAIL;
 	}
 	if (strcmp(a->op, "approve") == 0 || strcmp(a->op, "renew") == 0) {
 		dc.expires = a->expires[0] ? a->expires : r->cfg->default_expiry;
 		if (dc.expires[0] == '\0') {
-			str_copy(err, errlen,
-			         TR(r, "Give an expiry date (YYYY-MM-DD).",
-			            "Geben Sie ein Ablaufdatum an (JJJJ-MM-TT)."));
+			str_copy(err, errlen, "Give an expiry date (YYYY-MM-DD).");
 			return OUT_PERMFAIL;
 		}
 		dc.reason = has_reason ? a->reason : NULL;
@@ -55,7 +51,7 @@ apply_action(struct web_req *r, int64_t id, const struct ask *a, char *err, size
 	bool is_known = strcmp(a->op, "reject") == 0 || strcmp(a->op, "revoke") == 0 ||
 	                strcmp(a->op, "let-expire") == 0;
 	if (is_known && !has_reason) {
-		str_copy(err, errlen, TR(r, "Give a reason.", "Geben Sie einen Grund an."));
+		str_copy(err, errlen, "Give a reason.");
 		return OUT_PERMFAIL;
 	}
 	if (strcmp(a->op, "let-expire") == 0)
@@ -65,13 +61,14 @@ apply_action(struct web_req *r, int64_t id, const struct ask *a, char *err, size
 		dc.note = a->reason;
 		return registry_decide(r->w->reg, id, &dc, err, errlen);
 	}
-	str_copy(err, errlen, TR(r, "Unknown action.", "Unbekannte Aktion."));
+	str_copy(err, errlen, "Unknown action.");
 	return OUT_PERMFAIL;
 }
 
-/* The page that says why nothing (or not everything) was done. */
+/* The page that says why nothing (or not everything) was done: text as
+ * shown. */
 static void
-not_done(struct web_req *r, enum outcome o, const char *err)
+show_not_done(struct web_req *r, enum outcome o, const char *err)
 {
 	r->status =
 	    o == OUT_TEMPFAIL ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_UNPROCESSABLE_CONTENT;
@@ -80,6 +77,16 @@ not_done(struct web_req *r, enum outcome o, const char *err)
 	     "<p class=\"error\" role=\"alert\">%s</p>\n<p><a href=\"/admin\">%s</a></p>\n", err,
 	     TR(r, "Back to the list", "Zurück zur Liste"));
 	page_end(r);
+}
+
+/* The same for a refusal as apply_action() words it (English, as logged). */
+static void
+not_done(struct web_req *r, enum outcome o, const char *err)
+{
+	char text[1024];
+
+	words_error(err, r->lang == LANG_DE, text, sizeof(text));
+	show_not_done(r, o, text);
 }
 
 static void
@@ -151,7 +158,7 @@ page_admin_bulk(struct web_req *r)
 		return;
 	}
 	if (a.reason[strspn(a.reason, " ")] == '\0') {
-		not_done(r, OUT_PERMFAIL, TR(r, "Give a reason.", "Geben Sie einen Grund an."));
+		not_done(r, OUT_PERMFAIL, "Give a reason.");
 		return;
 	}
 	for (size_t i = 0; i < r->form.n && n + n_failed < BULK_MAX; i++) {
@@ -166,14 +173,15 @@ page_admin_bulk(struct web_req *r)
 		if (o == OUT_OK && ++n)
 			str_fmt(done + len, sizeof(done) - len, "%s%llu", len ? "," : "",
 			        (unsigned long long)id);
-		else if (o != OUT_OK && ++n_failed)
+		else if (o != OUT_OK && ++n_failed) {
+			char shown[600];
+			words_error(err, r->lang == LANG_DE, shown, sizeof(shown));
 			str_fmt(failed + len, sizeof(failed) - len, "%s%llu: %s", len ? "; " : "",
-			        (unsigned long long)id, err);
+			        (unsigned long long)id, shown);
+		}
 	}
 	if (n == 0 && n_failed == 0) {
-		not_done(r, OUT_PERMFAIL,
-		         TR(r, "Tick at least one registration.",
-		            "Wählen Sie mindestens eine Registrierung aus."));
+		not_done(r, OUT_PERMFAIL, "Tick at least one registration.");
 		return;
 	}
 	if (n_failed) {
@@ -181,7 +189,7 @@ page_admin_bulk(struct web_req *r)
 		str_fmt(text, sizeof(text),
 		        TR(r, "Done: %s. Not done: %s", "Ausgeführt: %s. Nicht ausgeführt: %s"),
 		        n ? done : "-", failed);
-		not_done(r, OUT_PERMFAIL, text);
+		show_not_done(r, OUT_PERMFAIL, text);
 		return;
 	}
 	str_fmt(loc, sizeof(loc), "/admin?done=%s&ids=%s", a.op, done);

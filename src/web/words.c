@@ -303,3 +303,36 @@ words_result(const char *result, bool de, bool is_full, char *out, size_t size)
 		str_copy(out, size, result);
 	}
 }
+
+static const struct phrase errors[] = {
+    {"The reason is too long", "Der Grund ist zu lang oder enthält Steuerzeichen."},
+    {"Give an expiry date", "Geben Sie ein Ablaufdatum an (JJJJ-MM-TT)."},
+    {"Give a reason.", "Geben Sie einen Grund an."},
+    {"Unknown action.", "Unbekannte Aktion."},
+    {"Tick at least one registration.", "Wählen Sie mindestens eine Registrierung aus."},
+    {"has passed; give a later date",
+     "Das Datum liegt in der Vergangenheit; geben Sie ein späteres an."},
+    {"is not a date", "Das ist kein Datum: geben Sie JJJJ-MM-TT an."},
+    {"only approved or expired devices can be renewed",
+     "Nur genehmigte oder abgelaufene Registrierungen können verlängert werden."},
+    {"no registration", "Diese Registrierung gibt es nicht, oder sie erlaubt diese Aktion nicht."},
+    {"no device with id", "Diese Registrierung gibt es nicht."},
+    {"registry: ",
+     "Das Register kann gerade nicht geschrieben werden; versuchen Sie es in einer Minute "
+     "noch einmal."},
+};
+
+void
+words_error(const char *err, bool de, char *out, size_t size)
+{
+	if (!de) {
+		str_copy(out, size, err);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (strstr(err, errors[i].en)) {
+			str_copy(out, size, errors[i].de);
+			return;
+		}
+	str_copy(out, size, "Die Aktion war so nicht möglich.");
+}

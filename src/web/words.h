@@ -38,4 +38,8 @@ void words_result(const char *result, bool de, bool is_full, char *out, size_t s
 /* A handshake diagnosis of hello.c or smtp/tlsdiag.c, in German (de) or as it is. */
 void words_diagnosis(const char *diag, bool de, char *out, size_t size);
 
+/* A registry's refusal of an admin's action (English, for the log) as
+ * the page says it. */
+void words_error(const char *err, bool de, char *out, size_t size);
+
 #endif

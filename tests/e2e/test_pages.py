@@ -155,6 +155,12 @@ def test_bulk_actions_and_confirmations(web_gateway):
     page.cookies = a.cookies
     text = visible_text(page.get(headers["Location"])[2])
     assert f"Registrierung 2 (copier 2) läuft am {prose(day(10), 'de')} aus" in text
+    # a refusal, in German too (the log keeps the registry's English)
+    status, _, body = page.post("/admin/action", {"csrf": tok, "id": 1, "op": "renew",
+                                                  "expires": day(-3)})
+    assert status == 422 and "Das Datum liegt in der Vergangenheit" in body
+    assert "has passed" not in visible_text(body)
+    gw.wait_log(r"event=web-admin-action .*result=refused error=\"the expiry .* has passed")
 
 
 def test_owner_asks_for_renewal_by_mailed_link(web_gateway, sink):

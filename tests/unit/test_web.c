@@ -333,6 +333,13 @@ test_words(void **state)
 	assert_string_equal(s, "It rejects the server certificate");
 	assert_string_equal(words_status(DEVICE_EXPIRED, true), "abgelaufen");
 	assert_string_equal(words_status(DEVICE_PENDING, false), "pending");
+	words_error("the expiry 2020-01-01 has passed; give a later date (or --force)", true, s,
+	            sizeof(s));
+	assert_string_equal(s, "Das Datum liegt in der Vergangenheit; geben Sie ein späteres an.");
+	words_error("something else", true, s, sizeof(s));
+	assert_string_equal(s, "Die Aktion war so nicht möglich.");
+	words_error("something else", false, s, sizeof(s));
+	assert_string_equal(s, "something else");
 }
 
 int
