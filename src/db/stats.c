@@ -228,10 +228,25 @@ registry_recent(struct registry *r, const char *client,
 }
 
 enum outcome
-registry_tls_days(struct registry *r, const char *client, int64_t *days, char *err, size_t errlen)
+registry_client_use(struct registry *r, const char *client, struct client_use *u, char *err,
+                    size_t errlen)
 {
-	return db_query_int(r,
-	                    "SELECT count(DISTINCT day) FROM client_tls WHERE client = ?"
-	                    " AND (tls LIKE 'TLSv1.2/%' OR tls LIKE 'TLSv1.3/%')",
-	                    client, days, "tls days", err, errlen);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(
+	    r->db,
+	    "SELECT coalesce(max(CASE WHEN tls LIKE 'TLSv1.3/%' THEN 4 WHEN tls LIKE 'TLSv1.2/%'"
+	    " THEN 3 WHEN tls LIKE 'TLSv1.1/%' THEN 2 WHEN tls LIKE 'TLSv1/%' THEN 1"
+	    " WHEN tls = 'none' THEN 0 ELSE -1 END), -1),"
+	    " count(DISTINCT CASE WHEN tls LIKE 'TLSv1.2/%' OR tls LIKE 'TLSv1.3/%' THEN day END)"
+	    " FROM client_tls WHERE client = ?",
+	    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(r, rc, "client use", err, errlen);
+	db_bind_text(st, 1, client);
+	rc = sqlite3_step(st);
+	u->best = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	u->tls_days = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? OUT_OK : db_error(r, rc, "client use", err, errlen);
 }

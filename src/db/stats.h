@@ -68,10 +68,15 @@ enum outcome registry_add_recent(struct registry *, const struct recent_session 
 enum outcome registry_recent(struct registry *, const char *client,
                              bool (*fn)(const struct recent_session *, void *), void *arg,
                              char *err, size_t errlen);
-/* On how many days (of those kept) client sent with TLS 1.2 or better:
- * for the re-evaluation's suggestion on the admin page. */
-enum outcome registry_tls_days(struct registry *, const char *client, int64_t *days, char *err,
-                               size_t errlen);
+/* What the kept days say of one client: the best TLS it ever sent with
+ * (-1 nothing kept, 0 in clear, 1..4 TLS 1.0..1.3) and on how many days it
+ * sent with TLS 1.2 or better; for the re-evaluation on the admin page. */
+struct client_use {
+	int best;
+	int64_t tls_days;
+};
+enum outcome registry_client_use(struct registry *, const char *client, struct client_use *,
+                                 char *err, size_t errlen);
 /* Add batched usage counters in one transaction. */
 enum outcome registry_add_usage(struct registry *, const struct device_usage *, size_t n, char *err,
                                 size_t errlen);

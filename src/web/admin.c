@@ -166,18 +166,12 @@ status_cell(struct web_req *r, const struct device *d)
 
 /* The re-evaluation's suggestion (transition.h) for a registration in force. */
 static void
-suggestion(struct web_req *r, const struct device *d)
+suggestion(struct web_req *r, const struct device *d, int64_t days)
 {
 	enum device_status st = device_status_at(d, r->now);
-	int64_t days = 0;
-	char err[256];
 
 	if (st != DEVICE_APPROVED && st != DEVICE_EXPIRED)
 		return;
-	if (strchr(d->address, '/') == NULL)
-		(void)registry_tls_days(r->w->reg, d->address, &days, err, sizeof(err));
-	else if (strncmp(d->last_tls, "TLSv1.2", 7) == 0 || strncmp(d->last_tls, "TLSv1.3", 7) == 0)
-		days = 1;
 	switch (transition_suggest(d->last_seen, r->now, days)) {
 	case RA_LET_EXPIRE:
 		html(&r->out, "<br><small class=\"suggest\">%s</small>",
@@ -201,13 +195,33 @@ suggestion(struct web_req *r, const struct device *d)
 	}
 }
 
-/* Valid until, last seen, messages, last TLS and the suggestion. */
+/* Its use over the whole transition, from the kept counters: the best TLS
+ * it ever sent with and the days with TLS 1.2 or better (a prefix
+ * registration: its last TLS only). */
+static void
+client_use(struct web_req *r, const struct device *d, struct client_use *u)
+{
+	char err[256];
+
+	u->best = -1;
+	u->tls_days = 0;
+	if (strchr(d->address, '/') == NULL)
+		(void)registry_client_use(r->w->reg, d->address, u, err, sizeof(err));
+	else if (strncmp(d->last_tls, "TLSv1.2", 7) == 0 || strncmp(d->last_tls, "TLSv1.3", 7) == 0)
+		u->tls_days = 1;
+}
+
+/* Valid until, last seen, sessions and messages, the best and the last
+ * TLS, and the suggestion. */
 static void
 use_cell(struct web_req *r, const struct device *d)
 {
-	char seen[40];
+	static const char *const best_name[] = {"", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"};
 	const char *tls = d->last_tls;
+	struct client_use u;
+	char seen[40];
 
+	client_use(r, d, &u);
 	if (tls[0] == '\0')
 		tls = TR(r, "not seen yet", "noch nicht gesehen");
 	else if (strcmp(tls, "handshake-failed") == 0)
@@ -215,13 +229,18 @@ use_cell(struct web_req *r, const struct device *d)
 	else if (strcmp(tls, "none") == 0)
 		tls = TR(r, "unencrypted", "unverschlüsselt");
 	time_text(d->last_seen, seen, sizeof(seen));
-	html(&r->out, "<td class=\"use\">%s <b>%s</b><br><small>%s %s<br>%L %s, %s</small>",
+	html(&r->out, "<td class=\"use\">%s <b>%s</b><br><small>%s %s<br>%L %s, %L %s<br>%s: %s",
 	     TR(r, "until", "bis"), d->expires[0] ? d->expires : "-", TR(r, "last seen", "zuletzt"),
-	     seen, d->message_count,
+	     seen, d->session_count, TR(r, "sessions", "Sitzungen"), d->message_count,
 	     d->message_count == 1 ? TR(r, "message", "Nachricht")
 	                           : TR(r, "messages", "Nachrichten"),
-	     tls);
-	suggestion(r, d);
+	     TR(r, "last", "zuletzt"), tls);
+	if (u.best >= 0)
+		html(&r->out, "<br>%s: %s", TR(r, "best", "am besten"),
+		     u.best == 0 ? TR(r, "unencrypted", "unverschlüsselt")
+		                 : best_name[u.best > 4 ? 4 : u.best]);
+	html(&r->out, "</small>");
+	suggestion(r, d, u.tls_days);
 	html(&r->out, "</td>");
 }
 

@@ -119,6 +119,10 @@ def test_german_pages_hold_no_english_word(web_gateway):
     assert '<a href="https://help.example.edu/">' in de["check-own"]
     assert "bietet nur TLS 1.0" in visible_text(de["admin"])  # the diagnosis on the admin page
     assert "offers only TLS 1.0" in visible_text(en["admin"])
+    # the use over the transition and the suggestion, on the admin page
+    assert "am besten: unverschlüsselt" in visible_text(de["admin"])
+    assert "best: unencrypted" in visible_text(en["admin"])
+    assert "Noch unverschlüsselt: verlängern oder ersetzen." in visible_text(de["admin"])
 
 
 def test_bulk_actions_and_confirmations(web_gateway):
