@@ -206,7 +206,7 @@ ifdef T
 		build/fuzz/corpus-$(T) fuzz/corpus/$(T)
 endif
 
-FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS ?= 10
 fuzz-smoke: test-deps $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
 		n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
