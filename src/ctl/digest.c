@@ -39,10 +39,8 @@ by_messages(const void *a, const void *b)
 }
 
 enum outcome
-digest_senders(struct registry *r, const struct config *cfg, int64_t now, struct senders *s,
-               char *err, size_t errlen)
+digest_senders(struct registry *r, int64_t now, struct senders *s, char *err, size_t errlen)
 {
-	(void)cfg;
 	memset(s, 0, sizeof(*s));
 	enum outcome o =
 	    registry_tls_report(r, now / DAY - (DIGEST_DAYS - 1), keep, s, err, errlen);

@@ -31,8 +31,8 @@ struct senders {
 };
 
 /* Read them from the registry (the largest first). */
-enum outcome digest_senders(struct registry *, const struct config *, int64_t now, struct senders *,
-                            char *err, size_t errlen);
+enum outcome digest_senders(struct registry *, int64_t now, struct senders *, char *err,
+                            size_t errlen);
 void digest_senders_free(struct senders *);
 /* Whether a client's row was in clear on a `tls = required` listener:
  * warned in the warn phase. */

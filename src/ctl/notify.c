@@ -241,7 +241,7 @@ ctl_notify(const struct config *cfg, int argc, char **argv)
 		return EXIT_FAIL;
 	enum outcome o = devindex_load(n.reg, &idx, n.err, sizeof(n.err));
 	if (o == OUT_OK)
-		o = digest_senders(n.reg, cfg, n.ctx.now, &s, n.err, sizeof(n.err));
+		o = digest_senders(n.reg, n.ctx.now, &s, n.err, sizeof(n.err));
 	if (o == OUT_OK) {
 		reminders(&n, &idx);
 		plaintext_owners(&n, &idx, &s);

@@ -140,7 +140,7 @@ page_check_renew_link(struct web_req *r)
 	str_fmt(link, sizeof(link), "%s/check/renew?id=%lld&t=%lld&sig=%s", base, (long long)d.id,
 	        (long long)until, sig);
 	isodate_format(r->now, hour, sizeof(hour));
-	hour[13] = '\0';
+	hour[13] = '\0'; /* "2026-12-02T08": one link an hour */
 	str_fmt(nkey, sizeof(nkey), "renew-link:%lld:%s", (long long)d.id, hour);
 	str_copy(row.key, sizeof(row.key), nkey);
 	str_copy(row.recipient, sizeof(row.recipient), d.owner_email);
