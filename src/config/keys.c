@@ -103,8 +103,10 @@ const struct conf_key conf_keys[] = {
      "multicast or unspecified addresses"},
     {"relay", "max_queue_lifetime", CONF_DURATION, 60, 100 * DAY, "5d", G(max_queue_lifetime), NULL,
      NULL, 0, "after this a deferred recipient is bounced"},
-    {"registry", "database", CONF_PATH, 1, 0, NULL, G(registry_db), NULL, NULL, 0,
-     "SQLite file of the device registry; its folder must be writable by `user`"},
+    {"registry", "database", CONF_CUSTOM, 0, 0, NULL, G(registry_db), NULL, conf_parse_database, 0,
+     "the device registry: a SQLite file (its folder must be writable by `user`), or for a fleet "
+     "of gateways one PostgreSQL database, `postgresql://user@host:port/dbname` (libpq's URL; "
+     "keep a password out of it: `passfile=` or ~/.pgpass), doc/SCALING.md"},
     {"registry", "default_expiry", CONF_CUSTOM, 0, 0, NULL, G(default_expiry), NULL,
      conf_parse_expiry, 0,
      "expiry of a new registration when none is given: YYYY-MM-DD (end of that day, UTC) or "

@@ -178,6 +178,22 @@ conf_parse_paths(struct conf_ctx *c, char (*dst)[PATH_MAX], size_t *n_dst, const
 }
 
 bool
+conf_parse_database(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
+{
+	struct config *cfg = base;
+	bool is_url =
+	    strncmp(value, "postgresql://", 13) == 0 || strncmp(value, "postgres://", 11) == 0;
+
+	if (value[0] == '\0' ||
+	    !(is_url ? str_copy(cfg->registry_db, sizeof(cfg->registry_db), value)
+	             : conf_resolve_path(c, cfg->registry_db, sizeof(cfg->registry_db), value))) {
+		str_fmt(err, errlen, "database = '%.40s...': empty or too long", value);
+		return false;
+	}
+	return true;
+}
+
+bool
 conf_parse_expiry(struct conf_ctx *c, void *base, const char *value, char *err, size_t errlen)
 {
 	struct config *cfg = base;

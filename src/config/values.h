@@ -13,7 +13,7 @@
 #include "config/ctx.h"
 
 /* The custom keys of the table (config/keys.c). */
-conf_parse_fn conf_parse_domains, conf_parse_postmaster, conf_parse_expiry,
+conf_parse_fn conf_parse_domains, conf_parse_postmaster, conf_parse_expiry, conf_parse_database,
     conf_parse_default_route, conf_parse_addresses, conf_parse_clients, conf_parse_web_address,
     conf_parse_cutover, conf_parse_tls_version, conf_parse_remind, conf_parse_admins,
     conf_parse_notify_from;

@@ -15,32 +15,32 @@ update_status(struct registry *r, int64_t id, const struct decision *dc, int64_t
               char *err, size_t errlen)
 {
 	const char *expires = dc->expires, *note = dc->note;
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(
-	    r->db,
-	    "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
-	    " renewal_request = '',"
-	    " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
-	    " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END,"
-	    " legacy_tls = CASE WHEN ? < 0 THEN legacy_tls ELSE ? END WHERE id = ?",
-	    -1, &st, NULL);
+	struct dbst *st;
+	int rc =
+	    db_prepare(r,
+	               "UPDATE devices SET status = ?, decided_at = ?, decided_by = ?, note = ?,"
+	               " renewal_request = '',"
+	               " expires = CASE WHEN ? = '' THEN expires ELSE ? END,"
+	               " expires_at = CASE WHEN ? = '' THEN expires_at ELSE ? END,"
+	               " legacy_tls = CASE WHEN ? < 0 THEN legacy_tls ELSE ? END WHERE id = ?",
+	               &st);
 
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return db_error(r, rc, "update", err, errlen);
 	db_bind_text(st, 1, device_status_name(dc->to));
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)clock_now());
+	db_bind_int(st, 2, (int64_t)clock_now());
 	db_bind_text(st, 3, dc->actor);
 	db_bind_text(st, 4, note ? note : "");
 	db_bind_text(st, 5, expires ? expires : "");
 	db_bind_text(st, 6, expires ? expires : "");
 	db_bind_text(st, 7, expires ? expires : "");
-	sqlite3_bind_int64(st, 8, expires_at);
-	sqlite3_bind_int(st, 9, dc->legacy_tls);
-	sqlite3_bind_int(st, 10, dc->legacy_tls);
-	sqlite3_bind_int64(st, 11, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
+	db_bind_int(st, 8, expires_at);
+	db_bind_int(st, 9, dc->legacy_tls);
+	db_bind_int(st, 10, dc->legacy_tls);
+	db_bind_int(st, 11, id);
+	rc = db_step(st);
+	db_finalize(st);
+	return rc == DB_DONE ? OUT_OK : db_error(r, rc, "update", err, errlen);
 }
 
 static bool
@@ -92,8 +92,8 @@ registry_decide(struct registry *r, int64_t id, const struct decision *dc, char 
 		o = update_status(r, id, dc, at, err, errlen);
 	decision_detail(&d, dc, detail, sizeof(detail));
 	if (o == OUT_OK &&
-	    db_add_history(r, id, dc->actor, device_status_name(dc->to), detail) != SQLITE_OK)
-		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	    db_add_history(r, id, dc->actor, device_status_name(dc->to), detail) != DB_OK)
+		o = db_error(r, DB_ERROR, "history", err, errlen);
 	return db_finish(r, o, err, errlen);
 }
 
@@ -130,28 +130,28 @@ static enum outcome
 update_text(struct registry *r, int64_t id, const char *sql, const char *a, const char *b,
             const char *actor, const char *action, const char *detail, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	enum outcome o;
 	int rc;
 
 	if ((o = db_begin(r, err, errlen)) != OUT_OK)
 		return o;
-	rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL);
-	if (rc == SQLITE_OK) {
+	rc = db_prepare(r, sql, &st);
+	if (rc == DB_OK) {
 		db_bind_text(st, 1, a);
 		db_bind_text(st, 2, b);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)clock_now());
-		sqlite3_bind_int64(st, 4, id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		db_bind_int(st, 3, (int64_t)clock_now());
+		db_bind_int(st, 4, id);
+		rc = db_step(st);
+		db_finalize(st);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		o = db_error(r, rc, action, err, errlen);
-	else if (sqlite3_changes(r->db) == 0) {
+	else if (db_changes(r) == 0) {
 		str_fmt(err, errlen, "no registration %lld that could take this", (long long)id);
 		o = OUT_PERMFAIL;
-	} else if (db_add_history(r, id, actor, action, detail) != SQLITE_OK)
-		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	} else if (db_add_history(r, id, actor, action, detail) != DB_OK)
+		o = db_error(r, DB_ERROR, "history", err, errlen);
 	return db_finish(r, o, err, errlen);
 }
 
@@ -213,9 +213,9 @@ registry_expire(struct registry *r, int64_t now, const char *actor, unsigned *n,
 		struct decision dc = {DEVICE_EXPIRED, NULL, "expiry date passed", -1, false,
 		                      actor,          NULL};
 		o = update_status(r, c->ids[i], &dc, 0, err, errlen);
-		if (o == OUT_OK && db_add_history(r, c->ids[i], actor, "expired",
-		                                  "approved -> expired") != SQLITE_OK)
-			o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+		if (o == OUT_OK &&
+		    db_add_history(r, c->ids[i], actor, "expired", "approved -> expired") != DB_OK)
+			o = db_error(r, DB_ERROR, "history", err, errlen);
 	}
 	if (o == OUT_OK)
 		*n = (unsigned)c->n;

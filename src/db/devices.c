@@ -64,8 +64,8 @@ registry_add(struct registry *r, struct device *d, const char *actor, bool force
 	str_fmt(detail, sizeof(detail), "address=%s status=%s expires=%s legacy_tls=%d name=%s",
 	        d->address, device_status_name(d->status), d->expires[0] ? d->expires : "-",
 	        d->legacy_tls, d->name);
-	if (o == OUT_OK && db_add_history(r, d->id, actor, "add", detail) != SQLITE_OK)
-		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	if (o == OUT_OK && db_add_history(r, d->id, actor, "add", detail) != DB_OK)
+		o = db_error(r, DB_ERROR, "history", err, errlen);
 	return db_finish(r, o, err, errlen);
 }
 
@@ -191,26 +191,26 @@ filter_where(const struct device_filter *f, const struct device_page *p, char *d
 	};
 
 	str_fmt(dst, size, "WHERE %s AND %s AND %s",
-	        f->status >= 0 && f->status < DEVICE_NSTATUS ? by_status[f->status] : "1",
-	        f->expiring_before ? "expires_at != 0 AND expires_at <= :eb" : "1",
-	        p && p->after_id ? (p->is_newest_first ? "id < :after" : "id > :after") : "1");
+	        f->status >= 0 && f->status < DEVICE_NSTATUS ? by_status[f->status] : "1 = 1",
+	        f->expiring_before ? "expires_at != 0 AND expires_at <= :eb" : "1 = 1",
+	        p && p->after_id ? (p->is_newest_first ? "id < :after" : "id > :after") : "1 = 1");
 }
 
 static void
-bind_filter(sqlite3_stmt *st, const struct device_filter *f, const struct device_page *p)
+bind_filter(struct dbst *st, const struct device_filter *f, const struct device_page *p)
 {
 	int i;
 
-	if ((i = sqlite3_bind_parameter_index(st, ":now")) > 0)
-		sqlite3_bind_int64(st, i, f->now ? f->now : clock_now());
-	if ((i = sqlite3_bind_parameter_index(st, ":eb")) > 0)
-		sqlite3_bind_int64(st, i, f->expiring_before);
-	if ((i = sqlite3_bind_parameter_index(st, ":after")) > 0)
-		sqlite3_bind_int64(st, i, p->after_id);
-	if ((i = sqlite3_bind_parameter_index(st, ":limit")) > 0)
-		sqlite3_bind_int64(st, i, p->limit ? (int64_t)p->limit : -1);
-	if ((i = sqlite3_bind_parameter_index(st, ":offset")) > 0)
-		sqlite3_bind_int64(st, i, (int64_t)p->offset);
+	if ((i = db_param_index(st, ":now")) > 0)
+		db_bind_int(st, i, f->now ? f->now : clock_now());
+	if ((i = db_param_index(st, ":eb")) > 0)
+		db_bind_int(st, i, f->expiring_before);
+	if ((i = db_param_index(st, ":after")) > 0)
+		db_bind_int(st, i, p->after_id);
+	if ((i = db_param_index(st, ":limit")) > 0)
+		db_bind_int(st, i, p->limit ? (int64_t)p->limit : INT64_MAX);
+	if ((i = db_param_index(st, ":offset")) > 0)
+		db_bind_int(st, i, (int64_t)p->offset);
 }
 
 enum outcome
@@ -218,13 +218,13 @@ registry_page(struct registry *r, const struct device_filter *f, const struct de
               bool (*fn)(const struct device *, void *), void *arg, char *err, size_t errlen)
 {
 	char where[512], sql[2048];
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
 	filter_where(f, p, where, sizeof(where));
 	str_fmt(sql, sizeof(sql), "%s %s ORDER BY id %s LIMIT :limit OFFSET :offset", r->select,
 	        where, p->is_newest_first ? "DESC" : "ASC");
-	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+	if ((rc = db_prepare(r, sql, &st)) != DB_OK)
 		return db_error(r, rc, "query", err, errlen);
 	bind_filter(st, f, p);
 	return devrows_each_row(r, st, fn, arg, err, errlen);
@@ -236,18 +236,18 @@ registry_count(struct registry *r, const struct device_filter *f, int64_t *n, ch
 {
 	struct device_page p = {0};
 	char where[512], sql[640];
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
 	filter_where(f, NULL, where, sizeof(where));
 	str_fmt(sql, sizeof(sql), "SELECT COUNT(*) FROM devices %s", where);
-	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+	if ((rc = db_prepare(r, sql, &st)) != DB_OK)
 		return db_error(r, rc, "count", err, errlen);
 	bind_filter(st, f, &p);
-	rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? OUT_OK : db_error(r, rc, "count", err, errlen);
+	rc = db_step(st);
+	*n = rc == DB_ROW ? db_col_int(st, 0) : 0;
+	db_finalize(st);
+	return rc == DB_ROW ? OUT_OK : db_error(r, rc, "count", err, errlen);
 }
 
 enum outcome
@@ -274,37 +274,37 @@ enum outcome
 registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, void *), void *arg,
                     char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct device_brief b;
 	char status[16];
-	int rc = sqlite3_prepare_v2(r->db,
-	                            "SELECT id, address, status, legacy_tls, expires, expires_at,"
-	                            " note, sender FROM devices ORDER BY id",
-	                            -1, &st, NULL);
+	int rc = db_prepare(r,
+	                    "SELECT id, address, status, legacy_tls, expires, expires_at,"
+	                    " note, sender FROM devices ORDER BY id",
+	                    &st);
 
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return db_error(r, rc, "query", err, errlen);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		char address[CIDR_STR_MAX];
 
 		memset(&b, 0, sizeof(b));
-		b.id = sqlite3_column_int64(st, 0);
+		b.id = db_col_int(st, 0);
 		db_col_text(st, 1, address, sizeof(address));
 		db_col_text(st, 2, status, sizeof(status));
 		if (!cidr_parse(address, &b.net) || !device_status_parse(status, &b.status))
 			continue; /* not ours to judge: registry_add() never writes such a row */
-		b.legacy_tls = sqlite3_column_int(st, 3) != 0;
+		b.legacy_tls = db_col_int(st, 3) != 0;
 		db_col_text(st, 4, b.expires, sizeof(b.expires));
-		b.expires_at = sqlite3_column_int64(st, 5);
+		b.expires_at = db_col_int(st, 5);
 		db_col_text(st, 6, b.note, sizeof(b.note));
 		db_col_text(st, 7, b.sender, sizeof(b.sender));
 		if (!fn(&b, arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
+	db_finalize(st);
+	return rc == DB_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
 }
 
 /* ---- changes ---- */
@@ -312,7 +312,7 @@ registry_each_brief(struct registry *r, bool (*fn)(const struct device_brief *, 
 enum outcome
 registry_remove(struct registry *r, int64_t id, const char *actor, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct device d;
 	char detail[512];
 	enum outcome o;
@@ -322,18 +322,18 @@ registry_remove(struct registry *r, int64_t id, const char *actor, char *err, si
 		return o;
 	if ((o = registry_get(r, id, &d, err, errlen)) != OUT_OK)
 		return db_finish(r, o, err, errlen);
-	rc = sqlite3_prepare_v2(r->db, "DELETE FROM devices WHERE id = ?", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+	rc = db_prepare(r, "DELETE FROM devices WHERE id = ?", &st);
+	if (rc == DB_OK) {
+		db_bind_int(st, 1, id);
+		rc = db_step(st);
+		db_finalize(st);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		return db_finish(r, db_error(r, rc, "remove", err, errlen), err, errlen);
 	str_fmt(detail, sizeof(detail), "address=%s status=%s name=%s", d.address,
 	        device_status_name(d.status), d.name);
-	if (db_add_history(r, id, actor, "remove", detail) != SQLITE_OK)
-		o = db_error(r, SQLITE_ERROR, "history", err, errlen);
+	if (db_add_history(r, id, actor, "remove", detail) != DB_OK)
+		o = db_error(r, DB_ERROR, "history", err, errlen);
 	return db_finish(r, o, err, errlen);
 }
 
@@ -342,48 +342,46 @@ registry_history(struct registry *r, int64_t id,
                  bool (*fn)(int64_t, const char *, const char *, const char *, void *), void *arg,
                  char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(r->db,
-	                            "SELECT at, actor, action, detail FROM history WHERE device_id "
-	                            "= ? ORDER BY id",
-	                            -1, &st, NULL);
+	struct dbst *st;
+	int rc = db_prepare(r,
+	                    "SELECT at, actor, action, detail FROM history WHERE device_id "
+	                    "= ? ORDER BY id",
+	                    &st);
 
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return db_error(r, rc, "history", err, errlen);
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (!fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-		        (const char *)sqlite3_column_text(st, 2),
-		        (const char *)sqlite3_column_text(st, 3), arg))
+	db_bind_int(st, 1, id);
+	while ((rc = db_step(st)) == DB_ROW)
+		if (!fn(db_col_int(st, 0), db_col_str(st, 1), db_col_str(st, 2), db_col_str(st, 3),
+		        arg))
 			break;
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? OUT_OK
-	                                             : db_error(r, rc, "history", err, errlen);
+	db_finalize(st);
+	return rc == DB_DONE || rc == DB_ROW ? OUT_OK : db_error(r, rc, "history", err, errlen);
 }
 
 enum outcome
 registry_count_by_status(struct registry *r, int64_t now, int64_t out[DEVICE_NSTATUS], char *err,
                          size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(
-	    r->db,
-	    "SELECT CASE WHEN status = 'approved' AND expires_at > 0 AND expires_at <= ?"
-	    " THEN 'expired' ELSE status END AS now_status, COUNT(*) FROM devices"
-	    " GROUP BY now_status",
-	    -1, &st, NULL);
+	struct dbst *st;
+	int rc =
+	    db_prepare(r,
+	               "SELECT CASE WHEN status = 'approved' AND expires_at > 0 AND expires_at <= ?"
+	               " THEN 'expired' ELSE status END AS now_status, COUNT(*) FROM devices"
+	               " GROUP BY now_status",
+	               &st);
 
 	memset(out, 0, sizeof(int64_t) * DEVICE_NSTATUS);
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return db_error(r, rc, "count", err, errlen);
-	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 1, now);
+	while ((rc = db_step(st)) == DB_ROW) {
 		char status[16];
 		enum device_status s;
 		db_col_text(st, 0, status, sizeof(status));
 		if (device_status_parse(status, &s))
-			out[s] = sqlite3_column_int64(st, 1);
+			out[s] = db_col_int(st, 1);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "count", err, errlen);
+	db_finalize(st);
+	return rc == DB_DONE ? OUT_OK : db_error(r, rc, "count", err, errlen);
 }

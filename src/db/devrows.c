@@ -24,7 +24,7 @@ devrows_select(void)
 }
 
 static void
-read_field(sqlite3_stmt *st, int i, const struct device_field *f, struct device *d)
+read_field(struct dbst *st, int i, const struct device_field *f, struct device *d)
 {
 	char status[16];
 
@@ -32,14 +32,14 @@ read_field(sqlite3_stmt *st, int i, const struct device_field *f, struct device 
 	case DEVICE_KIND_ID:
 	case DEVICE_KIND_TIME:
 	case DEVICE_KIND_COUNT:
-		*device_int(d, f) = sqlite3_column_int64(st, i);
+		*device_int(d, f) = db_col_int(st, i);
 		break;
 	case DEVICE_KIND_STATUS:
 		db_col_text(st, i, status, sizeof(status));
 		device_status_parse(status, device_status_of(d, f));
 		break;
 	case DEVICE_KIND_BOOL:
-		*device_bool(d, f) = sqlite3_column_int(st, i) != 0;
+		*device_bool(d, f) = db_col_int(st, i) != 0;
 		break;
 	case DEVICE_KIND_ADDRESS:
 		db_col_text(st, i, device_text(d, f), f->size);
@@ -52,7 +52,7 @@ read_field(sqlite3_stmt *st, int i, const struct device_field *f, struct device 
 }
 
 void
-devrows_read(sqlite3_stmt *st, struct device *d)
+devrows_read(struct dbst *st, struct device *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < device_n_fields; i++)
@@ -74,63 +74,60 @@ net_bytes(const struct cidr *c, unsigned prefix, uint8_t out[16], size_t *len)
 }
 
 static void
-bind_net(sqlite3_stmt *st, int i, const struct cidr *c, unsigned prefix)
+bind_net(struct dbst *st, int i, const struct cidr *c, unsigned prefix)
 {
 	uint8_t b[16];
 	size_t len;
 
 	net_bytes(c, prefix, b, &len);
-	sqlite3_bind_blob(st, i, b, (int)len, SQLITE_TRANSIENT);
+	db_bind_blob(st, i, b, len);
 }
 
 int
 devrows_fill_nets(struct registry *r)
 {
-	sqlite3_stmt *sel, *upd;
-	int rc = sqlite3_prepare_v2(r->db, "SELECT id, address FROM devices WHERE net IS NULL", -1,
-	                            &sel, NULL);
+	struct dbst *sel, *upd;
+	int rc = db_prepare(r, "SELECT id, address FROM devices WHERE net IS NULL", &sel);
 
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return rc;
-	if ((rc = sqlite3_prepare_v2(r->db, "UPDATE devices SET net = ?, prefix = ? WHERE id = ?",
-	                             -1, &upd, NULL)) != SQLITE_OK) {
-		sqlite3_finalize(sel);
+	if ((rc = db_prepare(r, "UPDATE devices SET net = ?, prefix = ? WHERE id = ?", &upd)) !=
+	    DB_OK) {
+		db_finalize(sel);
 		return rc;
 	}
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+	while ((rc = db_step(sel)) == DB_ROW) {
 		struct cidr c;
-		const unsigned char *a = sqlite3_column_text(sel, 1);
-
-		if (a == NULL || !cidr_parse((const char *)a, &c))
+		if (!cidr_parse(db_col_str(sel, 1), &c))
 			continue;
-		sqlite3_reset(upd);
+		db_reset(upd);
 		bind_net(upd, 1, &c, c.prefix);
-		sqlite3_bind_int(upd, 2, (int)c.prefix);
-		sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
-		if ((rc = sqlite3_step(upd)) != SQLITE_DONE)
+		db_bind_int(upd, 2, (int)c.prefix);
+		db_bind_int(upd, 3, db_col_int(sel, 0));
+		if ((rc = db_step(upd)) != DB_DONE)
 			break;
 	}
-	sqlite3_finalize(sel);
-	sqlite3_finalize(upd);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	db_finalize(sel);
+	db_finalize(upd);
+	return rc == DB_DONE ? DB_OK : rc;
 }
 
 /* ---- insert ---- */
 
 static void
-bind_field(sqlite3_stmt *st, int i, const struct device_field *f, struct device *d)
+bind_field(struct dbst *st, int i, const struct device_field *f, struct device *d)
 {
 	switch (f->kind) {
 	case DEVICE_KIND_ID:
 	case DEVICE_KIND_TIME:
 	case DEVICE_KIND_COUNT:
-		sqlite3_bind_int64(st, i, *device_int(d, f));
+		db_bind_int(st, i, *device_int(d, f));
 		break;
 	case DEVICE_KIND_STATUS:
 		db_bind_text(st, i, device_status_name(*device_status_of(d, f)));
 		break;
 	case DEVICE_KIND_BOOL:
-		sqlite3_bind_int(st, i, *device_bool(d, f));
+		db_bind_int(st, i, *device_bool(d, f));
 		break;
 	case DEVICE_KIND_ADDRESS:
 	case DEVICE_KIND_TEXT:
@@ -143,7 +140,7 @@ enum outcome
 devrows_insert(struct registry *r, struct device *d, char *err, size_t errlen)
 {
 	struct buf sql;
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc, n = 0;
 
 	buf_init(&sql, SQL_MAX);
@@ -154,44 +151,42 @@ devrows_insert(struct registry *r, struct device *d, char *err, size_t errlen)
 	buf_puts(&sql, "net, prefix) VALUES (");
 	for (int i = 0; i < n; i++)
 		buf_puts(&sql, "?, ");
-	buf_puts(&sql, "?, ?)");
-	rc = sqlite3_prepare_v2(r->db, buf_cstr(&sql), -1, &st, NULL);
+	buf_puts(&sql, "?, ?) RETURNING id");
+	rc = db_prepare(r, buf_cstr(&sql), &st);
 	buf_free(&sql);
-	if (rc != SQLITE_OK)
+	if (rc != DB_OK)
 		return db_error(r, rc, "add", err, errlen);
 	n = 0;
 	for (size_t i = 0; i < device_n_fields; i++)
 		if (device_fields[i].flags & DEVICE_INSERT)
 			bind_field(st, ++n, &device_fields[i], d);
 	bind_net(st, n + 1, &d->net, d->net.prefix);
-	sqlite3_bind_int(st, n + 2, (int)d->net.prefix);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(r, rc, "add", err, errlen);
-	d->id = sqlite3_last_insert_rowid(r->db);
-	return OUT_OK;
+	db_bind_int(st, n + 2, (int)d->net.prefix);
+	if ((rc = db_step(st)) == DB_ROW)
+		d->id = db_col_int(st, 0);
+	db_finalize(st);
+	return rc == DB_ROW ? OUT_OK : db_error(r, rc, "add", err, errlen);
 }
 
 /* ---- reading many ---- */
 
 enum outcome
-devrows_each_row(struct registry *r, sqlite3_stmt *st, devrows_fn fn, void *arg, char *err,
+devrows_each_row(struct registry *r, struct dbst *st, devrows_fn fn, void *arg, char *err,
                  size_t errlen)
 {
 	struct device *d = xmalloc(sizeof(*d));
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		devrows_read(st, d);
 		if (!fn(d, arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(d);
-	return rc == SQLITE_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
+	return rc == DB_DONE ? OUT_OK : db_error(r, rc, "query", err, errlen);
 }
 
 enum outcome
@@ -199,14 +194,14 @@ devrows_each(struct registry *r, const char *tail, const int64_t *param, devrows
              char *err, size_t errlen)
 {
 	char sql[SQL_MAX];
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
 	str_fmt(sql, sizeof(sql), "%s%s", r->select, tail);
-	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK)
+	if ((rc = db_prepare(r, sql, &st)) != DB_OK)
 		return db_error(r, rc, "query", err, errlen);
 	if (param)
-		sqlite3_bind_int64(st, 1, *param);
+		db_bind_int(st, 1, *param);
 	return devrows_each_row(r, st, fn, arg, err, errlen);
 }
 
@@ -224,7 +219,7 @@ devrows_each_related(struct registry *r, const struct cidr *c, bool inside_too, 
                      void *arg, char *err, size_t errlen)
 {
 	char sql[SQL_MAX];
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct device *d = xmalloc(sizeof(*d));
 	unsigned max = c->family == AF_INET ? 32 : 128;
 	uint8_t lo[16], hi[16];
@@ -234,29 +229,30 @@ devrows_each_related(struct registry *r, const struct cidr *c, bool inside_too, 
 
 	/* Point lookups of each shorter prefix, and one range of the index. */
 	str_fmt(sql, sizeof(sql),
-	        "%s WHERE (net = ?1 AND prefix = ?2) OR (?3 AND prefix > ?2 AND net >= ?1 AND"
+	        "%s WHERE (net = ?1 AND prefix = ?2) OR (?3 = 1 AND prefix > ?2 AND net >= ?1 AND"
 	        " net <= ?4 AND length(net) = length(?1))",
 	        r->select);
-	if ((rc = sqlite3_prepare_v2(r->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+	if ((rc = db_prepare(r, sql, &st)) != DB_OK) {
 		free(d);
 		return db_error(r, rc, "query", err, errlen);
 	}
-	for (unsigned p = 0; p <= c->prefix && p <= max && go && rc != SQLITE_ERROR; p++) {
+	for (unsigned p = 0; p <= c->prefix && p <= max && go && (rc == DB_OK || rc == DB_DONE);
+	     p++) {
 		net_bytes(c, p, lo, &len);
 		net_last(lo, len, p, hi);
-		sqlite3_reset(st);
-		sqlite3_bind_blob(st, 1, lo, (int)len, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, (int)p);
-		sqlite3_bind_int(st, 3, inside_too && p == c->prefix);
-		sqlite3_bind_blob(st, 4, hi, (int)len, SQLITE_TRANSIENT);
-		while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_reset(st);
+		db_bind_blob(st, 1, lo, len);
+		db_bind_int(st, 2, (int)p);
+		db_bind_int(st, 3, inside_too && p == c->prefix);
+		db_bind_blob(st, 4, hi, len);
+		while (go && (rc = db_step(st)) == DB_ROW) {
 			devrows_read(st, d);
 			go = fn(d, arg);
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	free(d);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != DB_DONE && rc != DB_ROW)
 		return db_error(r, rc, "query", err, errlen);
 	return OUT_OK;
 }

@@ -18,7 +18,7 @@ typedef bool (*devrows_fn)(const struct device *, void *);
 
 /* "SELECT <every field's column> FROM devices", malloc'd: one per registry. */
 char *devrows_select(void);
-void devrows_read(sqlite3_stmt *, struct device *);
+void devrows_read(struct dbst *, struct device *);
 /* Insert d (its DEVICE_INSERT fields and network key); sets d->id. */
 enum outcome devrows_insert(struct registry *, struct device *, char *err, size_t errlen);
 
@@ -27,7 +27,7 @@ enum outcome devrows_insert(struct registry *, struct device *, char *err, size_
 enum outcome devrows_each(struct registry *, const char *tail, const int64_t *param, devrows_fn,
                           void *arg, char *err, size_t errlen);
 /* The same for a prepared statement of r->select (finalized here). */
-enum outcome devrows_each_row(struct registry *, sqlite3_stmt *, devrows_fn, void *arg, char *err,
+enum outcome devrows_each_row(struct registry *, struct dbst *, devrows_fn, void *arg, char *err,
                               size_t errlen);
 /* fn for each registration whose network covers c, and, with inside_too,
  * each inside it: index lookups, never a scan of the table. */

@@ -1,7 +1,8 @@
 /*
- * registry: the device registry's database in SQLite (WAL mode): opening
- * it, migrating its schema (PRAGMA user_version; one migration per
- * version), and the versions that tell a reader something changed. What is
+ * registry: the device registry's database, a SQLite file (WAL mode) for
+ * one gateway or PostgreSQL (db/pg.h) shared by a fleet: opening it,
+ * migrating its schema (one migration per version, in either), and the
+ * versions that tell a reader something changed. What is
  * stored is in db/devices.h (registrations and their history) and
  * db/stats.h (who sends how). Prepared statements only: values are bound,
  * never quoted. Errors are returned (OUT_TEMPFAIL: busy or I/O;
@@ -28,17 +29,25 @@ struct registry;
  * registry_open(): SQLite in WAL mode writes -wal and -shm beside it, and
  * root never opens a file in a folder the service user can change. */
 bool registry_prepare_dir(const char *path, const struct safedir_owner *, char *err, size_t errlen);
+/* Whether database ("[registry] database") is a PostgreSQL URL
+ * (postgresql://...), shared by several gateways, rather than a file. */
+bool registry_is_shared(const char *database);
 /* Open (creating and migrating as needed). busy_ms: how long to wait for
  * another writer (0 on an event loop thread: fail fast, try later). NULL
- * with err on failure. */
-struct registry *registry_open(const char *path, int busy_ms, char *err, size_t errlen);
+ * with err on failure. PostgreSQL that cannot be reached is no failure:
+ * every statement then says "try later" (OUT_TEMPFAIL) until it is back. */
+struct registry *registry_open(const char *database, int busy_ms, char *err, size_t errlen);
+/* Whether the database can be reached now (SQLite: always); err if not. */
+bool registry_is_up(struct registry *, char *err, size_t errlen);
 void registry_close(struct registry *);
 #define REGISTRY_KEY_LEN 32
 /* The secret key called name (made at its first use, kept in the
  * registry: it outlives restarts), e.g. for links the web pages mail. */
 enum outcome registry_key(struct registry *, const char *name, unsigned char out[REGISTRY_KEY_LEN],
                           char *err, size_t errlen);
-/* Changes whenever another connection committed (PRAGMA data_version). */
+/* Changes whenever another connection committed (SQLite: PRAGMA
+ * data_version), or, on PostgreSQL, with each change notice of the
+ * registrations and each reconnection (read without waiting). */
 enum outcome registry_data_version(struct registry *, int64_t *version);
 /* *devices changes whenever a registration was added, removed, or changed
  * in what decides at connect (address, status, legacy TLS, expiry, note),

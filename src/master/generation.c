@@ -105,6 +105,12 @@ user_setup(const struct config *cfg, bool sweep, char *err, size_t errlen)
 		return 0;
 	if ((r = registry_open(cfg->registry_db, 5000, err, errlen)) == NULL)
 		return 1;
+	/* A shared registry that is away now is no reason not to start: the
+	 * workers keep trying, and say "later" until they have read it. */
+	if (!registry_is_up(r, err, errlen))
+		log_warn("event=registry-error op=open error=\"%s\" note=\"starting without it; "
+		         "retrying\"",
+		         err);
 	registry_close(r);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/registry.h"
 #include "auth/authdb.h"
 #include "tls.h"
 #include "util/str.h"
@@ -190,7 +191,7 @@ preflight(const struct config *cfg, struct buf *errs, struct buf *warns)
 		n++;
 	}
 	check_folder("spool", cfg->spool, errs, &n);
-	if (cfg->registry_db[0]) {
+	if (cfg->registry_db[0] && !registry_is_shared(cfg->registry_db)) {
 		char dir[PATH_MAX];
 		const char *slash = strrchr(cfg->registry_db, '/');
 		str_copyn(dir, sizeof(dir), cfg->registry_db,
