@@ -124,6 +124,23 @@ metrics_queue(int64_t size, int64_t oldest, int64_t now)
 	atomic_store_explicit(&blk->queue_updated, now, memory_order_relaxed);
 }
 
+void
+metrics_registry_error(bool is_new)
+{
+	if (blk == NULL)
+		return;
+	ADD(blk->registry_errors, 1);
+	if (is_new)
+		ADD(blk->registry_stale, 1);
+}
+
+void
+metrics_registry_recovered(void)
+{
+	if (blk)
+		ADD(blk->registry_stale, -1);
+}
+
 enum metrics_tls
 metrics_tls_of(const char *tls)
 {

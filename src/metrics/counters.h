@@ -67,6 +67,8 @@ struct metrics {
 	struct metrics_hop hop[METRICS_HOPS + 1];
 	atomic_int_fast64_t queue_size, queue_oldest; /* oldest: arrival, 0 when empty */
 	atomic_int_fast64_t queue_updated;
+	atomic_uint_fast64_t registry_errors; /* registry reads and writes that failed */
+	atomic_int_fast64_t registry_stale;   /* workers serving from their last snapshot */
 };
 
 /* The master: map the shared block (NULL if the system refused). */
@@ -83,6 +85,10 @@ void metrics_refused(enum metrics_refusal);
 void metrics_auth(enum metrics_auth);
 void metrics_delivery(const char *hop, enum metrics_delivery);
 void metrics_queue(int64_t size, int64_t oldest_arrival, int64_t now);
+/* A worker's registry thread failed once (is_new: and went stale), or
+ * reads again after failing (recovered). */
+void metrics_registry_error(bool is_new);
+void metrics_registry_recovered(void);
 
 enum metrics_tls metrics_tls_of(const char *tls);
 const char *metrics_tls_name(enum metrics_tls);

@@ -90,6 +90,15 @@ queue_and_hops(struct buf *b, const struct metrics *m, int64_t now)
 	     "Age of the oldest message in the queue (0 when empty).");
 	buf_printf(b, "mailout_queue_oldest_age_seconds %lld\n",
 	           (long long)(oldest > 0 && now > oldest ? now - oldest : 0));
+	head(b, "mailout_registry_errors_total", "counter",
+	     "Reads and writes of the device registry that failed (the workers' registry "
+	     "threads); the last snapshot stays in force meanwhile.");
+	buf_printf(b, "mailout_registry_errors_total %llu\n",
+	           (unsigned long long)LOAD(m->registry_errors));
+	head(b, "mailout_registry_stale_workers", "gauge",
+	     "Workers serving from their last registry snapshot because the registry cannot be "
+	     "read now.");
+	buf_printf(b, "mailout_registry_stale_workers %lld\n", (long long)LOAD(m->registry_stale));
 	head(b, "mailout_deliveries_total", "counter",
 	     "Recipients delivered, deferred and bounced, by next hop.");
 	for (size_t i = 0; i <= METRICS_HOPS; i++) {

@@ -9,6 +9,7 @@
 #include "db/devices.h"
 #include "db/stats.h"
 #include "log.h"
+#include "metrics/counters.h"
 #include "util/clock.h"
 
 #define OPEN_BUSY_MS   2000 /* the thread may wait for a writer; the loop never does */
@@ -19,6 +20,7 @@
 static void
 thread_failed(struct regshare *dv, const char *op, const char *err)
 {
+	metrics_registry_error(!dv->is_failing);
 	if (!dv->is_failing)
 		log_warn(
 		    "event=registry-error op=%s error=\"%s\" note=\"the last snapshot stays in "
@@ -30,8 +32,10 @@ thread_failed(struct regshare *dv, const char *op, const char *err)
 static void
 thread_recovered(struct regshare *dv, size_t n)
 {
-	if (dv->is_failing)
+	if (dv->is_failing) {
 		log_info("event=registry-recovered devices=%zu", n);
+		metrics_registry_recovered();
+	}
 	dv->is_failing = false;
 }
 
@@ -58,24 +62,27 @@ publish(struct regshare *dv, struct devsnap *s, uint64_t seq)
 }
 
 /* Whether the registrations changed since the last snapshot: a commit at
- * all (data_version, cheap), and then one that touched them. */
+ * all (data_version, cheap: on PostgreSQL a change notice, no query), and
+ * then one that touched them. After a failure, always (and the rebuild
+ * says the registry is back). */
 static bool
 has_changed(struct regshare *dv)
 {
-	int64_t data, devs, admit;
+	int64_t data = 0, devs = 0, admit;
+	char err[256] = "version";
+	bool is_read = registry_data_version(dv->reg, &data) == OUT_OK;
 
-	if (registry_data_version(dv->reg, &data) != OUT_OK ||
-	    registry_devices_version(dv->reg, &devs, &admit) != OUT_OK) {
-		thread_failed(dv, "refresh", "version");
+	if (is_read && dv->has_snapshot && !dv->is_failing && data == dv->data_version)
+		return false;
+	if (!is_read || registry_devices_version(dv->reg, &devs, &admit) != OUT_OK) {
+		registry_is_up(dv->reg, err, sizeof(err));
+		thread_failed(dv, "refresh", err);
 		return false;
 	}
-	if (dv->has_snapshot && data == dv->data_version)
-		return false;
 	dv->data_version = data;
-	if (dv->has_snapshot && devs == dv->devices_version)
-		return false; /* usage counters only */
+	bool is_new = !dv->has_snapshot || dv->is_failing || devs != dv->devices_version;
 	dv->devices_version = devs;
-	return true;
+	return is_new; /* else: usage counters only */
 }
 
 /* Read every registration again if they changed, or the loop asked. */
@@ -201,9 +208,12 @@ static void
 offer_ro(struct regshare *dv)
 {
 	char err[256];
-	struct registry *ro = registry_open(dv->path, OPEN_BUSY_MS, err, sizeof(err));
+	struct registry *ro;
 	int64_t data, devs, admit;
 
+	if (registry_is_shared(dv->path))
+		return; /* the loop never talks to a database over the network */
+	ro = registry_open(dv->path, OPEN_BUSY_MS, err, sizeof(err));
 	if (ro == NULL || registry_data_version(ro, &data) != OUT_OK ||
 	    registry_devices_version(ro, &devs, &admit) != OUT_OK) {
 		registry_close(ro); /* the loop then relies on the thread's polling */
@@ -239,11 +249,17 @@ thread_wait(struct regshare *dv)
 	struct timespec until;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += (REGVIEW_POLL_MS % 1000) * 1000000L;
-	until.tv_sec += REGVIEW_POLL_MS / 1000 + until.tv_nsec / 1000000000L;
+	int ms = dv->reg && registry_is_shared(dv->path) ? REGVIEW_POLL_SHARED : REGVIEW_POLL_MS;
+
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&dv->lock);
-	if (!dv->is_stopping && dv->outbox == NULL && dv->req_seq <= dv->built_seq)
+	/* Counters to write and snapshots asked for wake us at once, unless
+	 * the registry just failed (then we try again at the next poll, not
+	 * in a busy loop). */
+	if (!dv->is_stopping &&
+	    (dv->is_failing || (dv->outbox == NULL && dv->req_seq <= dv->built_seq)))
 		pthread_cond_timedwait(&dv->cond, &dv->lock, &until);
 	pthread_mutex_unlock(&dv->lock);
 }
@@ -264,6 +280,8 @@ thread_finish(struct regshare *dv)
 	pthread_mutex_unlock(&dv->lock);
 	registry_close(dv->reg);
 	dv->reg = NULL;
+	if (dv->is_failing)
+		metrics_registry_recovered(); /* this worker no longer serves */
 }
 
 void *

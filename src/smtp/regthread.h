@@ -20,6 +20,7 @@
 #include "smtp/devsnap.h"
 
 #define REGVIEW_POLL_MS       100
+#define REGVIEW_POLL_SHARED   20 /* PostgreSQL: a look at the socket for change notices */
 #define REGVIEW_FLUSH_MS      2000
 #define REGVIEW_FIRST_WAIT_MS 3000 /* a new worker waits this long for its first snapshot */
 

@@ -75,7 +75,22 @@ check_registration(struct web_req *r, const char *addr)
 	struct device d;
 	char err[256];
 
-	if (registry_find_by_address(r->w->reg, addr, &d, err, sizeof(err)) != OUT_OK) {
+	enum outcome o = registry_find_by_address(r->w->reg, addr, &d, err, sizeof(err));
+
+	if (o == OUT_TEMPFAIL) {
+		log_error("event=web-error page=check client=%s error=\"%s\"", r->client, err);
+		r->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		html(&r->out, "<p class=\"bad\">%s</p>\n",
+		     TR(r,
+		        "The device registry cannot be read just now; the gateway goes on as "
+		        "before. "
+		        "Please look again in a minute.",
+		        "Das Geräteregister ist gerade nicht lesbar; das Gateway arbeitet wie "
+		        "bisher "
+		        "weiter. Bitte sehen Sie in einer Minute noch einmal nach."));
+		return;
+	}
+	if (o != OUT_OK) {
 		html(&r->out, "<p>%s</p>\n",
 		     TR(r, "This address is not registered as a device that may send unencrypted.",
 		        "Diese Adresse ist nicht als Gerät registriert, das unverschlüsselt senden "
