@@ -48,6 +48,7 @@ static const struct {
     [REPLY_NEED_MAIL] = {503, "5.5.1 Error: need MAIL command"},
     [REPLY_NEED_RCPT] = {503, "5.5.1 Error: need RCPT command"},
     [REPLY_NESTED_MAIL] = {503, "5.5.1 Error: nested MAIL command"},
+    [REPLY_PROBE_NO_MAIL] = {550, "5.7.1 A load balancer's health check sends no mail"},
     [REPLY_TLS_ACTIVE] = {503, "5.5.1 Error: TLS already active"},
     [REPLY_TLS_NOT_OFFERED] = {502, "5.5.1 Error: STARTTLS is not offered on this interface"},
     [REPLY_TLS_REQUIRED] = {530, "5.7.0 Must issue a STARTTLS command first"},

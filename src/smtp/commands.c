@@ -279,6 +279,10 @@ cmd_mail(struct session *s, struct smtp_cmd *c)
 		session_reply(s, REPLY_NESTED_MAIL);
 		return;
 	}
+	if (s->is_probe) {
+		session_reply(s, REPLY_PROBE_NO_MAIL);
+		return;
+	}
 	if (session_expired(s))
 		return;
 	if (c->arg_len < 5 || strncasecmp(c->arg, "FROM:", 5) != 0) {

@@ -76,7 +76,7 @@ on_ready(evutil_socket_t fd, short what, void *arg)
 	struct listener *l = pw->l;
 	proxywait_admit_fn *admit = pw->admit;
 	finish(pw, NULL);
-	admit(l, fd, (const struct sockaddr *)&copy, len);
+	admit(l, fd, (const struct sockaddr *)&copy, len, h.is_local);
 }
 
 void

@@ -12,14 +12,17 @@
 #define MAILOUT_SMTP_PROXYWAIT_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "smtp/listener.h"
 
 #define PROXYWAIT_TIMEOUT 10
 
+/* is_probe: a v2 LOCAL header, the balancer's own health check (client:
+ * the balancer). */
 typedef void proxywait_admit_fn(struct listener *, int fd, const struct sockaddr *client,
-                                socklen_t len);
+                                socklen_t len, bool is_probe);
 
 void proxywait_start(struct event_base *, struct listener *, int fd, const struct sockaddr *peer,
                      socklen_t len, proxywait_admit_fn *admit);

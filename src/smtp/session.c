@@ -83,7 +83,7 @@ make_sid(char *dst)
 
 struct session *
 session_new(const struct session_host *host, struct listener *l, int fd, const struct sockaddr *sa,
-            socklen_t salen, const char *client)
+            socklen_t salen, const char *client, bool is_probe)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
 	int one = 1;
@@ -94,6 +94,7 @@ session_new(const struct session_host *host, struct listener *l, int fd, const s
 	s->cfg = host->cfg;
 	s->l = l;
 	s->fd = fd;
+	s->is_probe = is_probe;
 	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
 	str_copy(s->client, sizeof(s->client), client);
 	str_copy(s->tls, sizeof(s->tls), "none");
@@ -106,7 +107,8 @@ session_new(const struct session_host *host, struct listener *l, int fd, const s
 	s->ev_deadline = evtimer_new(host->base, on_deadline, s);
 	s->ev_auth_delay = evtimer_new(host->base, on_auth_delay, s);
 	senders_init(&s->auth_senders);
-	metrics_session_start(l->conf->name);
+	if (!is_probe)
+		metrics_session_start(l->conf->name);
 	return s;
 }
 
@@ -142,8 +144,12 @@ static void
 check_device(struct session *s)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&s->peer;
-	const struct device *d = regview_match(s->host->devices, sa);
+	const struct device *d;
 	int64_t now = clock_now();
+
+	if (s->is_probe)
+		return; /* the balancer's health check: greeted, never given MAIL */
+	d = regview_match(s->host->devices, sa);
 
 	if (s->l->conf->clients == LCLIENTS_REGISTERED && !regview_ready(s->host->devices)) {
 		/* No snapshot could be read since this worker started: say "later",
@@ -198,9 +204,12 @@ session_admit(struct session *s)
 	/* Mail from here may reach internal addresses only, and so may its
 	 * bounces (queue/bounce.c). */
 	s->env.is_internal_only = s->l->conf->recipients == LRCPTS_INTERNAL || s->is_legacy_device;
-	log_info("event=connect " SFMT " refused=%s device=%lld legacy_tls=%s", SARG(s),
-	         s->is_refused ? "yes" : "no", (long long)s->device_id,
-	         s->is_legacy_device ? "yes" : "no");
+	if (s->is_probe)
+		log_debug("event=connect " SFMT " probe=yes", SARG(s));
+	else
+		log_info("event=connect " SFMT " refused=%s device=%lld legacy_tls=%s", SARG(s),
+		         s->is_refused ? "yes" : "no", (long long)s->device_id,
+		         s->is_legacy_device ? "yes" : "no");
 	enter(s);
 	s->conn = conn_new(s->host->base, s->fd, &session_conn_cbs, s);
 	/* Bound the input buffer: reading pauses while a full window waits. */
@@ -269,10 +278,13 @@ note_end(const struct session *s)
 static void
 session_free(struct session *s)
 {
-	log_info("event=disconnect " SFMT " state=%s messages=%u recipients=%u errors=%u "
-	         "duration=%lds",
-	         SARG(s), session_state_name(s->state), s->n_msgs, s->n_rcpts, s->n_errors,
-	         (long)((time_t)clock_now() - s->started));
+	if (s->is_probe)
+		log_debug("event=disconnect " SFMT " probe=yes", SARG(s));
+	else
+		log_info("event=disconnect " SFMT " state=%s messages=%u recipients=%u errors=%u "
+		         "duration=%lds",
+		         SARG(s), session_state_name(s->state), s->n_msgs, s->n_rcpts, s->n_errors,
+		         (long)((time_t)clock_now() - s->started));
 	if (s->commit)
 		s->commit->s = NULL; /* the commit finishes without us */
 	else if (s->msg) {
@@ -280,8 +292,10 @@ session_free(struct session *s)
 		spool_msg_free(s->msg);
 	}
 	smtpauth_session_gone(s);
-	metrics_session_end(s->l->conf->name, tls_state(s));
-	note_end(s);
+	if (!s->is_probe) {
+		metrics_session_end(s->l->conf->name, tls_state(s));
+		note_end(s);
+	}
 	conn_free(s->conn);
 	close(s->fd);
 	event_free(s->ev_resume);

@@ -22,9 +22,12 @@ struct session;
 
 /* Take over an accepted socket the host admitted (smtp/admit.h); client
  * is the address as text. The host links the session into its list, then
- * starts it: the connect policy and the greeting (or the TLS handshake). */
+ * starts it: the connect policy and the greeting (or the TLS handshake).
+ * is_probe: a load balancer's health check (PROXY v2 LOCAL): greeted
+ * whatever the listener's clients, never given MAIL, logged at debug
+ * only, and kept out of the counters and reports. */
 struct session *session_new(const struct session_host *, struct listener *, int fd,
-                            const struct sockaddr *, socklen_t, const char *client);
+                            const struct sockaddr *, socklen_t, const char *client, bool is_probe);
 void session_start(struct session *);
 const char *session_client(const struct session *);
 /* A new registry snapshot arrived: a session waiting for one goes on. */

@@ -57,6 +57,7 @@ struct session {
 	bool is_tls;
 	char tls[128];
 	bool is_refused;
+	bool is_probe;               /* a balancer's health check (session.h) */
 	bool is_refused_temporarily; /* 421 instead of 554 */
 	bool was_refused;            /* some policy refusal (554, 530, 550 5.7.1) */
 	char refuse_why[512];

@@ -41,7 +41,7 @@ refuse_early(struct worker *w, int fd, enum admit_verdict v, const char *client)
 /* A connection from this client (for a `proxy = yes` listener, the one
  * the balancer's header names): admission, then its session. */
 static void
-admit_client(struct listener *l, int fd, const struct sockaddr *sa, socklen_t salen)
+admit_client(struct listener *l, int fd, const struct sockaddr *sa, socklen_t salen, bool is_probe)
 {
 	struct worker *w = l->w;
 	enum admit_verdict v;
@@ -61,7 +61,7 @@ admit_client(struct listener *l, int fd, const struct sockaddr *sa, socklen_t sa
 		refuse_early(w, fd, v, client);
 		return;
 	}
-	s = session_new(&w->host, l, fd, sa, salen, client);
+	s = session_new(&w->host, l, fd, sa, salen, client, is_probe);
 	session_link(&w->sessions, s);
 	session_start(s);
 }
@@ -75,7 +75,7 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa, i
 	if (l->conf->proxy)
 		proxywait_start(l->w->base, l, fd, sa, (socklen_t)salen, admit_client);
 	else
-		admit_client(l, fd, sa, (socklen_t)salen);
+		admit_client(l, fd, sa, (socklen_t)salen, false);
 }
 
 static void

@@ -131,11 +131,27 @@ def test_only_balancers_and_only_with_a_header(gw):
     # a malformed one
     s = connect(gw, "mailout", BALANCER, b"PROXY TCP4 1.2.3 127.0.0.1 1 2\r\n")
     assert greeting(s) == b""
-    # a health check (v2 LOCAL) is the balancer itself
-    s = connect(gw, "mailout", BALANCER, v2("0.0.0.0", local=True))
-    assert greeting(s).startswith(b"220 ")
-    s.close()
-    gw.wait_log(r"event=connect .*listener=mailout client=127\.0\.0\.2 ")
+    # a health check (v2 LOCAL) is the balancer itself: greeted even where
+    # only registered devices are (or HAProxy's smtpchk would take the node
+    # down), never given MAIL, and kept out of the logs and reports
+    for listener in ("mailout", "mailout-unsecure"):
+        s = connect(gw, listener, BALANCER, v2("0.0.0.0", local=True))
+        f = s.makefile("rb")
+        assert f.readline().startswith(b"220 "), listener
+        s.sendall(b"EHLO balancer.test\r\n")
+        while (line := f.readline()).startswith(b"250-"):
+            pass
+        assert line.startswith(b"250 "), line
+        s.sendall(b"MAIL FROM:<probe@example.edu>\r\n")
+        want = b"530 " if listener == "mailout" else b"550 5.7.1 A load balancer's health check"
+        assert f.readline().startswith(want), listener
+        s.sendall(b"QUIT\r\n")
+        assert f.readline().startswith(b"221"), listener
+        s.close()
+    time.sleep(2.5)  # a flush of the counters
+    probes = [line for line in gw.log().splitlines() if f"client={BALANCER} tls" in line]
+    assert not any("event=connect" in p or "event=disconnect" in p for p in probes), probes
+    assert BALANCER not in gw.ctl("report", "tls").stdout
 
 
 def test_config_needs_proxy_from(make_gateway):
