@@ -189,11 +189,31 @@ DEFAULT_LISTENERS = {
 }
 
 
+_pg = []
+
+
+def registry_database(folder):
+    """A new gateway's registry: a SQLite file in its folder, or with
+    MAILOUT_TEST_REGISTRY=postgresql a database of its own in one throw-away
+    PostgreSQL cluster for the whole run (tests/e2e/pgserver.py), so that
+    the same tests check both."""
+    if os.environ.get("MAILOUT_TEST_REGISTRY") != "postgresql":
+        return os.path.join(folder, "registry", "registry.sqlite")
+    if not _pg:
+        import atexit
+        from pgserver import Postgres
+        _pg.append(Postgres())
+        atexit.register(_pg[0].cleanup)
+    return _pg[0].new_database()
+
+
 class Gateway:
     """One mailoutd with its own folder, config and ports."""
 
     def __init__(self, certs, sink_port, listeners=None, gateway=None, relay=None,
-                 registry=None, routes=None, web=None, auth=None, transition=None):
+                 registry=None, routes=None, web=None, auth=None, transition=None,
+                 host="127.0.0.1"):
+        self.host = host  # the loopback address its listeners and web pages bind to
         self.dir = tempfile.mkdtemp(prefix="mailout-e2e-")
         os.chmod(self.dir, 0o755)  # the workers run as the mailout user
         self.certs = certs
@@ -210,13 +230,13 @@ class Gateway:
         self.routes = routes or {}
         self.web = None
         if web is not None:
-            self.web = {"address": f"127.0.0.1:{free_port()}"}
+            self.web = {"address": f"{host}:{free_port(host)}"}
             self.web.update(web)
         self.auth = dict(auth) if auth else None
         self.transition = dict(transition) if transition else None
         self.registry = None
         if registry is not None:
-            self.registry = {"database": os.path.join(self.dir, "registry", "registry.sqlite"),
+            self.registry = {"database": registry_database(self.dir),
                              "registration_url": "https://mailout.test/register"}
             self.registry.update(registry)
         self.conf = os.path.join(self.dir, "mailout.conf")
@@ -244,8 +264,8 @@ class Gateway:
         for name, opts in self.listeners.items():
             opts = dict(opts)
             if name not in self.ports:
-                self.ports[name] = free_port()
-            addr = opts.pop("address", f"127.0.0.1:{self.ports[name]}")
+                self.ports[name] = free_port(self.host)
+            addr = opts.pop("address", f"{self.host}:{self.ports[name]}")
             lines += ["", f"[listener {name}]", f"address = {addr}"]
             lines += [f"{k} = {v}" for k, v in opts.items()]
         with open(self.conf, "w") as f:
@@ -271,7 +291,7 @@ class Gateway:
     def _accepting(self, port):
         if self.proc.poll() is not None:
             raise AssertionError("mailoutd exited:\n" + self.log())
-        return self._port_busy(port)
+        return self._port_busy(port, self.host)
 
     def port(self, name):
         return self.ports[name]
@@ -307,15 +327,16 @@ class Gateway:
         self.proc.wait()
         # children die through PR_SET_PDEATHSIG; wait until the ports are free
         for name in self.listeners:
-            wait_for(lambda: not self._port_busy(self.ports[name]), 10, what="ports free")
+            wait_for(lambda: not self._port_busy(self.ports[name], self.host), 10,
+                     what="ports free")
         self.proc = None
         self.logfile.close()
         self.logfile = None
 
     @staticmethod
-    def _port_busy(port):
+    def _port_busy(port, host="127.0.0.1"):
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            socket.create_connection((host, port), timeout=0.5).close()
             return True
         except OSError:
             return False
@@ -326,6 +347,10 @@ class Gateway:
                            timeout=60, env={**self.env, **(env or {})})
         if check:
             assert r.returncode == 0, (args, r.stdout, r.stderr)
+        if _pg and args[:1] == ("device",) and self.proc:
+            # a shared registry reaches the workers within a second, not at once
+            # (doc/SCALING.md): the tests send right after a change
+            time.sleep(0.3)
         return r
 
     def worker_pids(self):
