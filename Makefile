@@ -89,7 +89,7 @@ install: all man
 doc: all
 	$(BUILD)/mailoutctl keys | cat doc/CONFIG.head.md - > doc/CONFIG.md
 
-.PHONY: doc man install package package-check soak all run check unit layers e2e e2e-dates asan-check fuzz fuzz-smoke test-deps demo-certs format clean
+.PHONY: doc man install package package-check soak all run check unit layers e2e e2e-dates e2e-pg asan-check fuzz fuzz-smoke test-deps demo-certs format clean
 .DELETE_ON_ERROR:
 
 build/config.mk: scripts/deps.sh
@@ -167,6 +167,13 @@ e2e-dates: test-deps all
 	MAILOUT_CLOCK_OFFSET=$(CLOCK_AHEAD) MAILOUTD=$(abspath $(BUILD)/mailoutd) \
 		MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \
 		$(PYTHON) -m pytest -q -p no:cacheprovider -m dates tests/e2e
+
+# The same end-to-end tests with every gateway's registry in PostgreSQL (one
+# throw-away cluster, tests/e2e/pgserver.py) instead of SQLite.
+e2e-pg: test-deps all
+	MAILOUT_TEST_REGISTRY=postgresql MAILOUTD=$(abspath $(BUILD)/mailoutd) \
+		MAILOUTCTL=$(abspath $(BUILD)/mailoutctl) \
+		$(PYTHON) -m pytest -q -p no:cacheprovider -m "not perf" tests/e2e
 
 asan-check: test-deps
 	$(MAKE) SAN=1 unit e2e E2E_SELECT='-m "not perf"'

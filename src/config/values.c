@@ -187,7 +187,7 @@ conf_parse_database(struct conf_ctx *c, void *base, const char *value, char *err
 	if (value[0] == '\0' ||
 	    !(is_url ? str_copy(cfg->registry_db, sizeof(cfg->registry_db), value)
 	             : conf_resolve_path(c, cfg->registry_db, sizeof(cfg->registry_db), value))) {
-		str_fmt(err, errlen, "database = '%.40s...': empty or too long", value);
+		str_copy(err, errlen, "database: empty or too long"); /* a URL may hold a password */
 		return false;
 	}
 	return true;

@@ -22,11 +22,14 @@ int ctl_notify(const struct config *, int argc, char **argv);
 int ctl_report_auth(const struct config *, int argc, char **argv);
 /* report transition (ctl/report_transition.c), called by ctl_report. */
 int ctl_report_transition(const struct config *, int argc, char **argv);
+/* registry copy --from DATABASE (ctl/regcopy.c). */
+int ctl_registry(const struct config *, int argc, char **argv);
 /* Each command's usage, for --help (stdout) and for errors (stderr). */
 void ctl_device_usage(FILE *);
 void ctl_queue_usage(FILE *);
 void ctl_report_usage(FILE *);
 void ctl_notify_usage(FILE *);
+void ctl_registry_usage(FILE *);
 /* web passwd USER, auth passwd USER: need no config. */
 int ctl_web(int argc, char **argv);
 int ctl_auth(int argc, char **argv);

@@ -49,6 +49,8 @@ usage(FILE *out)
 	        "  report transition [--json|--csv]          every registration, its use and a\n"
 	        "                        suggested action (the re-evaluation)\n"
 	        "  notify [--dry-run|--sent]  mail the reminders and the digest that are due\n"
+	        "  registry copy --from DATABASE  a registry (SQLite file) into the configured\n"
+	        "                        one (PostgreSQL, empty): a gateway becomes a fleet\n"
 	        "  web passwd USER       a user:hash line for [web] admins (password on stdin)\n"
 	        "  auth passwd USER      a user:hash line for [auth] passwd (password on stdin)\n");
 }
@@ -115,9 +117,12 @@ static const struct {
 	void (*usage)(FILE *);
 	bool needs_args; /* without arguments: the usage, not the config */
 } commands[] = {
-    {"check", cmd_check, check_usage, false},        {"queue", ctl_queue, ctl_queue_usage, true},
-    {"device", ctl_device, ctl_device_usage, true},  {"report", ctl_report, ctl_report_usage, true},
+    {"check", cmd_check, check_usage, false},
+    {"queue", ctl_queue, ctl_queue_usage, true},
+    {"device", ctl_device, ctl_device_usage, true},
+    {"report", ctl_report, ctl_report_usage, true},
     {"notify", ctl_notify, ctl_notify_usage, false},
+    {"registry", ctl_registry, ctl_registry_usage, true},
 };
 
 /* "COMMAND --help", or a command that needs arguments without any: its

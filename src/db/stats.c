@@ -145,7 +145,8 @@ registry_tls_report(struct registry *r, int64_t since_day,
 	    r,
 	    "SELECT client, 0, listener, tls, SUM(sessions), SUM(messages), SUM(refused),"
 	    " MAX(last_seen) FROM client_tls WHERE day >= ? GROUP BY client, listener, tls"
-	    " ORDER BY tls <> 'none', tls <> 'handshake-failed', SUM(sessions) DESC, client",
+	    " ORDER BY tls <> 'none', tls <> 'handshake-failed', SUM(sessions) DESC, client,"
+	    " listener, tls",
 	    since_day, fn, arg, err, errlen);
 }
 
@@ -157,7 +158,7 @@ registry_client_days(struct registry *r, int64_t since_day,
 	return each_stat(r,
 	                 "SELECT client, day, '', tls, SUM(sessions), SUM(messages), SUM(refused),"
 	                 " MAX(last_seen) FROM client_tls WHERE day >= ?"
-	                 " GROUP BY client, day, tls ORDER BY day",
+	                 " GROUP BY client, day, tls ORDER BY day, client, tls",
 	                 since_day, fn, arg, err, errlen);
 }
 

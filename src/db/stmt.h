@@ -34,6 +34,7 @@ int db_prepare(struct registry *, const char *sql, struct dbst **);
 void db_bind_int(struct dbst *, int i, int64_t);
 void db_bind_text(struct dbst *, int i, const char *);
 void db_bind_blob(struct dbst *, int i, const void *, size_t);
+void db_bind_null(struct dbst *, int i);
 /* The number of the parameter called name (":now"), 0 if the SQL has none. */
 int db_param_index(struct dbst *, const char *name);
 /* DB_ROW, DB_DONE or an error. */
@@ -48,6 +49,9 @@ const char *db_col_str(struct dbst *, int i);
 void db_col_text(struct dbst *, int i, char *dst, size_t size);
 /* Column i's bytes into dst when they are exactly size; false otherwise. */
 bool db_col_blob(struct dbst *, int i, void *dst, size_t size);
+/* Column i's bytes into dst (*len of them) when they fit in cap; false
+ * when they do not or the column is NULL. */
+bool db_col_bytes(struct dbst *, int i, void *dst, size_t cap, size_t *len);
 /* Rows the last statement inserted, changed or deleted. */
 int64_t db_changes(struct registry *);
 

@@ -69,8 +69,10 @@ class Fleet:
         if not os.path.exists("/usr/sbin/haproxy"):
             pytest.fail("haproxy is not installed (scripts/test-deps.sh installs it)")
         reg = {"database": pg.url, "default_expiry": day(200)}
+        # B names the database server by name: libpq's lookup in the workers' sandbox
+        reg_b = dict(reg, database=pg.url.replace("@127.0.0.1:", "@localhost:"))
         self.a = make_gateway(listeners=LISTENERS, registry=reg, web=web, host=NODES["a"])
-        self.b = make_gateway(listeners=LISTENERS, registry=reg, host=NODES["b"])
+        self.b = make_gateway(listeners=LISTENERS, registry=reg_b, host=NODES["b"])
         self.a.start()
         self.b.start()
         nodes = {"a": self.a, "b": self.b}
@@ -285,3 +287,31 @@ def test_registry_down_30s_under_load_refuses_no_registered_device(fleet, postgr
     errors = re.search(r"^mailout_registry_errors_total (\d+)$", text, re.M)
     assert errors and int(errors.group(1)) > 0, text
     assert re.search(r"^mailout_registry_stale_workers 0$", text, re.M), text
+
+
+def test_a_gateways_sqlite_registry_copied_into_postgresql(make_gateway, postgres, sink):
+    """How one gateway becomes a fleet: `mailoutctl registry copy` moves its
+    SQLite registry, ids, history and counters included, into PostgreSQL."""
+    from test_web import LISTENERS as WEB_LISTENERS
+    one = make_gateway(listeners=WEB_LISTENERS, registry={}).start()
+    one.ctl("device", "add", DEVICE, "--name", "Kopierer", "--owner", "lab@example.edu",
+            "--language", "de")
+    one.ctl("device", "add", "10.1.0.0/24", "--name", "Labor", "--owner", "it@example.edu")
+    one.ctl("device", "revoke", "10.1.0.0/24", "--why", "replaced")
+    with smtplib.SMTP("127.0.0.1", one.port("mailout-unsecure"), timeout=10,
+                      source_address=(DEVICE, 0)) as s:
+        s.sendmail("scan@example.edu", ["lab@example.edu"], MSG)
+    wait_for(lambda: counters(one).get("messages") == 1, 10, what="the message counted")
+    fleet = make_gateway(listeners=LISTENERS, registry={"database": postgres.url})
+    r = fleet.ctl("registry", "copy", "--from", one.registry["database"])
+    print(r.stdout)
+    assert re.search(r"^devices\s+2 rows$", r.stdout, re.M), r.stdout
+    assert re.search(r"^history\s+3 rows$", r.stdout, re.M), r.stdout
+    for args in (["device", "list", "--json"], ["device", "history", "2"],
+                 ["report", "tls", "--json"], ["report", "sessions", DEVICE, "--json"],
+                 ["report", "transition", "--json"]):
+        assert fleet.ctl(*args).stdout == one.ctl(*args).stdout, args
+    again = fleet.ctl("registry", "copy", "--from", one.registry["database"], check=False)
+    assert again.returncode == 1 and "already holds registrations" in again.stderr
+    assert "added device 3:" in fleet.ctl("device", "add", "127.0.0.8", "--name", "Fax",
+                                          "--owner", "lab@example.edu").stdout
