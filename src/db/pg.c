@@ -18,6 +18,7 @@ struct pgconn {
 	const struct pg_schema *schema;
 	bool is_migrated;
 	bool is_newer; /* the database's schema is newer than ours: never use it */
+	bool is_listening;
 	int lock_timeout_ms;
 	int64_t next_try_ms;
 	int64_t notices; /* change notices and reconnections counted */
@@ -183,8 +184,10 @@ connect_now(struct pgconn *p)
 	set_lock_timeout(p);
 	if (!p->is_migrated && !migrate(p))
 		return false;
-	if (pg_exec(p, "LISTEN " PG_CHANNEL) != DB_OK) {
+	if (p->is_listening && pg_exec(p, "LISTEN " PG_CHANNEL) != DB_OK) {
 		keep_error(p, "LISTEN", PQerrorMessage(p->conn));
+		PQfinish(p->conn); /* never a connection that misses the notices */
+		p->conn = NULL;
 		return false;
 	}
 	return true;
@@ -243,6 +246,17 @@ pg_notices(struct pgconn *p, int64_t *count)
 	}
 	*count = p->notices;
 	return PQstatus(p->conn) == CONNECTION_OK;
+}
+
+void
+pg_listen(struct pgconn *p)
+{
+	p->is_listening = true;
+	if (PQstatus(p->conn) == CONNECTION_OK && p->is_migrated &&
+	    pg_exec(p, "LISTEN " PG_CHANNEL) != DB_OK) {
+		PQfinish(p->conn); /* the next pg_ready() connects again, and listens */
+		p->conn = NULL;
+	}
 }
 
 void

@@ -2,7 +2,8 @@
  * pg: the registry's connection to PostgreSQL (libpq). It connects with
  * bounded waits (connect_timeout, TCP keepalives and user timeout, a
  * statement timeout), brings the schema up to date at the first connection
- * that works, LISTENs for the registry's change notices, and connects again
+ * that works, LISTENs for the registry's change notices when asked to
+ * (pg_listen()), and connects again
  * when the connection broke, at most once a second and never inside a
  * transaction (whose statements would then land outside it). Blocking: only
  * threads that may wait use it, never an event loop. Errors are outcomes
@@ -42,6 +43,10 @@ const char *pg_errmsg(const struct pgconn *);
 int pg_result_code(struct pgconn *, const PGresult *);
 /* Run sql (statements without parameters); a DB_ code. */
 int pg_exec(struct pgconn *, const char *sql);
+/* From now on (and after each reconnection) LISTEN for change notices. Only
+ * for a connection that reads them (pg_notices()): unread notices pile up
+ * in the client and hold the server's notice queue. */
+void pg_listen(struct pgconn *);
 /* Counts change notices and reconnections (after which a notice may have
  * been missed): a new number means "read again". Reads what waits on the
  * socket without blocking. false when disconnected. */

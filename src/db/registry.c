@@ -352,6 +352,13 @@ registry_close(struct registry *r)
 	free(r);
 }
 
+void
+registry_watch(struct registry *r)
+{
+	if (r->pg)
+		pg_listen(r->pg);
+}
+
 enum outcome
 registry_data_version(struct registry *r, int64_t *version)
 {

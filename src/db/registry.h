@@ -45,6 +45,10 @@ void registry_close(struct registry *);
  * registry: it outlives restarts), e.g. for links the web pages mail. */
 enum outcome registry_key(struct registry *, const char *name, unsigned char out[REGISTRY_KEY_LEN],
                           char *err, size_t errlen);
+/* This connection follows changes (PostgreSQL: LISTEN for the change
+ * notices; SQLite: nothing to do): for the threads that poll
+ * registry_data_version(), no one else. */
+void registry_watch(struct registry *);
 /* Changes whenever another connection committed (SQLite: PRAGMA
  * data_version), or, on PostgreSQL, with each change notice of the
  * registrations and each reconnection (read without waiting). */

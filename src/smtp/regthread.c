@@ -239,6 +239,7 @@ thread_open(struct regshare *dv)
 		thread_failed(dv, "open", err);
 		return false;
 	}
+	registry_watch(dv->reg);
 	offer_ro(dv);
 	return true;
 }
