@@ -131,6 +131,7 @@ migrate(struct pgconn *p)
 		p->is_newer = true;
 		rc = DB_ERROR;
 	}
+	/* 0 -> base by migrations[0]; then base + k -> base + k + 1 by migrations[k + 1] */
 	for (; rc == DB_OK && v < latest; v = v ? v + 1 : s->base)
 		rc = pg_exec(p, s->migrations[v ? v - s->base + 1 : 0]);
 	str_fmt(sql, sizeof(sql),
