@@ -250,10 +250,8 @@ thread_wait(struct regshare *dv)
 	struct timespec until;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	int ms = dv->reg && registry_is_shared(dv->path) ? REGVIEW_POLL_SHARED : REGVIEW_POLL_MS;
-
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec += (dv->poll_ms % 1000) * 1000000L;
+	until.tv_sec += dv->poll_ms / 1000 + until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&dv->lock);
 	/* Counters to write and snapshots asked for wake us at once, unless
@@ -291,6 +289,7 @@ regthread_run(void *arg)
 	struct regshare *dv = arg;
 
 	(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), THREAD_NICE);
+	dv->poll_ms = registry_is_shared(dv->path) ? REGVIEW_POLL_SHARED : REGVIEW_POLL_MS;
 	for (;;) {
 		pthread_mutex_lock(&dv->lock);
 		bool stop = dv->is_stopping;

@@ -68,6 +68,7 @@ struct regshare {
 	bool has_snapshot;
 	bool is_dirty;   /* a change seen, not yet in a snapshot */
 	bool is_failing; /* logged once until it works again */
+	int poll_ms;     /* REGVIEW_POLL_MS, or REGVIEW_POLL_SHARED for PostgreSQL */
 	int64_t next_rebuild_ms, next_prune;
 };
 
